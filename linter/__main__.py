@@ -1,0 +1,5 @@
+"""``python -m ecrlint``."""
+
+from ecrlint.cli import main
+
+raise SystemExit(main())

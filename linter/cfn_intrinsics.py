@@ -1,0 +1,166 @@
+"""Symbolic resolution of CloudFormation intrinsic functions to strings, without guessing values."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+# Pseudo parameters keep their ``${AWS::X}`` token: their value is "the stack's", known only at deploy time.
+PSEUDO_PARAMETERS = frozenset(
+    [
+        "AWS::AccountId",
+        "AWS::Region",
+        "AWS::Partition",
+        "AWS::URLSuffix",
+        "AWS::StackName",
+        "AWS::StackId",
+        "AWS::NotificationARNs",
+    ]
+)
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+_MAX_BRANCHES = 16  # !If fans out; cap the product so a pathological template stays cheap
+
+
+class Template:
+    """The parts of a template that resolution needs: parameters, mappings, resources."""
+
+    def __init__(self, root: Mapping[str, Any]) -> None:
+        self.root = root
+        self.parameters = _mapping(root.get("Parameters"))
+        self.mappings = _mapping(root.get("Mappings"))
+        self.resources = _mapping(root.get("Resources"))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def is_symbolic(text: str) -> bool:
+    return "${" in text
+
+
+def resolve_values(value: Any, template: Template, _depth: int = 0) -> list[str]:
+    """Every string ``value`` can become (several with ``Fn::If``); ``[]`` when it cannot be known.
+
+    Unknown parts stay as ``${Name}`` tokens: pseudo parameters, parameters without a default,
+    ``Ref``/``GetAtt`` of resources (``${Logical}`` / ``${Logical.Attr}``).
+    """
+    if _depth > 20:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        return [str(value)]
+    if not isinstance(value, dict) or len(value) != 1:
+        return []
+    (fn, arg), = value.items()
+    d = _depth + 1
+    if fn == "Ref":
+        return _ref(arg, template, d)
+    if fn == "Fn::GetAtt":
+        parts = arg.split(".", 1) if isinstance(arg, str) else arg
+        if isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts):
+            return ["${%s.%s}" % (parts[0], parts[1])]
+        return []
+    if fn == "Fn::Sub":
+        return _sub(arg, template, d)
+    if fn == "Fn::Join":
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
+            return []
+        items = arg[1]
+        if isinstance(items, dict):  # a list-producing function we do not evaluate
+            return []
+        if not isinstance(items, list):
+            return []
+        options = [""]
+        for i, item in enumerate(items):
+            resolved = resolve_values(item, template, d)
+            if not resolved:
+                return []
+            sep = arg[0] if i else ""
+            options = [o + sep + r for o in options for r in resolved][:_MAX_BRANCHES]
+        return options
+    if fn == "Fn::If":
+        if isinstance(arg, list) and len(arg) == 3:
+            out = resolve_values(arg[1], template, d) + resolve_values(arg[2], template, d)
+            return [o for o in out if o][:_MAX_BRANCHES]
+        return []
+    if fn == "Fn::Select":
+        if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+            index = resolve_values(arg[0], template, d)
+            if len(index) == 1 and index[0].isdigit() and int(index[0]) < len(arg[1]):
+                return resolve_values(arg[1][int(index[0])], template, d)
+        return []
+    if fn == "Fn::FindInMap":
+        return _find_in_map(arg, template, d)
+    return []  # ImportValue, Base64, GetAZs, ...: not knowable offline
+
+
+def resolve_string(value: Any, template: Template) -> tuple[str | None, bool]:
+    """The single string ``value`` resolves to and whether it holds ``${...}`` tokens; None if unknown or ambiguous."""
+    options = resolve_values(value, template)
+    if len(set(options)) != 1:
+        return None, False
+    text = options[0]
+    return text, is_symbolic(text)
+
+
+def _ref(name: Any, template: Template, depth: int) -> list[str]:
+    if not isinstance(name, str):
+        return []
+    if name in PSEUDO_PARAMETERS:
+        return ["${%s}" % name]
+    if name == "AWS::NoValue":
+        return []
+    param = template.parameters.get(name)
+    if isinstance(param, dict):
+        default = param.get("Default")
+        if isinstance(default, (str, int, float)) and not isinstance(default, bool):
+            return [str(default)]
+        return ["${%s}" % name]
+    return ["${%s}" % name]  # a resource: its physical ID is only known at deploy time
+
+
+def _sub(arg: Any, template: Template, depth: int) -> list[str]:
+    if isinstance(arg, str):
+        text, variables = arg, {}
+    elif isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and isinstance(arg[1], dict):
+        text, variables = arg[0], arg[1]
+    else:
+        return []
+    options = [""]
+    pos = 0
+    for m in _SUB_VAR.finditer(text):
+        literal = text[pos : m.start()]
+        pos = m.end()
+        name = m.group(1)
+        if name.startswith("!"):  # ${!Literal} is written out as ${Literal}
+            options = [o + literal + "${" + name[1:] + "}" for o in options]
+            continue
+        if name in variables:
+            values = resolve_values(variables[name], template, depth)
+        elif "." in name:
+            values = ["${%s}" % name]
+        else:
+            values = _ref(name, template, depth)
+        if not values:
+            return []
+        options = [o + literal + v for o in options for v in values][:_MAX_BRANCHES]
+    return [o + text[pos:] for o in options]
+
+
+def _find_in_map(arg: Any, template: Template, depth: int) -> list[str]:
+    if not (isinstance(arg, list) and len(arg) == 3):
+        return []
+    keys = []
+    for part in arg:
+        resolved = resolve_values(part, template, depth)
+        if len(resolved) != 1 or is_symbolic(resolved[0]):
+            return []  # keyed by ${AWS::Region} etc.: which entry applies is unknown offline
+        keys.append(resolved[0])
+    top = template.mappings.get(keys[0])
+    second = top.get(keys[1]) if isinstance(top, dict) else None
+    leaf = second.get(keys[2]) if isinstance(second, dict) else None
+    return resolve_values(leaf, template, depth) if leaf is not None else []

@@ -1,0 +1,228 @@
+"""Configuration: discovery, validation against the shipped JSON schema, rule selection."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .model import Severity
+
+CONFIG_FILES = (".ecrlint.yaml", ".ecrlint.yml", "pyproject.toml")
+DEFAULT_SELECT = ("ECR",)
+
+
+class ConfigError(Exception):
+    """Bad configuration or usage: exit code 2 with this one-line message."""
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    select: tuple[str, ...] = DEFAULT_SELECT
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+    max_file_size: int = 10 * 1024 * 1024
+    helm_values: tuple[str, ...] = ()
+    helm_engine: str = "auto"
+    root: str = "."  # the directory config paths and globs are relative to
+    options: dict[str, Any] = field(default_factory=dict)  # every key as written, for rules
+
+    def path_matches(self, globs: Any, path: str) -> bool:
+        return any(glob_match(g, path) for g in (globs or ()))
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """gitignore-like globs: ``**`` crosses directories, ``*`` does not; a bare name matches anywhere."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    body = "".join(out)
+    if "/" not in pattern.rstrip("/"):
+        body = "(?:.*/)?" + body
+    return re.compile(body.rstrip("/") + "(?:/.*)?$")
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    path = path.replace(os.sep, "/")
+    while path.startswith("./"):
+        path = path[2:]
+    pattern = pattern[2:] if pattern.startswith("./") else pattern
+    return bool(_glob_regex(pattern).match(path))
+
+
+# --- schema validation -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    return json.loads(resources.files("ecrlint").joinpath("data/config-schema.json").read_text())
+
+
+def validate(data: Any, sch: dict[str, Any] | None = None, where: str = "") -> None:
+    """Validate against the shipped schema's subset of JSON Schema (type, enum, pattern, properties,
+    additionalProperties, required, items, minimum). jsonschema would cost ~80 ms of start-up on
+    every run; tests check that this agrees with jsonschema on the shipped schema."""
+    sch = schema() if sch is None else sch
+    label = where or "config"
+    if "enum" in sch and data not in sch["enum"]:
+        raise ConfigError(f"{label}: {data!r} is not one of {', '.join(map(str, sch['enum']))}")
+    expected = sch.get("type")
+    checks = {
+        "object": lambda v: isinstance(v, dict),
+        "array": lambda v: isinstance(v, list),
+        "string": lambda v: isinstance(v, str),
+        "boolean": lambda v: isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    }
+    if expected and not checks[expected](data):
+        raise ConfigError(f"{label}: expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {data!r}")
+    if isinstance(data, str) and "pattern" in sch and not re.search(sch["pattern"], data):
+        raise ConfigError(f"{label}: {data!r} is not valid here")
+    if isinstance(data, int) and "minimum" in sch and data < sch["minimum"]:
+        raise ConfigError(f"{label}: must be at least {sch['minimum']}")
+    if isinstance(data, dict):
+        props = sch.get("properties", {})
+        for key in sch.get("required", ()):
+            if key not in data:
+                raise ConfigError(f"{label}: missing required key '{key}'")
+        for key, value in data.items():
+            sub = f"{where}.{key}" if where else str(key)
+            if key in props:
+                validate(value, props[key], sub)
+            elif sch.get("additionalProperties") is False:
+                raise ConfigError(f"unknown config key '{sub}'")
+            elif isinstance(sch.get("additionalProperties"), dict):
+                validate(value, sch["additionalProperties"], sub)
+    if isinstance(data, list) and "items" in sch:
+        for i, item in enumerate(data):
+            validate(item, sch["items"], f"{label}[{i}]")
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def find_config(start: str = ".") -> Path | None:
+    here = Path(start).resolve()
+    for directory in (here, *here.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                if name == "pyproject.toml" and "[tool.ecrlint" not in candidate.read_text(errors="replace"):
+                    continue
+                return candidate
+    return None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    if path.name == "pyproject.toml" or path.suffix == ".toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        section = data.get("tool", {}).get("ecrlint", {})
+        return section if isinstance(section, dict) else {}
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping")
+    return data
+
+
+def _check_ids(ids: Any, known: set[str], key: str, prefixes: bool = True) -> tuple[str, ...]:
+    out = []
+    for rule_id in ids:
+        rid = rule_id.strip().upper()
+        ok = any(k.startswith(rid) for k in known) if prefixes else rid in known
+        if not ok:
+            raise ConfigError(f"{key}: unknown rule ID '{rule_id}'")
+        out.append(rid)
+    return tuple(out)
+
+
+def load_config(path: str | None, known_ids: set[str], cwd: str = ".") -> Config:
+    """Read ``path`` (or the nearest config upward from ``cwd``), validate it, and build a Config."""
+    cfg_path = Path(path) if path else find_config(cwd)
+    if path and not Path(path).is_file():
+        raise ConfigError(f"config file not found: {path}")
+    data = read_config_file(cfg_path) if cfg_path else {}
+    validate(data)
+    config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data))
+    config.root = str(cfg_path.parent) if cfg_path else cwd
+    if "select" in data:
+        config.select = _check_ids(data["select"], known_ids, "select")
+    if "ignore" in data:
+        config.ignore = _check_ids(data["ignore"], known_ids, "ignore")
+    for glob, ids in data.get("per-file-ignores", {}).items():
+        config.per_file_ignores[glob] = _check_ids(ids, known_ids, f"per-file-ignores.{glob}")
+    config.exclude = tuple(data.get("exclude", ()))
+    for rule_id, level in data.get("severity", {}).items():
+        _check_ids([rule_id], known_ids, "severity", prefixes=False)
+        config.severity[rule_id.upper()] = Severity.parse(level)
+    if "fail-on" in data:
+        config.fail_on = Severity.parse(data["fail-on"])
+    if "max-file-size" in data:
+        config.max_file_size = data["max-file-size"]
+    helm = data.get("helm", {})
+    config.helm_values = tuple(helm.get("values", ()))
+    config.helm_engine = helm.get("engine", "auto")
+    return config
+
+
+def parse_id_list(text: str | None, known_ids: set[str], flag: str) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return _check_ids([p for p in text.split(",") if p.strip()], known_ids, flag)
+
+
+def is_enabled(rule_id: str, default_on: bool, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    """flake8/ruff semantics: the longest matching prefix wins; ties go to ignore. Rules that are off
+    by default are enabled only by their full ID in ``select``."""
+    best_select = max((len(p) for p in select if rule_id.startswith(p)), default=-1)
+    best_ignore = max((len(p) for p in ignore if rule_id.startswith(p)), default=-1)
+    if best_select < 0 or best_ignore >= best_select:
+        return False
+    return default_on or rule_id in select
+
+
+def ignored_for_path(rule_id: str, path: str, per_file: dict[str, tuple[str, ...]]) -> bool:
+    for glob, ids in per_file.items():
+        if glob_match(glob, path) and any(rule_id.startswith(i) for i in ids):
+            return True
+    return False

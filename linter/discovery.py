@@ -1,0 +1,123 @@
+"""Which files and charts a run reads: paths walked, excludes applied, chart directories as one unit."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+from .config import glob_match
+
+LINTABLE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+SKIP_DIRS = frozenset([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"])
+CHART_FILE = "Chart.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One unit to read: a file, a chart directory, or standard input."""
+
+    path: str  # filesystem path
+    display: str  # as shown in findings: relative to the working directory when inside it
+    kind: str  # "file" | "chart" | "stdin" | "missing"
+    explicit: bool = False  # named on the command line (read whatever its name)
+
+
+def display_path(path: str, cwd: str) -> str:
+    absolute = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(absolute, cwd)
+    except ValueError:  # another drive on Windows
+        return path.replace(os.sep, "/")
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return absolute.replace(os.sep, "/")
+    return rel.replace(os.sep, "/")
+
+
+def chart_root(path: str, stop: str) -> str | None:
+    """The nearest directory at or above ``path`` (not above ``stop``) holding a Chart.yaml."""
+    directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
+    stop = os.path.abspath(stop)
+    while True:
+        if os.path.isfile(os.path.join(directory, CHART_FILE)):
+            # A subchart inside charts/ belongs to its parent chart: keep climbing while we are in one.
+            parent = os.path.dirname(directory)
+            if os.path.basename(parent) == "charts" and os.path.isfile(os.path.join(os.path.dirname(parent), CHART_FILE)):
+                directory = os.path.dirname(parent)
+                continue
+            return directory
+        if directory == stop or os.path.dirname(directory) == directory or not directory.startswith(stop):
+            return None
+        directory = os.path.dirname(directory)
+
+
+def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[str]) -> list[Source]:
+    """Expand command-line paths into sources, in a stable order, each at most once."""
+    out: dict[str, Source] = {}
+    for arg in paths:
+        if arg == "-":
+            out["-"] = Source("-", "-", "stdin", True)
+            continue
+        display = display_path(arg, cwd)
+        if _excluded(display, exclude):
+            notes.append(f"{display}: excluded by config")
+            continue
+        try:
+            st = os.stat(arg)
+        except OSError as exc:
+            out.setdefault(display, Source(arg, display, "missing", True))
+            notes.append(f"{display}: {exc.strerror}")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk(arg, cwd, exclude, out, notes)
+            continue
+        chart = chart_root(arg, cwd if os.path.abspath(arg).startswith(os.path.abspath(cwd)) else os.path.dirname(os.path.abspath(arg)))
+        if chart is not None:
+            chart_display = display_path(chart, cwd)
+            out.setdefault(chart_display, Source(chart, chart_display, "chart", True))
+            continue
+        out.setdefault(display, Source(arg, display, "file", True))
+    return list(out.values())
+
+
+def _excluded(display: str, exclude: tuple[str, ...]) -> bool:
+    return any(glob_match(g, display) for g in exclude)
+
+
+def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], notes: list[str]) -> None:
+    top_real = os.path.realpath(top)
+    if os.path.isfile(os.path.join(top, CHART_FILE)):
+        display = display_path(top, cwd)
+        out.setdefault(display, Source(top, display, "chart", True))
+        return
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=lambda e: notes.append(f"{e.filename}: {e.strerror}")):
+        keep = []
+        for name in sorted(dirnames):
+            full = os.path.join(dirpath, name)
+            display = display_path(full, cwd)
+            if name in SKIP_DIRS or name.startswith(".") or _excluded(display, exclude):
+                continue
+            if os.path.islink(full):
+                notes.append(f"{display}: symlinked directory not followed")
+                continue
+            if os.path.isfile(os.path.join(full, CHART_FILE)):
+                out.setdefault(display, Source(full, display, "chart"))
+                continue
+            keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.endswith(LINTABLE_SUFFIXES) or name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            display = display_path(full, cwd)
+            if _excluded(display, exclude):
+                continue
+            if os.path.islink(full):
+                target = os.path.realpath(full)
+                if not (target == top_real or target.startswith(top_real + os.sep)):
+                    notes.append(f"{display}: symlink out of the tree not followed")
+                    continue
+                if not os.path.exists(target):
+                    notes.append(f"{display}: broken or looping symlink skipped")
+                    continue
+            out.setdefault(display, Source(full, display, "file"))

@@ -1,0 +1,269 @@
+"""The run: discover -> parse -> extract facts -> one workspace -> rules -> config and suppressions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from .config import Config, ConfigError, ignored_for_path, is_enabled, load_config, parse_id_list
+from .discovery import Source, discover, display_path
+from .extract import ExtractContext, extract_file
+from .model import Finding, ParsedFile, Severity, Span
+from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, parse_file
+from .registry import Context, Registry, load_registry
+from .workspace import Workspace
+
+# Below these sizes a process pool costs more than it saves (fork + pickling facts back).
+PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_BYTES = 512 * 1024
+CHUNK_FILES = 16
+
+
+class InternalError(Exception):
+    """A bug or an environment failure: exit 2 with a one-line message."""
+
+
+@dataclass
+class RunOptions:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    config: str | None = None
+    select: str | None = None
+    ignore: str | None = None
+    stdin_filename: str | None = None
+    fail_on: str | None = None
+    jobs: int | None = None
+    helm_values: list[str] = field(default_factory=list)
+    helm_engine: str | None = None
+    verbose: bool = False
+    cwd: str = "."
+    stdin: Any = None  # bytes for "-" (tests); default: sys.stdin
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    suppressed: list[Finding]
+    files: int
+    notes: list[str]
+    registry: Registry
+    config: Config
+    workspace: Workspace
+    fail_on: Severity
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity >= self.fail_on for f in self.findings)
+
+
+# --- reading sources (runs in worker processes for large inputs) --------------------------------
+
+_WORKER_CTX: tuple[ExtractContext, RunOptions] | None = None
+
+
+def _read_source(source: Source, ctx: ExtractContext, options: RunOptions) -> ParsedFile:
+    max_bytes = ctx.config.max_file_size
+    if source.kind == "missing":
+        parsed = ParsedFile(source.display)
+        parsed.errors.append(
+            Finding(PARSE_ERROR, PARSE_ERROR_NAME, Severity.ERROR, source.display, Span(1, 1, 1, 1),
+                    "cannot read path: no such file or directory")
+        )
+        return parsed
+    if source.kind == "stdin":
+        data = options.stdin if options.stdin is not None else sys.stdin.buffer.read(max_bytes + 1)
+        return parse_file("-", source.display, data=data, max_bytes=max_bytes)
+    if source.kind == "chart":
+        return _read_chart(source, ctx, options)
+    return parse_file(source.path, source.display, max_bytes=max_bytes)
+
+
+def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> ParsedFile:
+    from . import helm
+
+    loader = getattr(helm, "load_chart", None)
+    if loader is None:  # pragma: no cover - only while the Helm engine is absent
+        parsed = ParsedFile(source.display)
+        parsed.skipped_reason = "Helm rendering is not available"
+        return parsed
+    values = list(ctx.config.helm_values) + list(options.helm_values)
+    engine = options.helm_engine or ctx.config.helm_engine
+    return loader(source.path, source.display, values_files=values,
+                  engine=None if engine == "auto" else engine, max_bytes=ctx.config.max_file_size)
+
+
+def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[ParsedFile, Workspace]:
+    parsed = _read_source(source, ctx, options)
+    ws = extract_file(parsed, ctx)
+    parsed.documents = []  # the workspace holds them; do not ship them twice
+    return parsed, ws
+
+
+def _process_chunk(chunk: list[Source]) -> list[tuple[ParsedFile, Workspace]]:
+    assert _WORKER_CTX is not None
+    ctx, options = _WORKER_CTX
+    return [_process(s, ctx, options) for s in chunk]
+
+
+def _source_size(source: Source) -> int:
+    try:
+        return os.stat(source.path).st_size if source.kind == "file" else 64 * 1024
+    except OSError:
+        return 0
+
+
+def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -> list[tuple[ParsedFile, Workspace]]:
+    global _WORKER_CTX
+    jobs = options.jobs
+    if jobs is None:
+        big = len(sources) >= PARALLEL_MIN_FILES and sum(map(_source_size, sources)) >= PARALLEL_MIN_BYTES
+        jobs = (os.cpu_count() or 1) if big else 1
+    jobs = max(1, min(jobs, len(sources)))
+    if jobs == 1 or any(s.kind == "stdin" for s in sources):
+        return [_process(s, ctx, options) for s in sources]
+    import multiprocessing
+
+    _WORKER_CTX = (ctx, options)
+    # Chunks keep pickling overhead low; imap keeps results in input order (deterministic output).
+    chunks = [sources[i : i + CHUNK_FILES] for i in range(0, len(sources), CHUNK_FILES)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs) as pool:
+        results = [item for chunk in pool.imap(_process_chunk, chunks) for item in chunk]
+    _WORKER_CTX = None
+    return results
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(options: RunOptions) -> RunResult:
+    registry = load_registry()
+    known = set(registry.rules)
+    cwd = os.path.abspath(options.cwd)
+    config = load_config(options.config, known, cwd)
+    select = parse_id_list(options.select, known, "--select") or config.select
+    ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore") or ())
+    fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
+    if config.options.get("require-digest") and "ECR106" not in select:
+        select = select + ("ECR106",)
+
+    notes: list[str] = []
+    paths = list(options.paths) or ["."]
+    if options.stdin_filename and "-" not in paths:
+        raise ConfigError("--stdin-filename needs '-' among the paths")
+    sources = discover(paths, config.exclude, cwd, notes)
+    if options.stdin_filename:
+        sources = [replace(s, display=display_path(options.stdin_filename, cwd)) if s.kind == "stdin" else s
+                   for s in sources]
+    reported = {s.display for s in sources}
+    context_sources = _context_sources(config, cwd, reported, notes)
+
+    ctx = ExtractContext(config)
+    results = _read_all(sources + context_sources, ctx, options)
+    ws = Workspace()
+    parse_findings: list[Finding] = []
+    suppress_lines: dict[str, ParsedFile] = {}
+    for parsed, part in results:
+        ws.merge(part)
+        parse_findings.extend(parsed.errors)
+        suppress_lines[parsed.path] = parsed
+        if parsed.skipped_reason:
+            notes.append(f"{parsed.path}: {parsed.skipped_reason}")
+        elif not part.documents and not parsed.errors and parsed.chart is None:
+            notes.append(f"{parsed.path}: no documents")
+
+    rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
+    raw: list[Finding] = list(parse_findings)
+    for rule_cls in registry:
+        if not is_enabled(rule_cls.id, rule_cls.enabled_by_default, select, ignore):
+            continue
+        try:
+            raw.extend(rule_cls().check(ws, rule_ctx))
+        except Exception as exc:  # a crashing rule must not look like a clean run
+            if options.verbose:
+                raise
+            raise InternalError(f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}") from exc
+
+    findings, suppressed = _filter(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose)
+    files = sum(1 for s in sources)
+    return RunResult(findings, suppressed, files, notes, registry, config, ws, fail_on)
+
+
+def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Source]:
+    globs = config.options.get("context") or ()
+    if not globs:
+        return []
+    root = config.root
+    found = discover([root], config.exclude, cwd, [])
+    return [s for s in found if s.display not in reported and any(
+        config.path_matches([g], os.path.relpath(os.path.abspath(s.path), root).replace(os.sep, "/")) for g in globs)]
+
+
+def _in_reported(path: str, reported: set[str]) -> bool:
+    if path in reported:
+        return True
+    return any(path.startswith(r + "/") for r in reported)
+
+
+def _filter(
+    raw: Iterable[Finding],
+    config: Config,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    reported: set[str],
+    parsed: dict[str, ParsedFile],
+    ws: Workspace,
+    notes: list[str],
+    verbose: bool,
+) -> tuple[list[Finding], list[Finding]]:
+    kept: dict[tuple, Finding] = {}
+    suppressed: dict[tuple, Finding] = {}
+    used: set[tuple[str, int]] = set()
+    regions_by_path: dict[str, list[tuple[int, int, frozenset[str] | None, str]]] = {}
+    for path, first, last, ids, how in ws.suppression_regions:
+        regions_by_path.setdefault(path, []).append((first, last, ids, how))
+    for finding in raw:
+        if finding.rule == PARSE_ERROR and not is_enabled(PARSE_ERROR, True, select, ignore):
+            continue  # other rules that are not enabled never ran
+        if not _in_reported(finding.path, reported):
+            continue
+        if ignored_for_path(finding.rule, finding.path, config.per_file_ignores):
+            continue
+        if finding.rule in config.severity:
+            finding = replace(finding, severity=config.severity[finding.rule])
+        how = None if finding.rule == PARSE_ERROR else _suppressed_by(finding, parsed.get(finding.path), regions_by_path, used)
+        key = (finding.sort_key(), finding.span)
+        if how:
+            suppressed.setdefault(key, replace(finding, suppressed_by=how))
+        else:
+            kept.setdefault(key, finding)
+    if verbose:
+        for path, pf in parsed.items():
+            for line in pf.lines_ignored:
+                if (path, line) not in used:
+                    notes.append(f"{path}:{line}: unused suppression comment")
+    return sorted(kept.values(), key=Finding.sort_key), sorted(suppressed.values(), key=Finding.sort_key)
+
+
+def _covers(ids: frozenset[str] | None, rule: str) -> bool:
+    return ids is None or rule in ids
+
+
+def _suppressed_by(
+    finding: Finding,
+    parsed: ParsedFile | None,
+    regions: dict[str, list[tuple[int, int, frozenset[str] | None, str]]],
+    used: set[tuple[str, int]],
+) -> str | None:
+    if parsed is not None:
+        if parsed.file_ignored is not False and _covers(parsed.file_ignored, finding.rule):
+            return "inSource"
+        line = finding.span.line
+        if line in parsed.lines_ignored and _covers(parsed.lines_ignored[line], finding.rule):
+            used.add((finding.path, line))
+            return "inSource"
+    for first, last, ids, how in regions.get(finding.path, ()):
+        if first <= finding.span.line <= last and _covers(ids, finding.rule):
+            return "inSource"
+    return None

@@ -1,0 +1,187 @@
+"""Value types shared by every stage: spans, position-carrying containers, documents, findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, Iterator, NamedTuple
+
+
+class Span(NamedTuple):
+    """A 1-based, inclusive-start / exclusive-end region of a source file."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NO_SPAN = Span(1, 1, 1, 1)
+
+
+class YMap(dict):
+    """A mapping from a parsed file; ``spans[key]`` is ``(key_span, value_span)``."""
+
+    __slots__ = ("span", "spans")
+
+    def __init__(self, span: Span = NO_SPAN) -> None:
+        super().__init__()
+        self.span = span
+        self.spans: dict[Any, tuple[Span, Span]] = {}
+
+    def key_span(self, key: Any) -> Span:
+        entry = self.spans.get(key)
+        return entry[0] if entry else self.span
+
+    def value_span(self, key: Any) -> Span:
+        entry = self.spans.get(key)
+        return entry[1] if entry else self.span
+
+    def __reduce__(self):  # pickling keeps spans (process pool)
+        return (_rebuild_map, (self.span, dict(self), self.spans))
+
+
+class YSeq(list):
+    """A sequence from a parsed file; ``spans[i]`` is the span of item ``i``."""
+
+    __slots__ = ("span", "spans")
+
+    def __init__(self, span: Span = NO_SPAN) -> None:
+        super().__init__()
+        self.span = span
+        self.spans: list[Span] = []
+
+    def item_span(self, index: int) -> Span:
+        return self.spans[index] if 0 <= index < len(self.spans) else self.span
+
+    def __reduce__(self):
+        return (_rebuild_seq, (self.span, list(self), self.spans))
+
+
+def _rebuild_map(span: Span, items: dict, spans: dict) -> YMap:
+    m = YMap(span)
+    m.update(items)
+    m.spans = spans
+    return m
+
+
+def _rebuild_seq(span: Span, items: list, spans: list) -> YSeq:
+    s = YSeq(span)
+    s.extend(items)
+    s.spans = spans
+    return s
+
+
+def span_of(container: Any, key: Any) -> Span:
+    """The span of ``container[key]`` (value), falling back to the container's own span."""
+    if isinstance(container, YMap):
+        return container.value_span(key)
+    if isinstance(container, YSeq) and isinstance(key, int):
+        return container.item_span(key)
+    return getattr(container, "span", NO_SPAN)
+
+
+class Severity(IntEnum):
+    NOTE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or note)") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Loc(NamedTuple):
+    """A place in a file: the path as given to ecrlint plus a span."""
+
+    path: str
+    span: Span
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    def short(self) -> str:
+        return f"{self.path}:{self.span.line}"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML/JSON document of a file."""
+
+    path: str
+    index: int
+    root: Any
+    kind: str = "unknown"
+    # Helm: JSON pointer of a value in the rendered document -> (values.yaml location, what it is).
+    trace: dict[str, tuple["Loc", str]] | None = None
+    origin: str | None = None  # Helm: the chart-relative template that rendered this document
+
+
+@dataclass(frozen=True)
+class Related:
+    """A second location behind a finding (the role or profile that causes it)."""
+
+    loc: Loc
+    message: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A text replacement that makes a finding go away."""
+
+    description: str
+    path: str
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    severity: Severity
+    path: str
+    span: Span
+    message: str
+    logical: str | None = None
+    related: tuple[Related, ...] = ()
+    fix: Fix | None = None
+    suppressed_by: str | None = None  # "inline" / "annotation" / "metadata" when suppressed in source
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.span.line, self.span.column, self.rule, self.message)
+
+
+@dataclass
+class ParsedFile:
+    """Everything a worker learns about one file; small enough to pickle back to the parent."""
+
+    path: str
+    documents: list[Document] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    lines_ignored: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    file_ignored: frozenset[str] | None | bool = False  # False: none; None: all rules; set: those
+    skipped_reason: str | None = None
+    chart: Any = None  # helm.ChartFacts when this "file" is a rendered chart
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every container and scalar below ``node`` (each shared alias visited once)."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, (YMap, YSeq)):
+            if id(cur) in seen:
+                continue
+            seen.add(id(cur))
+            stack.extend(cur.values() if isinstance(cur, YMap) else cur)
+        yield cur

@@ -1,0 +1,27 @@
+"""GitHub Actions workflow commands: ``::error file=...,line=...,title=ECR101::message``."""
+
+from __future__ import annotations
+
+from ..model import Severity
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(result) -> str:
+    lines = []
+    for f in result.findings:
+        s = f.span
+        props = (
+            f"file={_prop(f.path)},line={s.line},col={s.column},endLine={s.end_line},endColumn={s.end_column},"
+            f"title={_prop(f.rule)}"
+        )
+        lines.append(f"::{_LEVEL[f.severity]} {props}::{_data(f.message + ' (' + f.name + ')')}\n")
+    return "".join(lines)

@@ -1,0 +1,59 @@
+"""JSON output (SPEC §5): ``{"version": 1, "findings": [...], "summary": {...}}`` with a stable key order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Finding, Severity
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity.label,
+        "path": f.path,
+        "line": f.span.line,
+        "column": f.span.column,
+        "end_line": f.span.end_line,
+        "end_column": f.span.end_column,
+        "message": f.message,
+    }
+    if f.logical:
+        out["logical"] = f.logical
+    if f.related:
+        out["related"] = [
+            {"path": r.loc.path, "line": r.loc.span.line, "column": r.loc.span.column, "message": r.message}
+            for r in f.related
+        ]
+    if f.fix:
+        out["fix"] = {
+            "description": f.fix.description,
+            "path": f.fix.path,
+            "line": f.fix.span.line,
+            "column": f.fix.span.column,
+            "end_line": f.fix.span.end_line,
+            "end_column": f.fix.span.end_column,
+            "replacement": f.fix.replacement,
+        }
+    return out
+
+
+def format_json(result) -> str:
+    counts = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)}
+    for f in result.findings:
+        counts[f.severity.label] += 1
+    doc = {
+        "version": 1,
+        "findings": [finding_dict(f) for f in result.findings],
+        "summary": {
+            "files": result.files,
+            "findings": len(result.findings),
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "notes": counts["note"],
+            "suppressed": len(result.suppressed),
+        },
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

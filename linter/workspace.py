@@ -1,0 +1,191 @@
+"""The one workspace of facts a run builds from every parsed document; rules read only this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Loc, Span, YMap
+
+# Facts are plain dataclasses that point back at their source (``Loc``) and, where a rule needs
+# the raw document (a policy, a pod spec), hold the position-carrying YMap itself.
+# ``eq=False`` keeps identity semantics: two facts from different files are never "equal".
+
+
+@dataclass(eq=False)
+class Workload:
+    """A Kubernetes pod-creating object (or a bare Pod), from a manifest or a rendered chart."""
+
+    kind: str
+    name: str
+    namespace: str  # "default" when the manifest does not say
+    path: str
+    doc_index: int
+    kind_loc: Loc  # the ``kind`` value: where findings about the whole workload point
+    pod_labels: dict[str, str]  # the pod template's labels (what Fargate selectors see)
+    pod_spec: YMap  # the pod spec (``spec`` of a Pod, ``spec.template.spec`` otherwise)
+    pod_spec_pointer: str  # JSON pointer of pod_spec inside the document, e.g. "/spec/template/spec"
+    annotations_ignore: frozenset[str] | None = frozenset()  # ecrlint.io/ignore; None = all rules
+    chart: str | None = None  # the chart directory when rendered from Helm
+    namespace_explicit: bool = False
+    object_span: Span | None = None  # the whole object, for annotation suppressions
+
+    @property
+    def logical(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(eq=False)
+class ImageUse:
+    """One image string where it is written: a container, a task definition, a Lambda function."""
+
+    value: str  # as written; for CloudFormation a symbolic string ("${AWS::AccountId}.dkr.ecr...")
+    loc: Loc  # the image scalar (for Helm: the values.yaml line that produced it, when traced)
+    source: str  # "kubernetes" | "cloudformation" | "helm"
+    field: str  # JSON pointer of the image field in its document
+    container: str | None = None
+    workload: Workload | None = None
+    logical: str | None = None  # "Deployment/ns/name" or a CloudFormation logical ID
+    symbolic: bool = False  # built from !Sub/!Join: contains ${...} parts that are not placeholders
+    origin: str | None = None  # extra words for messages ("rendered in templates/deployment.yaml")
+    rendered_loc: Loc | None = None  # Helm: where the string sits in the rendered manifest
+
+
+@dataclass(eq=False)
+class PullSecretRef:
+    """An ``imagePullSecrets`` entry of a pod spec (or a ServiceAccount)."""
+
+    name: str
+    loc: Loc
+    workload: Workload | None
+    logical: str | None = None
+
+
+@dataclass(eq=False)
+class DockerConfigSecret:
+    """A ``kubernetes.io/dockerconfigjson`` / ``dockercfg`` Secret and the registries it names."""
+
+    name: str
+    namespace: str
+    loc: Loc  # the ``type`` value
+    registries: list[tuple[str, Loc]]  # (host as written, where) - empty when data is opaque
+
+
+@dataclass(eq=False)
+class PolicyDocument:
+    """An IAM policy document with where it came from (inline, managed, standalone file)."""
+
+    document: Any  # YMap (or plain dict for bundled AWS managed policies)
+    loc: Loc  # where the document is written (the bundled copy: the ARN's reference)
+    name: str  # policy name, managed policy ARN or file name
+    managed_arn: str | None = None
+    bundled: bool = False  # an AWS managed policy expanded from ecrlint's bundled copy
+
+
+@dataclass(eq=False)
+class Role:
+    """An IAM role defined in the scanned files (CloudFormation, eksctl-generated, or a dump)."""
+
+    name: str  # logical ID (CloudFormation), generated name (eksctl), RoleName (dump)
+    loc: Loc  # where findings about the role point
+    source: str  # "cloudformation" | "eksctl" | "authorization-details" | "policy-file"
+    policies: list[PolicyDocument] = field(default_factory=list)
+    trust_policy: Any = None  # YMap/dict or None when not known
+    trust_loc: Loc | None = None
+    unresolved_policies: list[tuple[str, Loc]] = field(default_factory=list)  # ARNs we cannot expand
+    arn: str | None = None  # literal or symbolic ARN when known
+    template: str | None = None  # CloudFormation path, for symbolic account comparison
+    external: bool = False  # defined outside the scanned files: never judged
+    managed_policy_names: list[str] = field(default_factory=list)  # AWS managed policy names attached
+
+
+@dataclass(eq=False)
+class NodeGroup:
+    """Worker nodes and the role they pull with."""
+
+    name: str
+    loc: Loc
+    source: str  # "cloudformation" | "eksctl" | "authorization-details"
+    kind: str  # "managed" | "self-managed" | "auto-mode" | "karpenter" | "dump"
+    role: Role | None  # None: role lives outside the scanned files (never guessed about)
+    cluster: Cluster | None = None
+    role_ref: str | None = None  # the ARN / reference text when role is None
+
+
+@dataclass(eq=False)
+class FargateSelector:
+    namespace: str
+    labels: dict[str, str]
+    loc: Loc
+
+
+@dataclass(eq=False)
+class FargateProfile:
+    name: str
+    loc: Loc  # logical-ID key (CloudFormation), ``name`` value (eksctl), fargateProfileName (API)
+    source: str  # "cloudformation" | "eksctl" | "eks-api"
+    selectors: list[FargateSelector]
+    role: Role | None = None  # resolved pod execution role, when defined in the scanned files
+    role_ref: str | None = None  # the ARN or reference as written
+    role_loc: Loc | None = None
+    role_inherited: bool = False  # eksctl: from iam.fargatePodExecutionRoleARN
+    role_generated: bool = False  # eksctl creates a correct role when none is given
+    cluster: Cluster | None = None
+    cluster_name: str | None = None
+
+
+@dataclass(eq=False)
+class Cluster:
+    name: str
+    loc: Loc
+    source: str  # "cloudformation" | "eksctl"
+    path: str
+    region: str | None = None
+    account: str | None = None  # literal 12-digit account when known
+    node_groups: list[NodeGroup] = field(default_factory=list)
+    fargate_profiles: list[FargateProfile] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class EcrRepository:
+    """An ``AWS::ECR::Repository`` (with its repository policy) or a registry policy."""
+
+    name: str | None  # repository name when literal
+    loc: Loc
+    policy: Any = None  # RepositoryPolicyText / registry PolicyText
+    logical: str | None = None
+    registry_policy: bool = False
+
+
+@dataclass
+class Workspace:
+    """All facts of one run; built once (merged from per-file facts) before any rule runs."""
+
+    documents: list[Any] = field(default_factory=list)  # Document, with .kind set
+    workloads: list[Workload] = field(default_factory=list)
+    images: list[ImageUse] = field(default_factory=list)
+    pull_secret_refs: list[PullSecretRef] = field(default_factory=list)
+    docker_config_secrets: list[DockerConfigSecret] = field(default_factory=list)
+    policies: list[PolicyDocument] = field(default_factory=list)  # every policy document seen
+    node_role_policies: list[PolicyDocument] = field(default_factory=list)  # named by config
+    roles: list[Role] = field(default_factory=list)
+    node_groups: list[NodeGroup] = field(default_factory=list)
+    fargate_profiles: list[FargateProfile] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    repositories: list[EcrRepository] = field(default_factory=list)
+    charts: list[Any] = field(default_factory=list)  # helm.ChartFacts
+    # In-source suppressions that cover a region: (path, first line, last line, rule IDs or None for
+    # all, where it was written: "annotation" or "metadata").
+    suppression_regions: list[tuple[str, int, int, frozenset[str] | None, str]] = field(default_factory=list)
+    # Free-form facts for third-party rule packs: {"namespace": [facts...]}.
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def merge(self, other: "Workspace") -> None:
+        for name in self.__dataclass_fields__:
+            mine = getattr(self, name)
+            theirs = getattr(other, name)
+            if isinstance(mine, list):
+                mine.extend(theirs)
+            else:
+                for key, values in theirs.items():
+                    mine.setdefault(key, []).extend(values)
