@@ -399,6 +399,15 @@ def _error(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
 
 def parse_text(path: str, text: str, is_json: bool = False) -> tuple[list[tuple[Any, Span]], list[Finding]]:
     """Parse one file's text into (root, span) documents; problems become ECR001 findings."""
+    if is_json:
+        # YAML flow syntax is laxer than JSON (trailing commas, unquoted keys): a .json file
+        # must be JSON. The C decoder costs little next to the positioned parse that follows.
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            return [], [_error(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]
+        except (ValueError, RecursionError):
+            return [], [_error(path, f"invalid JSON: nesting deeper than the parser allows")]
     builder = _Builder(path)
     try:
         docs = builder.build(text)
