@@ -96,7 +96,7 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
 def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[ParsedFile, Workspace]:
     parsed = _read_source(source, ctx, options)
     ws = extract_file(parsed, ctx)
-    parsed.documents = []  # the workspace holds them; do not ship them twice
+    parsed.documents = []  # facts are extracted; the trees need not travel back from a worker
     return parsed, ws
 
 
@@ -170,8 +170,8 @@ def run(options: RunOptions) -> RunResult:
         suppress_lines[parsed.path] = parsed
         if parsed.skipped_reason:
             notes.append(f"{parsed.path}: {parsed.skipped_reason}")
-        elif not part.documents and not parsed.errors and parsed.chart is None:
-            notes.append(f"{parsed.path}: no documents")
+        elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
+            notes.append(f"{parsed.path}: no known kind of document; skipped")
 
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)

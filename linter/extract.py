@@ -46,7 +46,7 @@ def extract_file(parsed: ParsedFile, ctx: ExtractContext) -> Workspace:
         kind = doc.kind if doc.kind != kinds.UNKNOWN else kinds.detect_kind(doc.root)
         if kind != doc.kind:
             doc = replace(doc, kind=kind)
-        ws.documents.append(doc)
+        parsed.kinds.add(kind)
         if kind == kinds.KUBERNETES:
             kubernetes.extract(doc, ws)
             continue

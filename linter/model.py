@@ -171,6 +171,7 @@ class ParsedFile:
     file_ignored: frozenset[str] | None | bool = False  # False: none; None: all rules; set: those
     skipped_reason: str | None = None
     chart: Any = None  # helm.ChartFacts when this "file" is a rendered chart
+    kinds: set[str] = field(default_factory=set)  # document kinds seen (for --verbose notes)
 
 
 def walk(node: Any) -> Iterator[Any]:

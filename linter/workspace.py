@@ -80,6 +80,7 @@ class PolicyDocument:
     name: str  # policy name, managed policy ARN or file name
     managed_arn: str | None = None
     bundled: bool = False  # an AWS managed policy expanded from ecrlint's bundled copy
+    template: Any = None  # cfn_intrinsics.Template: resolves intrinsics inside a CloudFormation policy
 
 
 @dataclass(eq=False)
@@ -161,7 +162,6 @@ class EcrRepository:
 class Workspace:
     """All facts of one run; built once (merged from per-file facts) before any rule runs."""
 
-    documents: list[Any] = field(default_factory=list)  # Document, with .kind set
     workloads: list[Workload] = field(default_factory=list)
     images: list[ImageUse] = field(default_factory=list)
     pull_secret_refs: list[PullSecretRef] = field(default_factory=list)

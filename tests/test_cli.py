@@ -1,0 +1,94 @@
+"""The command line as users run it: exit codes, stdin, output files, selection, the other commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BAD_YAML = "a: [1\n"
+CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+
+
+def ecrlint(*args: str, cwd: Path, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecrlint", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=120,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "bad.yaml").write_text(BAD_YAML)
+    (tmp_path / "clean.yaml").write_text(CLEAN)
+    return tmp_path
+
+
+def test_exit_0_when_clean(repo):
+    proc = ecrlint("check", "clean.yaml", cwd=repo)
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+    assert "no problems in 1 file" in proc.stderr
+
+
+def test_exit_1_with_findings_and_the_run_continues(repo):
+    proc = ecrlint("check", ".", cwd=repo)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("bad.yaml:2:1: ECR001 error invalid YAML")
+    assert "in 2 files" in proc.stderr
+
+
+def test_exit_zero_and_fail_on(repo):
+    assert ecrlint("check", "--exit-zero", ".", cwd=repo).returncode == 0
+    assert ecrlint("check", "--ignore", "ECR001", ".", cwd=repo).returncode == 0
+
+
+def test_usage_errors_exit_2_without_traceback(repo):
+    for args in (["check", "--format", "xml"], ["check", "--select", "ECR999"], ["check", "--jobs", "0"],
+                 ["check", "--config", "missing.toml"], ["explain", "ECR999"]):
+        proc = ecrlint(*args, cwd=repo)
+        assert proc.returncode == 2, args
+        assert "Traceback" not in proc.stderr
+
+
+def test_missing_path_is_a_finding(repo):
+    proc = ecrlint("check", "nope.yaml", cwd=repo)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("nope.yaml:1:1: ECR001 error cannot read path")
+
+
+def test_stdin_with_stdin_filename(repo):
+    proc = ecrlint("check", "--stdin-filename", "deploy/x.yaml", "-", cwd=repo, stdin=BAD_YAML)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("deploy/x.yaml:2:1: ECR001")
+
+
+def test_output_file_is_written_and_never_over_an_input(repo):
+    proc = ecrlint("check", "--format", "json", "--output", "report.json", "bad.yaml", cwd=repo)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert json.loads((repo / "report.json").read_text())["summary"]["findings"] == 1
+    before = (repo / "bad.yaml").read_text()
+    proc = ecrlint("check", "--output", "bad.yaml", "bad.yaml", cwd=repo)
+    assert proc.returncode == 2 and "overwrite" in proc.stderr
+    assert (repo / "bad.yaml").read_text() == before
+
+
+def test_no_color_when_not_a_terminal(repo):
+    proc = ecrlint("check", "bad.yaml", cwd=repo)
+    assert "\033[" not in proc.stdout
+
+
+def test_version_rules_explain(repo):
+    assert ecrlint("--version", cwd=repo).stdout.startswith("ecrlint ")
+    rules = json.loads(ecrlint("rules", "--format", "json", cwd=repo).stdout)
+    assert {"id": "ECR001", "name": "parse-error"}.items() <= rules[0].items()
+    text = ecrlint("rules", cwd=repo).stdout
+    assert text.splitlines()[0].startswith("ECR001  parse-error")
+    explain = ecrlint("explain", "ecr001", cwd=repo)
+    assert explain.returncode == 0 and "## What it does" in explain.stdout
+    assert "check" in ecrlint("--help", cwd=repo).stdout
+    assert "--stdin-filename" in ecrlint("check", "--help", cwd=repo).stdout
