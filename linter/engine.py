@@ -13,7 +13,7 @@ from .extract import ExtractContext, extract_file
 from .model import Finding, ParsedFile, Severity, Span
 from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, parse_file
 from .registry import Context, Registry, load_registry
-from .workspace import Workspace
+from .workspace import Workspace, compact_for_transfer
 
 # Below these sizes a process pool costs more than it saves (fork + pickling facts back).
 PARALLEL_MIN_FILES = 48
@@ -103,7 +103,11 @@ def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[
 def _process_chunk(chunk: list[Source]) -> list[tuple[ParsedFile, Workspace]]:
     assert _WORKER_CTX is not None
     ctx, options = _WORKER_CTX
-    return [_process(s, ctx, options) for s in chunk]
+    results = [_process(s, ctx, options) for s in chunk]
+    for source, (_parsed, ws) in zip(chunk, results):
+        if source.kind == "file":
+            compact_for_transfer(ws, source.path)
+    return results
 
 
 def _source_size(source: Source) -> int:
@@ -125,6 +129,11 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
     import multiprocessing
 
     _WORKER_CTX = (ctx, options)
+    # Import every extractor (and the Helm engine) once, before forking: otherwise each worker
+    # pays the imports again for the first file of each kind.
+    from .extract import preload_extractors
+
+    preload_extractors(charts=any(s.kind == "chart" for s in sources))
     # Chunks keep pickling overhead low; imap keeps results in input order (deterministic output).
     chunks = [sources[i : i + CHUNK_FILES] for i in range(0, len(sources), CHUNK_FILES)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

@@ -40,6 +40,18 @@ def _extractor(module: str) -> Any:
     return getattr(mod, "extract", None)
 
 
+def preload_extractors(charts: bool = False) -> None:
+    for modules in _EXTRACTORS.values():
+        for module in modules:
+            _extractor(module)
+    if charts:
+        from . import helm
+
+        preload = getattr(helm, "preload", None)
+        if preload is not None:
+            preload()
+
+
 def extract_file(parsed: ParsedFile, ctx: ExtractContext) -> Workspace:
     ws = Workspace()
     for doc in parsed.documents:

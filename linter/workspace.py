@@ -29,10 +29,55 @@ class Workload:
     chart: str | None = None  # the chart directory when rendered from Helm
     namespace_explicit: bool = False
     object_span: Span | None = None  # the whole object, for annotation suppressions
+    # Set when a worker process dropped ``pod_spec`` to keep its results small: (file to re-read).
+    reload_from: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when ``pod_spec`` was dropped for transfer: re-parse the file on first use.
+        # Few workloads are ever looked at this closely (Fargate-selected ones), so this is cheap.
+        if name == "pod_spec" and self.__dict__.get("reload_from"):
+            spec = _reload_node(self.reload_from, self.path, self.doc_index, self.pod_spec_pointer)
+            self.__dict__["pod_spec"] = spec
+            return spec
+        raise AttributeError(name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def logical(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+_RELOAD_CACHE: dict[str, Any] = {}
+
+
+def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> Any:
+    from .parsing import parse_file
+
+    parsed = _RELOAD_CACHE.get(fs_path)
+    if parsed is None:
+        parsed = _RELOAD_CACHE[fs_path] = parse_file(fs_path, display)
+    node: Any = next((d.root for d in parsed.documents if d.index == doc_index), None)
+    for part in pointer.strip("/").split("/") if pointer.strip("/") else ():
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return YMap()
+    return node if isinstance(node, YMap) else YMap()
+
+
+def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
+    """Drop what is expensive to pickle back from a worker and can be re-read on demand."""
+    for workload in ws.workloads:
+        if workload.chart is None:  # rendered charts have no file to re-read
+            workload.reload_from = fs_path
+            del workload.__dict__["pod_spec"]
 
 
 @dataclass(eq=False)
@@ -111,6 +156,7 @@ class NodeGroup:
     role: Role | None  # None: role lives outside the scanned files (never guessed about)
     cluster: Cluster | None = None
     role_ref: str | None = None  # the ARN / reference text when role is None
+    replaces_default_policies: bool = False  # eksctl managed group with iam.attachPolicyARNs (ECR202)
 
 
 @dataclass(eq=False)
