@@ -11,7 +11,7 @@ from .config import Config, ConfigError, ignored_for_path, is_enabled, load_conf
 from .discovery import Source, discover, display_path
 from .extract import ExtractContext, extract_file
 from .model import Finding, ParsedFile, Severity, Span
-from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, parse_file
+from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, ParseProblem, decode, parse_file, scan_suppressions
 from .registry import Context, Registry, load_registry
 from .workspace import Workspace, compact_for_transfer
 
@@ -89,8 +89,19 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
         return parsed
     values = list(ctx.config.helm_values) + list(options.helm_values)
     engine = options.helm_engine or ctx.config.helm_engine
-    return loader(source.path, source.display, values_files=values,
-                  engine=None if engine == "auto" else engine, max_bytes=ctx.config.max_file_size)
+    parsed = loader(source.path, source.display, values_files=values,
+                    engine=None if engine == "auto" else engine, max_bytes=ctx.config.max_file_size)
+    # Image findings point into values files: their "# ecrlint: ignore" comments must count.
+    for fs_path in [os.path.join(source.path, "values.yaml"), *values]:
+        try:
+            with open(fs_path, "rb") as handle:
+                text = decode(handle.read(ctx.config.max_file_size))
+        except (OSError, ParseProblem):
+            continue
+        companion = ParsedFile(display_path(fs_path, options.cwd))
+        scan_suppressions(text, companion)
+        parsed.companions.append(companion)
+    return parsed
 
 
 def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[ParsedFile, Workspace]:
@@ -177,6 +188,8 @@ def run(options: RunOptions) -> RunResult:
         ws.merge(part)
         parse_findings.extend(parsed.errors)
         suppress_lines[parsed.path] = parsed
+        for companion in parsed.companions:
+            suppress_lines.setdefault(companion.path, companion)
         if parsed.skipped_reason:
             notes.append(f"{parsed.path}: {parsed.skipped_reason}")
         elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:

@@ -172,6 +172,8 @@ class ParsedFile:
     skipped_reason: str | None = None
     chart: Any = None  # helm.ChartFacts when this "file" is a rendered chart
     kinds: set[str] = field(default_factory=set)  # document kinds seen (for --verbose notes)
+    # Other files this unit read whose suppression comments apply (a chart's values.yaml).
+    companions: list["ParsedFile"] = field(default_factory=list)
 
 
 def walk(node: Any) -> Iterator[Any]:
