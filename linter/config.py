@@ -15,7 +15,7 @@ from typing import Any
 from .model import Severity
 
 CONFIG_FILES = (".ecrlint.yaml", ".ecrlint.yml", "pyproject.toml")
-DEFAULT_SELECT = ("ECR",)
+DEFAULT_SELECT = ("",)  # every registered rule, third-party packs included
 
 
 class ConfigError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Iterator
@@ -153,7 +154,33 @@ def load_registry(plugins: bool = True) -> Registry:
     return registry
 
 
+def _declares_rule_packs() -> bool:
+    """Whether any installed distribution declares ``ecrlint.rules`` entry points.
+
+    ``importlib.metadata`` costs ~15 ms to import and scan on every run; most installs have no
+    rule packs, so look for the group name in the metadata files first (a few stat calls).
+    """
+    import sys
+
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(entry, name, "entry_points.txt"), encoding="utf-8") as handle:
+                        if f"[{ENTRY_POINT_GROUP}]" in handle.read():
+                            return True
+                except OSError:
+                    continue
+    return False
+
+
 def _entry_point_rules() -> list[type[Rule]]:
+    if not _declares_rule_packs():
+        return []
     from importlib.metadata import entry_points
 
     found: list[type[Rule]] = []
