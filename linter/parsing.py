@@ -45,6 +45,8 @@ _BOOLS = {
     "yes": True, "Yes": True, "YES": True, "no": False, "No": False, "NO": False,
     "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False,
 }
+# Plain scalars that are not strings and do not start like a number: one dict lookup decides.
+_PLAIN_CONSTANTS: dict[str, Any] = {**dict.fromkeys(["~", "null", "Null", "NULL"]), **_BOOLS}
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$|[-+]?\.(?:inf|Inf|INF)$|\.(?:nan|NaN|NAN)$")
 _NUMERIC_START = frozenset("0123456789+-.")
@@ -63,11 +65,33 @@ def _resolve_plain(value: str) -> Any:
             except ValueError:  # pragma: no cover - regex guarantees digits
                 return value
         if _FLOAT.match(value) and value not in (".", "-", "+"):
+            # YAML's .inf/.nan spellings are not Python's: resolve them as PyYAML does
+            lowered = value.lower()
+            if lowered.endswith(".inf"):
+                return float("-inf") if value[0] == "-" else float("inf")
+            if lowered == ".nan":
+                return float("nan")
             try:
                 return float(value.replace("_", ""))
             except ValueError:
                 return value
     return value
+
+
+# libyaml's line breaks (YAML 1.1): CRLF, CR, LF, NEL, LS, PS. Spans count lines this way, so
+# whatever turns a span back into an offset (--fix) must count them the same way.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line of ``text`` starts, lines broken as libyaml breaks them."""
+    return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+
+def text_position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset, counted like the parser's spans."""
+    starts = line_starts(text[:offset])
+    return len(starts), offset - starts[-1] + 1
 
 
 def _span(start, end) -> Span:
@@ -118,6 +142,19 @@ class _Builder:
             if mark is None:
                 raise ParseProblem(f"invalid YAML: {problem}") from None
             raise ParseProblem(f"invalid YAML: {problem}", mark.line + 1, mark.column + 1) from None
+        except yaml.reader.ReaderError as exc:
+            # A character YAML forbids (NUL past the binary sniff, other C0/C1 controls): the
+            # default message is multi-line and points nowhere, so locate it ourselves.
+            offset = exc.position
+            if _Loader is getattr(yaml, "CSafeLoader", None):  # libyaml counts UTF-8 bytes
+                offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+            line, column = text_position(text, offset)
+            char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+            raise ParseProblem(
+                f"invalid YAML: control character U+{char:04X} is not allowed; remove it or save the file as text",
+                line,
+                column,
+            ) from None
         except yaml.YAMLError as exc:
             raise ParseProblem(f"invalid YAML: {exc}") from None
         except RecursionError:
@@ -127,31 +164,38 @@ class _Builder:
         return docs
 
     def _run(self, loader: Any, docs: list[tuple[Any, Span]]) -> None:
+        # The hot loop of every run: one iteration per libyaml event. Scalars are attached to
+        # their parent inline and spans are built with tuple.__new__ directly, because a Python
+        # call per node (a helper, NamedTuple's __new__) doubled the cost of parsing.
         get_event = loader.get_event
+        new_span = tuple.__new__
+        span_cls = Span
+        scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
+        map_start, seq_start = ev.MappingStartEvent, ev.SequenceStartEvent
+        map_end, seq_end = ev.MappingEndEvent, ev.SequenceEndEvent
+        plain_const, numeric_start, missing = _PLAIN_CONSTANTS, _NUMERIC_START, _NO_KEY
         anchors: dict[str, Any] = {}
         sizes: dict[int, int] = {}  # id(container) -> expanded node count, for aliased nodes
-        # stack entries: [container, pending_key, pending_key_span, anchor, start_mark, size, tag]
+        # stack entries: [container, pending_key, pending_key_span, anchor, start_mark, size, tag, is_seq]
         stack: list[list[Any]] = []
-        nodes = 0
+        top: list[Any] | None = None
         expanded = 0
         doc_start = None
         root: Any = None
 
-        def add(value: Any, span: Span, size: int) -> None:
+        def attach(value: Any, span: Span, size: int) -> None:
+            # The less common path: containers and aliases (scalars are attached inline below).
             nonlocal root
-            if not stack:
+            if top is None:
                 root = value
                 return
-            top = stack[-1]
             top[5] += size
             container = top[0]
-            if isinstance(container, YSeq):
+            if top[7]:
                 container.append(value)
                 container.spans.append(span)
-            elif top[1] is _NO_KEY:
-                if isinstance(value, (YMap, YSeq)):
-                    value = _freeze_key(value)
-                top[1] = value
+            elif top[1] is missing:
+                top[1] = _freeze_key(value) if isinstance(value, (YMap, YSeq)) else value
                 top[2] = span
             else:
                 key = top[1]
@@ -160,53 +204,80 @@ class _Builder:
                 else:
                     container[key] = value
                     container.spans[key] = (top[2], span)
-                top[1] = _NO_KEY
+                top[1] = missing
 
         while True:
             event = get_event()
             if event is None:
                 break
             cls = event.__class__
-            if cls is ev.ScalarEvent:
-                nodes += 1
-                span = _span(event.start_mark, event.end_mark)
+            if cls is scalar_event:
+                sm = event.start_mark
+                em = event.end_mark
+                span = new_span(span_cls, (sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
                 tag = event.tag
                 value: Any = event.value
                 if tag is None or tag == "!":
                     if not event.style and event.implicit[0]:  # plain scalar ('' from libyaml, None from pure)
-                        value = _resolve_plain(value) if value else None
+                        if not value:
+                            value = None
+                        elif value[0] in numeric_start:
+                            value = _resolve_plain(value)
+                        else:
+                            value = plain_const.get(value, value)
                 elif tag.startswith(_STANDARD_TAG):
                     value = self._standard_scalar(tag, value, span)
                 else:
                     value = _wrap_tag(tag, value, span)
                 if event.anchor is not None:
                     anchors[event.anchor] = value
-                add(value, span, 1)
-            elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
-                nodes += 1
+                if top is None:
+                    root = value
+                    continue
+                top[5] += 1
+                if top[7]:
+                    top[0].append(value)
+                    top[0].spans.append(span)
+                elif top[1] is missing:
+                    top[1] = value
+                    top[2] = span
+                else:
+                    key = top[1]
+                    if key == "<<":
+                        _merge_into(top[0], value)
+                    else:
+                        top[0][key] = value
+                        top[0].spans[key] = (top[2], span)
+                    top[1] = missing
+            elif cls is map_start or cls is seq_start:
                 if len(stack) >= MAX_DEPTH:
                     raise ParseProblem(
                         f"nesting deeper than {MAX_DEPTH} levels",
                         event.start_mark.line + 1,
                         event.start_mark.column + 1,
                     )
-                start = Span(event.start_mark.line + 1, event.start_mark.column + 1, 0, 0)
-                container = YMap(start) if cls is ev.MappingStartEvent else YSeq(start)
-                stack.append([container, _NO_KEY, None, event.anchor, event.start_mark, 1, event.tag])
-            elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
-                container, _, _, anchor, start_mark, size, tag = stack.pop()
-                span = _span(start_mark, event.end_mark)
+                sm = event.start_mark
+                start = new_span(span_cls, (sm.line + 1, sm.column + 1, 0, 0))
+                is_seq = cls is seq_start
+                container = YSeq(start) if is_seq else YMap(start)
+                top = [container, missing, None, event.anchor, sm, 1, event.tag, is_seq]
+                stack.append(top)
+            elif cls is map_end or cls is seq_end:
+                container, _, _, anchor, sm, size, tag, _ = stack.pop()
+                top = stack[-1] if stack else None
+                em = event.end_mark
+                span = new_span(span_cls, (sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
                 container.span = span
                 value = container
                 if tag and tag != "!" and not tag.startswith(_STANDARD_TAG):
                     value = _wrap_tag(tag, container, span)
                 elif tag and tag.startswith(_UNSAFE_TAG):
-                    self.warnings.append((f"unsafe tag {tag!r} ignored", span))
+                    self.warnings.append((_unsafe_tag_message(tag), span))
                 if anchor is not None:
                     anchors[anchor] = value
                     sizes[id(value)] = size
-                add(value, span, size)
-            elif cls is ev.AliasEvent:
+                attach(value, span, size)
+            elif cls is alias_event:
                 span = _span(event.start_mark, event.end_mark)
                 if event.anchor not in anchors:
                     raise ParseProblem(
@@ -221,12 +292,13 @@ class _Builder:
                         span.line,
                         span.column,
                     )
-                add(target, span, size)
+                attach(target, span, size)
             elif cls is ev.DocumentStartEvent:
                 doc_start = event.start_mark
                 anchors = {}
                 sizes = {}
                 root = None
+                top = None
             elif cls is ev.DocumentEndEvent:
                 docs.append((root, _span(doc_start, event.end_mark)))
             elif cls is ev.StreamEndEvent:
@@ -239,8 +311,14 @@ class _Builder:
         if short in ("int", "float", "bool", "null"):
             return _resolve_plain(value) if value else None
         if short.startswith("python/"):
-            self.warnings.append((f"unsafe tag '!!{short}' ignored; the value is read as a plain string", span))
+            self.warnings.append((_unsafe_tag_message(tag), span))
         return value
+
+
+def _unsafe_tag_message(tag: str) -> str:
+    # One wording for scalars and collections, in the "!!python/..." form users write.
+    return (f'unsafe tag "!!{tag[len(_STANDARD_TAG):]}" is never constructed; the value is read as plain data '
+            "(remove the tag)")
 
 
 class _NoKey:
@@ -277,9 +355,7 @@ class _JsonParser:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.line_starts = [0]
-        for m in re.finditer("\n", text):
-            self.line_starts.append(m.end())
+        self.line_starts = line_starts(text)
 
     def pos(self, offset: int) -> tuple[int, int]:
         import bisect
@@ -372,12 +448,22 @@ _BINARY_SNIFF = 8192
 _SUPPRESS = re.compile(r"#\s*ecrlint:\s*(ignore-file|ignore)\b(?:\[([A-Za-z0-9_,\s]*)\])?")
 
 
+def _decode_marked(data: bytes, codec: str, name: str) -> str:
+    # A byte-order mark promises UTF-16/32; truncated or broken data must be ECR001, not a crash.
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode(codec, "ignore")
+        line, column = text_position(before, len(before))
+        raise ParseProblem(f"invalid {name} ({exc.reason}); save the file as UTF-8", line, column) from None
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: UTF-8 (BOM stripped), or UTF-16/32 when a BOM says so."""
     if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
-        return data.decode("utf-32")
+        return _decode_marked(data, "utf-32", "UTF-32")
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16")
+        return _decode_marked(data, "utf-16", "UTF-16")
     if b"\x00" in data[:_BINARY_SNIFF]:
         raise ParseProblem("binary file (NUL bytes); not YAML or JSON")
     try:
@@ -476,7 +562,8 @@ def parse_file(path: str, display: str, data: bytes | None = None, max_bytes: in
         parsed.errors.append(_error(display, problem.message, problem.line, problem.column))
         return parsed
     except OSError as exc:
-        parsed.errors.append(_error(display, f"cannot read file: {exc.strerror or exc}"))
+        reason = exc.strerror or str(exc)
+        parsed.errors.append(_error(display, f"cannot read file: {reason[:1].lower()}{reason[1:]}"))
         return parsed
     docs, problems = parse_text(display, text, is_json=display.endswith(".json"))
     parsed.errors.extend(problems)
