@@ -88,10 +88,24 @@ def resolve_values(value: Any, template: Template, _depth: int = 0) -> list[str]
             return [o for o in out if o][:_MAX_BRANCHES]
         return []
     if fn == "Fn::Select":
-        if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+        if isinstance(arg, list) and len(arg) == 2:
             index = resolve_values(arg[0], template, d)
-            if len(index) == 1 and index[0].isdigit() and int(index[0]) < len(arg[1]):
-                return resolve_values(arg[1][int(index[0])], template, d)
+            if len(index) != 1 or not index[0].isdigit():
+                return []
+            i = int(index[0])
+            if isinstance(arg[1], list) and i < len(arg[1]):
+                return resolve_values(arg[1][i], template, d)
+            split = arg[1].get("Fn::Split") if isinstance(arg[1], dict) and len(arg[1]) == 1 else None
+            if isinstance(split, list) and len(split) == 2 and isinstance(split[0], str) and split[0]:
+                out = []
+                for whole in resolve_values(split[1], template, d):
+                    parts = whole.split(split[0])
+                    # a token such as ${Param} may hide delimiters: only split what is literal
+                    if i < len(parts) and not any(is_symbolic(p) for p in parts[: i + 1]):
+                        out.append(parts[i])
+                    else:
+                        return []
+                return out
         return []
     if fn == "Fn::FindInMap":
         return _find_in_map(arg, template, d)
@@ -152,15 +166,35 @@ def _sub(arg: Any, template: Template, depth: int) -> list[str]:
 
 
 def _find_in_map(arg: Any, template: Template, depth: int) -> list[str]:
-    if not (isinstance(arg, list) and len(arg) == 3):
+    """``Fn::FindInMap [Map, Top, Second]``; a key known only at deploy time (``!Ref AWS::Partition``)
+    stands for every entry of the map at that level, like both branches of an ``Fn::If``."""
+    if not (isinstance(arg, list) and len(arg) in (3, 4)):  # 4: LanguageExtensions DefaultValue
         return []
-    keys = []
-    for part in arg:
+    keys: list[list[str] | None] = []
+    for part in arg[:3]:
         resolved = resolve_values(part, template, depth)
-        if len(resolved) != 1 or is_symbolic(resolved[0]):
-            return []  # keyed by ${AWS::Region} etc.: which entry applies is unknown offline
-        keys.append(resolved[0])
-    top = template.mappings.get(keys[0])
-    second = top.get(keys[1]) if isinstance(top, dict) else None
-    leaf = second.get(keys[2]) if isinstance(second, dict) else None
-    return resolve_values(leaf, template, depth) if leaf is not None else []
+        if not resolved:
+            return []
+        # None: every entry (the key is symbolic, e.g. ${AWS::Region})
+        keys.append(None if any(is_symbolic(k) for k in resolved) else resolved)
+    if keys[0] is None:
+        return []  # which map is only known at deploy time: too vague to be useful
+    nodes: list[Any] = [template.mappings.get(k) for k in keys[0]]
+    for level in keys[1:]:
+        nxt: list[Any] = []
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            if level is None:
+                nxt.extend(node.values())
+            else:
+                nxt.extend(node[k] for k in level if k in node)
+        nodes = nxt
+    out: list[str] = []
+    for leaf in nodes:
+        for value in resolve_values(leaf, template, depth):
+            if value not in out:
+                out.append(value)
+    if not out and len(arg) == 4:
+        return resolve_values(arg[3].get("DefaultValue") if isinstance(arg[3], dict) else None, template, depth)
+    return out[:_MAX_BRANCHES]

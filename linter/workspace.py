@@ -179,6 +179,7 @@ class FargateProfile:
     role_generated: bool = False  # eksctl creates a correct role when none is given
     cluster: Cluster | None = None
     cluster_name: str | None = None
+    role_target_missing: str | None = None  # CloudFormation: a !Ref/!GetAtt target the template lacks
 
 
 @dataclass(eq=False)
@@ -191,6 +192,7 @@ class Cluster:
     account: str | None = None  # literal 12-digit account when known
     node_groups: list[NodeGroup] = field(default_factory=list)
     fargate_profiles: list[FargateProfile] = field(default_factory=list)
+    name_known: bool = True  # False: a CloudFormation logical ID stands in for a deploy-time name
 
 
 @dataclass(eq=False)

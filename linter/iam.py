@@ -1,0 +1,811 @@
+"""Offline IAM evaluation: is an action allowed on a resource by a set of identity policies?"""
+
+from __future__ import annotations
+
+import json
+import re
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Sequence
+
+from . import awsdata
+from .model import NO_SPAN, Loc, YMap, YSeq
+from .workspace import PolicyDocument
+
+# Semantics follow the IAM User Guide (DOMAIN.md §2): action names are case-insensitive globs with
+# "*" and "?"; resource ARNs are matched segment by segment (a "*" that ends a segment may run across
+# ":"); NotAction / NotResource match everything except what they list; an explicit Deny beats any
+# Allow; a statement with a Condition only holds sometimes, so a grant under a condition is
+# "conditional" and a Deny under a condition "possibly" applies. Values CloudFormation knows only at
+# deploy time stay as ${...} tokens, and a comparison that depends on them is "unknown".
+
+ECR_PULL_ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+VERSION_CURRENT = "2012-10-17"
+VERSION_LEGACY = "2008-10-17"
+VALID_VERSIONS = (VERSION_CURRENT, VERSION_LEGACY)
+BUNDLED_PATH = "<aws-managed-policy>"
+
+# --- statements --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Statement:
+    """One parsed statement, with where it is."""
+
+    effect: str
+    actions: tuple[str, ...]
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...]
+    not_resources: tuple[str, ...] | None
+    condition: Any
+    sid: str | None
+    loc: Loc | None
+    policy: PolicyDocument | None
+    # Extras beyond the shared API (all optional):
+    index: int = 0  # position in the policy's Statement list
+    version: str | None = None  # the policy's Version, as written (None when absent)
+    node: Any = None  # the statement mapping itself (YMap carries spans)
+    action_locs: tuple[Loc | None, ...] = ()  # one per entry of actions (or not_actions)
+    principal: Any = None  # Principal / NotPrincipal as written (trust and resource policies)
+    not_principal: Any = None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.condition)
+
+    def where(self) -> str:
+        """A short phrase naming the statement for messages: 'Sid DenyPull at iam.json:12'."""
+        policy = self.policy
+        if policy is not None and policy.bundled:
+            return f"AWS managed policy {policy.name}"
+        label = f"Sid {self.sid}" if self.sid else "the statement"
+        if self.loc is None:
+            return label
+        return f"{label} at {self.loc.short()}"
+
+
+_CACHE: "weakref.WeakKeyDictionary[PolicyDocument, list[Statement]]" = weakref.WeakKeyDictionary()
+
+
+def statements(policy: PolicyDocument) -> list[Statement]:
+    """The statements of a policy document (``Statement`` as an object or a list), intrinsics resolved."""
+    cached = _CACHE.get(policy)
+    if cached is None:
+        cached = list(_parse_statements(policy))
+        _CACHE[policy] = cached
+    return cached
+
+
+def policy_version(policy: PolicyDocument) -> str | None:
+    document = _document(policy)
+    version = document.get("Version") if isinstance(document, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def policy_document(policy: PolicyDocument) -> Any:
+    """The policy as a mapping: CloudFormation also takes a JSON string, often built with ``!Sub``."""
+    document = policy.document
+    if _is_intrinsic(document):
+        texts = _resolve(document, policy)
+        document = texts[0] if len(texts) == 1 else None
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return None
+    return document
+
+
+_document = policy_document
+
+
+def _parse_statements(policy: PolicyDocument) -> Iterable[Statement]:
+    document = _document(policy)
+    if not isinstance(document, dict):
+        return
+    version = document.get("Version") if isinstance(document.get("Version"), str) else None
+    raw = document.get("Statement")
+    path = policy.loc.path
+    if isinstance(raw, dict) and not _is_intrinsic(raw):
+        items = [(raw, _value_span(document, "Statement", policy))]
+    elif isinstance(raw, list):
+        items = [(item, _item_span(raw, i, policy)) for i, item in enumerate(raw)]
+    elif isinstance(raw, dict):
+        items = [(raw, _value_span(document, "Statement", policy))]
+    else:
+        return
+    index = 0
+    for item, span in items:
+        for stmt in _branches(item, policy):
+            if not isinstance(stmt, dict):
+                continue
+            # a document without positions (a JSON string, a bundled copy): the policy's own place
+            loc = policy.loc if policy.bundled or span is None else Loc(path, span)
+            yield _statement(stmt, policy, version, index, loc)
+        index += 1
+
+
+def _branches(item: Any, policy: PolicyDocument) -> list[Any]:
+    """A statement written as ``Fn::If [cond, A, B]`` stands for both A and B (AWS::NoValue drops out)."""
+    if isinstance(item, dict) and len(item) == 1 and "Fn::If" in item:
+        arg = item["Fn::If"]
+        if isinstance(arg, list) and len(arg) == 3:
+            return [b for branch in arg[1:] for b in _branches(branch, policy)]
+        return []
+    if isinstance(item, dict) and item.get("Ref") == "AWS::NoValue":
+        return []
+    return [item]
+
+
+def _statement(stmt: dict, policy: PolicyDocument, version: str | None, index: int, loc: Loc) -> Statement:
+    actions, action_locs = _strings_with_locs(stmt, "Action", policy)
+    not_actions = None
+    if "Action" not in stmt and "NotAction" in stmt:
+        not_actions, action_locs = _strings_with_locs(stmt, "NotAction", policy)
+        not_actions = tuple(not_actions)
+    resources, _ = _strings_with_locs(stmt, "Resource", policy, unknown="${Fn::Unknown}")
+    not_resources = None
+    if "Resource" not in stmt and "NotResource" in stmt:
+        nr, _ = _strings_with_locs(stmt, "NotResource", policy, unknown="${Fn::Unknown}")
+        not_resources = tuple(nr)
+    sid = stmt.get("Sid")
+    effect = stmt.get("Effect")
+    return Statement(
+        effect=effect if isinstance(effect, str) else "",
+        actions=tuple(actions) if not_actions is None else (),
+        not_actions=not_actions,
+        resources=tuple(resources) if not_resources is None else (),
+        not_resources=not_resources,
+        condition=stmt.get("Condition") or None,
+        sid=sid if isinstance(sid, str) and sid else None,
+        loc=loc,
+        policy=policy,
+        index=index,
+        version=version,
+        node=stmt,
+        action_locs=tuple(action_locs),
+        principal=stmt.get("Principal"),
+        not_principal=stmt.get("NotPrincipal"),
+    )
+
+
+def _strings_with_locs(
+    stmt: dict, key: str, policy: PolicyDocument, unknown: str | None = None
+) -> tuple[list[str], list[Loc | None]]:
+    """Every string of ``stmt[key]`` (a string, a list, or intrinsics) with the location of each."""
+    value = stmt.get(key)
+    if value is None:
+        return [], []
+    path = policy.loc.path
+    out: list[str] = []
+    locs: list[Loc | None] = []
+
+    def add(item: Any, span: Any) -> None:
+        if item is None:
+            return
+        loc = Loc(path, span) if span is not None and not policy.bundled else None
+        if isinstance(item, str):
+            out.append(item)
+            locs.append(loc)
+            return
+        resolved = _resolve(item, policy)
+        if not resolved and unknown is not None and not _is_no_value(item):
+            resolved = [unknown]  # ImportValue and the like: some value, not knowable offline
+        for text in resolved:
+            out.append(text)
+            locs.append(loc)
+
+    if isinstance(value, list) and not _is_intrinsic(value):
+        for i, item in enumerate(value):
+            span = value.spans[i] if isinstance(value, YSeq) and i < len(value.spans) else None
+            add(item, span)
+    else:
+        span = stmt.spans[key][1] if isinstance(stmt, YMap) and key in stmt.spans else None
+        if isinstance(value, dict) and "Fn::If" in value:
+            # a whole list chosen by Fn::If: both branches
+            for branch in _branches(value, policy):
+                if isinstance(branch, list):
+                    for item in branch:
+                        add(item, span)
+                else:
+                    add(branch, span)
+        else:
+            add(value, span)
+    return out, locs
+
+
+def _resolve(value: Any, policy: PolicyDocument) -> list[str]:
+    template = getattr(policy, "template", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    if template is None or not isinstance(value, dict):
+        return []
+    from .cfn_intrinsics import resolve_values
+
+    return list(dict.fromkeys(resolve_values(value, template)))
+
+
+def _is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in ("Ref", "Condition") or str(key).startswith("Fn::")
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("Ref") == "AWS::NoValue"
+
+
+def _value_span(container: Any, key: str, policy: PolicyDocument) -> Any:
+    return container.value_span(key) if isinstance(container, YMap) else None
+
+
+def _item_span(seq: Any, i: int, policy: PolicyDocument) -> Any:
+    return seq.item_span(i) if isinstance(seq, YSeq) else None
+
+
+# --- matching ----------------------------------------------------------------------------------
+
+# Pattern tokens: a one-character str is a literal; the tuples below are wildcards and symbols.
+_SEG = ("*",)  # any run of characters within an ARN segment (no ":")
+_ALL = ("**",)  # any run of characters, ":" included (a "*" that ends a segment; a whole "*")
+_ONE = ("?",)  # one character, not ":"
+# ("$", name, spans_colons): a value not known offline (${AWS::AccountId}, ${aws:username}, Ref X)
+_SEGMENT_PSEUDO = frozenset(["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix"])
+_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+@lru_cache(maxsize=4096)
+def action_matches(pattern: str, action: str) -> bool:
+    """Case-insensitive IAM action glob: ``*`` any run, ``?`` one character."""
+    return _action_regex(pattern).fullmatch(action) is not None
+
+
+@lru_cache(maxsize=1024)
+def _action_regex(pattern: str) -> re.Pattern[str]:
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
+def _substitute(text: str, symbols: Mapping[str, str] | None) -> str:
+    if not symbols or "${" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        value = symbols.get(name)
+        if value is None:
+            value = symbols.get("${%s}" % name)
+        return value if value is not None else m.group(0)
+
+    return _VAR.sub(repl, text)
+
+
+@lru_cache(maxsize=4096)
+def _tokens(text: str, version: str | None, wildcards: bool) -> tuple[Any, ...]:
+    """Tokenize a resource pattern (``wildcards``) or a resource; ``${...}`` become symbols."""
+    out: list[Any] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        if text.startswith("${", i):
+            end = text.find("}", i)
+            if end != -1:
+                name = text[i + 2 : end]
+                token = _variable(name, version)
+                if isinstance(token, str):
+                    out.extend(token)
+                else:
+                    out.append(token)
+                i = end + 1
+                continue
+        c = text[i]
+        if wildcards and c == "*":
+            # IAM: a "*" that is the last character of an ARN segment may match across ":".
+            out.append(_ALL if i + 1 == n or text[i + 1] == ":" else _SEG)
+        elif wildcards and c == "?":
+            out.append(_ONE)
+        else:
+            out.append(c)
+        i += 1
+    return tuple(out)
+
+
+def _variable(name: str, version: str | None) -> Any:
+    """What ``${name}`` stands for: literal text, or a symbol whose value is unknown offline."""
+    if version == VERSION_LEGACY and ":" in name and "::" not in name:
+        # 2008-10-17 has no policy variables: "${aws:username}" is literal text.
+        return "${%s}" % name
+    if name in ("*", "?", "$"):
+        # IAM special characters (2012-10-17): ${*} is a literal "*".
+        return name if version != VERSION_LEGACY else "${%s}" % name
+    if name in _SEGMENT_PSEUDO:
+        return ("$", name, False)
+    if "::" in name or ":" not in name:
+        # a CloudFormation parameter, resource reference or GetAtt: could be a whole ARN
+        return ("$", name, True)
+    # an IAM policy variable (${aws:username}, ${aws:PrincipalTag/team}): set per request
+    return ("$", "iam:" + name, True)
+
+
+def _is_star(t: Any) -> bool:
+    return t is _SEG or t is _ALL or t == _SEG or t == _ALL
+
+
+def _is_sym(t: Any) -> bool:
+    return isinstance(t, tuple) and len(t) == 3
+
+
+def _wild(tokens: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Every unknown symbol replaced by the wildcard of the values it could take."""
+    return tuple((_ALL if t[2] else _SEG) if _is_sym(t) else t for t in tokens)
+
+
+def _star_emits(star: Any, tok: Any) -> bool:
+    """Can ``star`` produce (part of) what ``tok`` stands for?"""
+    if star == _ALL:
+        return True
+    if tok == ":":
+        return False
+    if _is_sym(tok):
+        return not tok[2]
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Do two non-star tokens share a character string?"""
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if a == _ONE:
+        return (isinstance(b, str) and b != ":") or b == _ONE
+    if b == _ONE:
+        return isinstance(a, str) and a != ":"
+    if _is_sym(a) and _is_sym(b):
+        return a[1] == b[1]  # the same symbol has the same value within one evaluation
+    return False
+
+
+def _intersects(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
+    """Is there a string both token sequences can stand for?"""
+    n, m = len(p), len(q)
+    seen = set()
+    stack = [(0, 0)]
+    while stack:
+        state = stack.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == n and j == m:
+            return True
+        a = p[i] if i < n else None
+        b = q[j] if j < m else None
+        if a is not None and _is_star(a):
+            stack.append((i + 1, j))
+            if b is not None and _star_emits(a, b):
+                stack.append((i, j + 1))
+        if b is not None and _is_star(b):
+            stack.append((i, j + 1))
+            if a is not None and _star_emits(b, a):
+                stack.append((i + 1, j))
+        if a is not None and b is not None and not _is_star(a) and not _is_star(b) and _same(a, b):
+            stack.append((i + 1, j + 1))
+    return False
+
+
+def _covers(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
+    """Does pattern ``p`` match every string ``q`` can stand for? (sound, not complete)"""
+    n, m = len(p), len(q)
+    seen = set()
+    stack = [(0, 0)]
+    while stack:
+        state = stack.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == n and j == m:
+            return True
+        if i == n:
+            continue
+        a = p[i]
+        b = q[j] if j < m else None
+        if _is_star(a):
+            stack.append((i + 1, j))
+            if b is not None and _absorbs(a, b):
+                stack.append((i, j + 1))
+        elif b is not None and not _is_star(b) and _covers_one(a, b):
+            stack.append((i + 1, j + 1))
+    return False
+
+
+def _absorbs(star: Any, tok: Any) -> bool:
+    if star == _ALL:
+        return True
+    if tok == ":" or tok == _ALL:
+        return False
+    if _is_sym(tok):
+        return not tok[2]
+    return True
+
+
+def _covers_one(a: Any, b: Any) -> bool:
+    if isinstance(a, str):
+        return isinstance(b, str) and a == b
+    if a == _ONE:
+        return (isinstance(b, str) and b != ":") or b == _ONE
+    if _is_sym(a):
+        return _is_sym(b) and a[1] == b[1]
+    return False
+
+
+def _has_wildcards(tokens: tuple[Any, ...]) -> bool:
+    return any(t == _SEG or t == _ALL or t == _ONE for t in tokens)
+
+
+def _has_symbols(tokens: tuple[Any, ...]) -> bool:
+    return any(_is_sym(t) for t in tokens)
+
+
+def _match(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool | None:
+    """Could ``q`` (a resource, or "some resource like q") be matched by ``p``? None: it depends on a symbol."""
+    if _intersects(p, q):
+        return True
+    if not (_has_symbols(p) or _has_symbols(q)):
+        return False
+    return None if _intersects(_wild(p), _wild(q)) else False
+
+
+def _full(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool | None:
+    """Does ``p`` match all of ``q``? For a concrete ``q`` the same as ``_match``."""
+    if not _has_wildcards(q):
+        return _match(p, q)
+    if _covers(p, q):
+        return True
+    return None if _has_symbols(p) and _covers(_wild(p), q) else False
+
+
+def resource_matches(pattern: str, resource: str, symbols: Mapping[str, str] | None = None) -> bool | None:
+    """Does the policy ``pattern`` match ``resource``? None when it depends on an unknown symbol.
+
+    ``resource`` may itself hold ``*``/``?``: then the question is whether it matches some resource
+    of that shape.
+    """
+    p = _tokens(_substitute(pattern, symbols), VERSION_CURRENT, True)
+    q = _tokens(_substitute(resource, symbols), VERSION_CURRENT, True)
+    return _match(p, q)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # "allowed" | "conditional" | "denied" | "possibly-denied" | "not-granted" | "resource-mismatch" | "unknown"
+    allowed: bool  # status == "allowed"
+    reason: str  # one human phrase for messages: "denied by Sid DenyPull at iam.json:12", ...
+    allows: tuple[Statement, ...] = ()
+    denies: tuple[Statement, ...] = ()
+
+
+def _applies_to_action(stmt: Statement, action: str) -> bool:
+    if stmt.not_actions is not None:
+        return not any(action_matches(p, action) for p in stmt.not_actions)
+    return any(action_matches(p, action) for p in stmt.actions)
+
+
+def _resource_state(stmt: Statement, q: tuple[Any, ...], symbols: Mapping[str, str] | None, deny: bool) -> bool | None:
+    """Does the statement's Resource / NotResource take in the requested resource?
+
+    For a query with wildcards ("some ECR repository"), an Allow takes it in when it grants some
+    such resource; a Deny only when it denies all of them.
+    """
+    existential = _has_wildcards(q)
+    if stmt.not_resources is not None:
+        patterns = [_tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources]
+        if existential:
+            if deny:
+                # denies all of q only when no listed exception overlaps q
+                states = [_match(p, q) for p in patterns]
+                if any(s is True for s in states):
+                    return False
+                return None if any(s is None for s in states) else True
+            states = [_full(p, q) for p in patterns]
+            if any(s is True for s in states):
+                return False
+            return None if any(s is None for s in states) else True
+        states = [_match(p, q) for p in patterns]
+        if any(s is True for s in states):
+            return False
+        return None if any(s is None for s in states) else True
+    patterns = [_tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.resources]
+    check = _full if deny else _match
+    states = [check(p, q) for p in patterns]
+    if any(s is True for s in states):
+        return True
+    return None if any(s is None for s in states) else False
+
+
+def evaluate(
+    policies: Sequence[PolicyDocument],
+    action: str,
+    resource: str = "*",
+    *,
+    symbols: Mapping[str, str] | None = None,
+) -> Decision:
+    """Is ``action`` on ``resource`` allowed by these identity policies together?
+
+    ``resource`` "*" asks about *some* resource of the action's type (any ECR repository for
+    ``ecr:BatchGetImage``). Actions without a resource type (``ecr:GetAuthorizationToken``) are
+    always asked about the resource "*", the only one that matches them.
+    """
+    query_text, query_kind = _query(action, resource)
+    if query_kind == "type" and query_text.startswith("arn:"):
+        # "Some repository" is asked within the partition, region and account the policies are
+        # written for: a Deny on arn:aws:ecr:*:111122223333:repository/* must not be escaped by
+        # imagining the repository in another account or the role in aws-cn.
+        best: Decision | None = None
+        for candidate in _candidates(policies, action, query_text, symbols):
+            decision = _evaluate(policies, action, candidate, query_kind, resource, symbols)
+            if best is None or _RANK[decision.status] < _RANK[best.status]:
+                best = decision
+        assert best is not None
+        return best
+    return _evaluate(policies, action, query_text, query_kind, resource, symbols)
+
+
+_RANK = {
+    "allowed": 0,
+    "possibly-denied": 1,
+    "conditional": 2,
+    "unknown": 3,
+    "denied": 4,
+    "resource-mismatch": 5,
+    "not-granted": 6,
+}
+
+
+_PINNED = (1, 3, 4)  # partition, region, account: the ARN segments a Deny is usually scoped by
+_MAX_CANDIDATES = 16
+
+
+def _candidates(
+    policies: Sequence[PolicyDocument], action: str, query: str, symbols: Mapping[str, str] | None
+) -> list[str]:
+    """Queries for "some resource of the type", one per partition/region/account the statements name."""
+    template = arn_segments(query)
+    named: dict[int, dict[str, None]] = {i: {} for i in _PINNED}
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+                continue
+            for pattern in stmt.resources + (stmt.not_resources or ()):
+                parts = arn_segments(_substitute(pattern, symbols))
+                if len(parts) < 6 or parts[0] != "arn":
+                    continue
+                for i in _PINNED:
+                    if template[i] == "*" and parts[i] and "*" not in parts[i] and "?" not in parts[i]:
+                        named[i][parts[i]] = None
+    out = [template]
+    for i in _PINNED:
+        values = list(named[i]) or [template[i]]
+        out = [c[:i] + [v] + c[i + 1 :] for c in out for v in values][:_MAX_CANDIDATES]
+    return [":".join(c) for c in out]
+
+
+_SEGMENT = re.compile(r"(?:\$\{[^}]*\}|[^:$]|\$(?!\{))*")
+
+
+def arn_segments(text: str) -> list[str]:
+    """``text`` split on ":" the way an ARN is, keeping ``${AWS::Partition}`` tokens whole."""
+    parts: list[str] = []
+    pos = 0
+    while True:
+        m = _SEGMENT.match(text, pos)
+        end = m.end() if m else pos
+        parts.append(text[pos:end])
+        if end >= len(text) or text[end] != ":":
+            if end < len(text):
+                parts[-1] += text[end:]  # an unterminated "${": keep the rest as is
+            return parts
+        pos = end + 1
+
+
+def _evaluate(
+    policies: Sequence[PolicyDocument],
+    action: str,
+    query_text: str,
+    query_kind: str,
+    resource: str,
+    symbols: Mapping[str, str] | None,
+) -> Decision:
+    q = _tokens(_substitute(query_text, symbols), VERSION_CURRENT, query_kind != "literal")
+    allows: list[Statement] = []
+    cond_allows: list[Statement] = []
+    unknown_allows: list[Statement] = []
+    elsewhere: list[Statement] = []
+    denies: list[Statement] = []
+    cond_denies: list[Statement] = []
+    unknown_denies: list[Statement] = []
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+                continue
+            deny = stmt.effect == "Deny"
+            state = _resource_state(stmt, q, symbols, deny)
+            if deny:
+                if state is True:
+                    (cond_denies if stmt.conditional else denies).append(stmt)
+                elif state is None:
+                    unknown_denies.append(stmt)
+            elif state is True:
+                (cond_allows if stmt.conditional else allows).append(stmt)
+            elif state is None:
+                unknown_allows.append(stmt)
+            else:
+                elsewhere.append(stmt)
+    every_allow = tuple(allows + cond_allows + unknown_allows + elsewhere)
+    every_deny = tuple(denies + cond_denies + unknown_denies)
+    if denies:
+        return Decision("denied", False, f"denied by {denies[0].where()}", every_allow, every_deny)
+    if allows:
+        if cond_denies:
+            stmt = cond_denies[0]
+            return Decision(
+                "possibly-denied",
+                False,
+                f"denied by {stmt.where()} when {describe_condition(stmt.condition)}",
+                every_allow,
+                every_deny,
+            )
+        if unknown_denies:
+            stmt = unknown_denies[0]
+            return Decision(
+                "unknown",
+                False,
+                f"may be denied by {stmt.where()}: its resource {_quote_list(_resource_list(stmt))} depends on "
+                f"values not known offline",
+                every_allow,
+                every_deny,
+            )
+        return Decision("allowed", True, f"allowed by {allows[0].where()}", every_allow, every_deny)
+    if cond_allows:
+        stmt = cond_allows[0]
+        return Decision(
+            "conditional",
+            False,
+            f"granted only when {describe_condition(stmt.condition)} ({stmt.where()})",
+            every_allow,
+            every_deny,
+        )
+    if unknown_allows:
+        stmt = unknown_allows[0]
+        return Decision(
+            "unknown",
+            False,
+            f"granted on {_quote_list(_resource_list(stmt))} ({stmt.where()}), which depends on values not known offline",
+            every_allow,
+            every_deny,
+        )
+    if elsewhere:
+        stmt = elsewhere[0]
+        granted = _quote_list(_resource_list(stmt))
+        if query_kind == "literal":
+            tail = 'but it has no resource type and only "*" matches it'
+        elif query_kind == "type":
+            tail = "which matches no " + _type_label(action)
+        else:
+            tail = f'not on "{resource}"'
+        return Decision(
+            "resource-mismatch", False, f"granted only on {granted} ({stmt.where()}), {tail}", every_allow, every_deny
+        )
+    return Decision("not-granted", False, "no statement grants it", every_allow, every_deny)
+
+
+def _query(action: str, resource: str) -> tuple[str, str]:
+    """The resource to ask about and its kind: "literal" ("*" itself), "type" (any of the type), "given"."""
+    info = awsdata.action_info(action)
+    if info is not None and not info.has_resource_type:
+        return "*", "literal"
+    if resource == "*":
+        if info is not None:
+            return awsdata.resource_arn_pattern(info), "type"
+        return "*", "type"
+    return resource, "given"
+
+
+def _type_label(action: str) -> str:
+    info = awsdata.action_info(action)
+    if info is None:
+        return "resource of the action"
+    service = "ECR Public" if info.prefix == "ecr-public" else "ECR"
+    return f"{service} {info.resource.rstrip('?')}"
+
+
+def _resource_list(stmt: Statement) -> list[str]:
+    if stmt.not_resources is not None:
+        return ["everything except " + ", ".join(stmt.not_resources)]
+    return list(stmt.resources)
+
+
+def _quote_list(items: Sequence[str], limit: int = 3) -> str:
+    if not items:
+        return 'nothing (the statement has no "Resource")'
+    shown = ", ".join(f'"{x}"' for x in items[:limit])
+    if len(items) > limit:
+        shown += f" and {len(items) - limit} more"
+    return shown
+
+
+def describe_condition(condition: Any) -> str:
+    """A short phrase for a Condition block: 'StringEquals aws:SourceVpc = "vpc-1"'."""
+    if not isinstance(condition, dict):
+        return "a condition holds"
+    parts = []
+    for operator, block in condition.items():
+        if isinstance(block, dict):
+            for key, value in block.items():
+                parts.append(f"{operator} {key} = {_short_value(value)}")
+        else:
+            parts.append(str(operator))
+    return " and ".join(parts) if parts else "a condition holds"
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, list):
+        items = [_short_value(v) for v in value[:2]]
+        more = f", +{len(value) - 2}" if len(value) > 2 else ""
+        return "[" + ", ".join(items) + more + "]"
+    if isinstance(value, dict):
+        return "(intrinsic)"
+    return f'"{value}"'
+
+
+def granted_resources(policies: Sequence[PolicyDocument], action: str) -> list[str]:
+    """Resource patterns of the Allow statements that name the action (NotResource grants excluded)."""
+    out: list[str] = []
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect == "Allow" and stmt.not_resources is None and _applies_to_action(stmt, action):
+                out.extend(r for r in stmt.resources if r not in out)
+    return out
+
+
+def managed_policy(arn_or_name: str, loc: Loc | None = None) -> PolicyDocument | None:
+    """The bundled copy of an AWS managed policy, by ARN (any partition) or by name."""
+    ref = awsdata.parse_managed_arn(arn_or_name)
+    if ref is None:
+        if arn_or_name.startswith("arn:") or "/" in arn_or_name:
+            return None
+        name, partition, path = arn_or_name, "aws", None
+    else:
+        name, partition, path = ref.name, ref.partition, ref.path
+    entry = awsdata.managed_policies().get(name)
+    if entry is None or (path is not None and entry.get("Path", "/") != path):
+        return None
+    document = awsdata.managed_policy_document(name, partition)
+    arn = f"arn:{partition}:iam::aws:policy{entry.get('Path', '/')}{name}"
+    return PolicyDocument(
+        document=document,
+        loc=loc or Loc(BUNDLED_PATH, NO_SPAN),
+        name=name,
+        managed_arn=arn,
+        bundled=True,
+    )
+
+
+def service_principals(stmt: Statement) -> list[str]:
+    """``Principal: {Service: ...}`` values of a statement, intrinsics resolved (every branch)."""
+    principal = stmt.principal
+    if not isinstance(principal, dict):
+        return []
+    value = principal.get("Service")
+    items = value if isinstance(value, list) and not _is_intrinsic(value) else [value]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif item is not None and stmt.policy is not None:
+            out.extend(_resolve(item, stmt.policy))
+    return out

@@ -1,0 +1,657 @@
+"""ECR201-ECR205, ECR208: worker-node roles that cannot pull from ECR, and policy mistakes behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from ecrlint import awsdata, iam
+from ecrlint.model import Finding, Fix, Loc, Related, Severity, Span
+from ecrlint.registry import Context, Option, Rule
+from ecrlint.workspace import NodeGroup, PolicyDocument, Role, Workspace
+
+GET_TOKEN = "ecr:GetAuthorizationToken"
+BATCH_CHECK = "ecr:BatchCheckLayerAvailability"
+PULL_ONLY = "AmazonEC2ContainerRegistryPullOnly"
+PULL_ONLY_ARN = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"
+ECR_PREFIXES = ("ecr", "ecr-public")
+
+
+# --- the shared analysis -------------------------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """One thing judged as a node role: a role (shared by its node groups) or a node-role policy file."""
+
+    label: str  # 'node role "NodeInstanceRole"', 'node group "ng-1"', 'node-role policy "iam/node.json"'
+    loc: Loc
+    logical: str | None
+    policies: list[PolicyDocument]
+    unresolved: list[tuple[str, Loc]] = field(default_factory=list)
+    managed_names: list[str] = field(default_factory=list)
+    groups: list[NodeGroup] = field(default_factory=list)
+    policy: PolicyDocument | None = None  # set for a standalone node-role policy
+    decisions: dict[str, iam.Decision] = field(default_factory=dict)
+
+    def decide(self, action: str) -> iam.Decision:
+        if action not in self.decisions:
+            self.decisions[action] = iam.evaluate(self.policies, action)
+        return self.decisions[action]
+
+    @property
+    def replaces_defaults(self) -> bool:
+        return any(g.replaces_default_policies for g in self.groups)
+
+    @property
+    def holds_pull_only(self) -> bool:
+        return PULL_ONLY in self.managed_names or any(p.bundled and p.name == PULL_ONLY for p in self.policies)
+
+
+_LAST: tuple[Workspace, list[Subject]] | None = None
+
+
+def subjects(ws: Workspace, ctx: Context | None = None) -> list[Subject]:
+    """Every node role of the workspace, once each; roles outside the scanned files are skipped."""
+    global _LAST
+    if _LAST is not None and _LAST[0] is ws:
+        return _LAST[1]
+    out: list[Subject] = []
+    by_role: dict[int, Subject] = {}
+    for group in ws.node_groups:
+        role = group.role
+        if role is None or role.external:
+            if ctx is not None and ctx.verbose:
+                ref = f" ({group.role_ref})" if group.role_ref else ""
+                ctx.notes.append(
+                    f"{group.loc.short()}: node group \"{group.name}\" uses a role defined outside the scanned "
+                    f"files{ref}; not judged"
+                )
+            continue
+        subject = by_role.get(id(role))
+        if subject is None:
+            subject = Subject(
+                label=_role_label(role, group),
+                loc=role.loc,
+                logical=role.name if role.source == "cloudformation" else None,
+                policies=list(role.policies),
+                unresolved=list(role.unresolved_policies),
+                managed_names=list(role.managed_policy_names),
+            )
+            by_role[id(role)] = subject
+            out.append(subject)
+        subject.groups.append(group)
+    for policy in ws.node_role_policies:
+        out.append(
+            Subject(
+                label=f'node-role policy "{policy.name}"',
+                loc=_statement_key_loc(policy),
+                logical=None,
+                policies=[policy],
+                policy=policy,
+            )
+        )
+    _LAST = (ws, out)
+    return out
+
+
+def _role_label(role: Role, group: NodeGroup) -> str:
+    if role.source == "eksctl":
+        return f'node group "{group.name}"' if group.kind in ("managed", "self-managed") else f'{group.kind} node role'
+    return f'node role "{role.name}"'
+
+
+def _statement_key_loc(policy: PolicyDocument) -> Loc:
+    document = policy.document
+    if hasattr(document, "key_span") and "Statement" in document:
+        return Loc(policy.loc.path, document.key_span("Statement"))
+    return policy.loc
+
+
+def _note(ctx: Context, subject: Subject, what: str, decision: iam.Decision | None = None) -> None:
+    if not ctx.verbose:
+        return
+    if decision is not None and decision.status == "unknown":
+        ctx.notes.append(f"{subject.loc.short()}: {subject.label}: {what} not judged: {decision.reason}")
+        return
+    names = ", ".join(u for u, _ in subject.unresolved[:3])
+    ctx.notes.append(
+        f"{subject.loc.short()}: {subject.label}: {what} not judged: it depends on {names}, not in the scanned files"
+    )
+
+
+def _phrase(action: str, decision: iam.Decision) -> str:
+    return _grouped([(action, decision)])
+
+
+def _grouped(missing: list[tuple[str, iam.Decision]]) -> str:
+    """'"a" and "b" are denied by Sid X at f:3; "c" is not granted (no statement grants it)'."""
+    by_reason: dict[str, list[str]] = {}
+    for action, decision in missing:
+        reason = "not granted (no statement grants it)" if decision.status == "not-granted" else decision.reason
+        by_reason.setdefault(reason, []).append(f'"{action}"')
+    parts = []
+    for reason, actions in by_reason.items():
+        names = actions[0] if len(actions) == 1 else ", ".join(actions[:-1]) + " and " + actions[-1]
+        parts.append(f"{names} {'is' if len(actions) == 1 else 'are'} {reason}")
+    return "; ".join(parts)
+
+
+def _implicated(decision: iam.Decision) -> list[iam.Statement]:
+    if decision.status in ("denied", "possibly-denied"):
+        return [s for s in decision.denies if s.policy is not None and not s.policy.bundled]
+    return [s for s in decision.allows if s.policy is not None and not s.policy.bundled]
+
+
+def _judgeable(subject: Subject, decision: iam.Decision) -> bool:
+    """A policy we cannot read may grant what the others do not; it can never undo a Deny."""
+    if decision.status == "unknown":
+        return False
+    if subject.unresolved and decision.status not in ("denied", "possibly-denied"):
+        return False
+    return True
+
+
+def _unknown_actions(policies: Iterable[PolicyDocument]) -> Iterator[tuple[iam.Statement, str, Loc | None, str | None]]:
+    """(statement, action as written, where, nearest real action) for ecr/ecr-public actions that match nothing."""
+    for policy in policies:
+        if policy.bundled:
+            continue
+        for stmt in iam.statements(policy):
+            names = stmt.not_actions if stmt.not_actions is not None else stmt.actions
+            for i, action in enumerate(names):
+                prefix = action.split(":", 1)[0].lower()
+                if prefix not in ECR_PREFIXES or ":" not in action:
+                    continue
+                if any(iam.action_matches(action, known.name) for known in awsdata.ecr_actions().values()):
+                    continue
+                loc = stmt.action_locs[i] if i < len(stmt.action_locs) else None
+                yield stmt, action, loc or stmt.loc, nearest_action(action)
+
+
+def nearest_action(action: str) -> str | None:
+    """The real ecr/ecr-public action closest to a misspelt one (``GetDownloadUrlForLayers``)."""
+    import difflib  # only when a policy holds an unknown action
+
+    known = awsdata.ecr_actions()
+    prefix = action.split(":", 1)[0].lower()
+    candidates = [k for k in known if k.startswith(prefix + ":")]
+    match = difflib.get_close_matches(action.lower(), candidates, n=1, cutoff=0.75)
+    return known[match[0]].name if match else None
+
+
+def scalar_fix(loc: Loc, written: str, replacement: str, description: str) -> Fix | None:
+    """Replace a one-line scalar's text, keeping its quotes; None when the span is not just that text."""
+    span = loc.span
+    if span.line != span.end_line:
+        return None
+    width = span.end_column - span.column
+    if width == len(written):
+        return Fix(description, loc.path, span, replacement)
+    if width == len(written) + 2:  # quoted (JSON, or YAML '...' / "...") without escapes
+        inner = Span(span.line, span.column + 1, span.end_line, span.end_column - 1)
+        return Fix(description, loc.path, inner, replacement)
+    return None
+
+
+# --- ECR201 --------------------------------------------------------------------------------------
+
+_ADVICE = (
+    ("not-granted", "attach AmazonEC2ContainerRegistryPullOnly or grant the missing actions"),
+    ("resource-mismatch", "grant them on the ECR repositories"),
+    ("conditional", "grant them without the condition"),
+    ("denied", "remove or narrow the Deny"),
+)
+
+
+class NodeRoleMissingEcrPull(Rule):
+    """A worker-node role that cannot pull images from Amazon ECR.
+
+    ## What it does
+    Finds every worker-node role in the scanned files - the `NodeRole` of an `AWS::EKS::Nodegroup`,
+    the role behind the instance profile of a self-managed node group's launch template, launch
+    configuration and Auto Scaling group, `ComputeConfig.NodeRoleArn` of an EKS Auto Mode cluster,
+    the role eksctl creates for each node group (with eksctl's defaults), policy files named in
+    `node-role-policies`, and in `aws iam get-account-authorization-details` dumps the roles trusted
+    by EC2 that carry `AmazonEKSWorkerNodePolicy` - and evaluates offline whether its policies allow
+    `ecr:GetAuthorizationToken` (on `*`), `ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer`.
+    Wildcards, `NotAction`, `NotResource`, explicit `Deny`, conditions and AWS managed policies
+    (expanded from a bundled copy) are all taken into account. The message names each missing
+    action and why: no statement grants it, a Deny (Sid, file and line) blocks it, it is granted
+    only on resources that are not ECR repositories, or only under a condition.
+
+    A grant on *some* ECR repositories counts as granted here: which repositories the workloads
+    need is ECR206's job. A role defined outside the scanned files, or one with a policy ecrlint
+    cannot read (a customer managed policy ARN), is never guessed about (`--verbose` says so).
+
+    ## Why
+    The kubelet pulls ECR images with the node's IAM role. Without these three actions every pod
+    whose image lives in ECR stays in `ImagePullBackOff`, and nothing fails at deploy time.
+
+    ## Example
+    ```yaml
+    NodeInstanceRole:
+      Type: AWS::IAM::Role
+      Properties:
+        ManagedPolicyArns:
+          - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy
+          - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonEKS_CNI_Policy
+    ```
+
+    ## Fix
+    Attach `AmazonEC2ContainerRegistryPullOnly` (or `AmazonEC2ContainerRegistryReadOnly`), or
+    grant the three actions yourself; remove or narrow the Deny that blocks them.
+
+    ## Options
+    `node-role-policies`: globs of standalone policy files (JSON or YAML) that are node-role
+    policies, for example `["iam/node-*.json"]`.
+    """
+
+    id = "ECR201"
+    name = "node-role-missing-ecr-pull"
+    severity = Severity.ERROR
+    options = (
+        Option(
+            "node-role-policies",
+            "array",
+            [],
+            "globs of standalone IAM policy files that are worker-node role policies",
+        ),
+    )
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for subject in subjects(ws, ctx):
+            typos = {hint for _, _, _, hint in _unknown_actions(subject.policies) if hint}
+            missing: list[tuple[str, iam.Decision]] = []
+            for action in iam.ECR_PULL_ACTIONS:
+                decision = subject.decide(action)
+                if decision.allowed:
+                    continue
+                if action == GET_TOKEN and decision.status == "resource-mismatch":
+                    continue  # ECR203
+                if decision.status == "not-granted" and action in typos:
+                    continue  # ECR204 points at the misspelt action with this suggestion
+                if decision.status == "not-granted" and subject.replaces_defaults:
+                    continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
+                if not _judgeable(subject, decision):
+                    _note(ctx, subject, f'"{action}"', decision)
+                    continue
+                if decision.status == "possibly-denied":
+                    # a Deny under a condition (aws:SourceVpc, ...) may never apply to the nodes: say so
+                    # with --verbose, never as an error
+                    if ctx.verbose:
+                        ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
+                    continue
+                missing.append((action, decision))
+            if missing:
+                yield self._finding(subject, missing)
+
+    def _finding(self, subject: Subject, missing: list[tuple[str, iam.Decision]]) -> Finding:
+        reasons = _grouped(missing)
+        statuses = {d.status for _, d in missing}
+        advice = [text for status, text in _ADVICE if status in statuses]
+        message = f"{subject.label} cannot pull from ECR: {reasons}; {'; '.join(advice)}"
+        related: list[Related] = []
+        implicated: list[iam.Statement] = []
+        for action, decision in missing:
+            for stmt in _implicated(decision)[:1]:
+                if stmt.loc is not None:
+                    related.append(Related(stmt.loc, f'"{action}": {decision.reason}'))
+                    implicated.append(stmt)
+        loc = subject.loc
+        if subject.policy is not None and "not-granted" not in statuses and len({id(s) for s in implicated}) == 1:
+            loc = implicated[0].loc or loc  # one statement is the whole story: point at it
+        for group in subject.groups:
+            if group.loc != subject.loc:
+                related.append(Related(group.loc, f'node group "{group.name}" uses this role'))
+        return self.finding(loc, message, logical=subject.logical, related=related)
+
+
+# --- ECR202 --------------------------------------------------------------------------------------
+
+
+class EksctlAttachPolicyArnsDropsEcr(Rule):
+    """An eksctl managed node group whose `attachPolicyARNs` drop eksctl's ECR pull policy.
+
+    ## What it does
+    For `managedNodeGroups`, eksctl attaches its default policies (AmazonEKSWorkerNodePolicy,
+    AmazonEKS_CNI_Policy, AmazonEC2ContainerRegistryPullOnly, AmazonSSMManagedInstanceCore) only
+    when `iam.attachPolicyARNs` is empty: a list *replaces* them. This rule flags a managed node
+    group whose list grants no ECR pull and which does not set `withAddonPolicies.imageBuilder`
+    (that adds AmazonEC2ContainerRegistryPowerUser). Self-managed `nodeGroups` are not affected:
+    eksctl keeps ECR pull on them. When a listed ARN is a customer managed policy ecrlint cannot
+    read, it says nothing.
+
+    ## Why
+    The node group is created without error, nodes join the cluster, and then every image from
+    ECR fails with `ImagePullBackOff`. eksctl's docs warn that you must list the defaults yourself.
+
+    ## Example
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        iam:
+          attachPolicyARNs:
+            - arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy
+            - arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy
+    ```
+
+    ## Fix
+    Add `arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly` to `attachPolicyARNs`.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR202"
+    name = "eksctl-attach-policy-arns-drops-ecr"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for subject in subjects(ws, ctx):
+            if not subject.replaces_defaults:
+                continue
+            missing = [(a, subject.decide(a)) for a in iam.ECR_PULL_ACTIONS if subject.decide(a).status == "not-granted"]
+            if not missing:
+                continue
+            if any(not _judgeable(subject, d) for _, d in missing):
+                _note(ctx, subject, "ECR pull", missing[0][1])
+                continue
+            group = subject.groups[0]
+            names = ", ".join(f'"{a}"' for a, _ in missing)
+            arn = PULL_ONLY_ARN.replace("arn:aws:", f"arn:{_partition(subject)}:")
+            yield self.finding(
+                group.loc,
+                f'managed node group "{group.name}" sets iam.attachPolicyARNs, which replaces eksctl\'s default '
+                f"policies, and nothing it lists grants {names}; add {arn} to attachPolicyARNs "
+                f"(or set withAddonPolicies.imageBuilder)",
+            )
+
+
+def _partition(subject: Subject) -> str:
+    for policy in subject.policies:
+        if policy.managed_arn and policy.managed_arn.startswith("arn:"):
+            return policy.managed_arn.split(":", 2)[1]
+    return "aws"
+
+
+# --- ECR203 --------------------------------------------------------------------------------------
+
+
+class EcrAuthTokenResourceScoped(Rule):
+    """`ecr:GetAuthorizationToken` granted only on resources other than `*`.
+
+    ## What it does
+    `ecr:GetAuthorizationToken` has no resource type: IAM only matches it against `Resource: "*"`.
+    This rule flags a node role (and any other policy in the scanned files) that names the action
+    but grants it only on repository ARNs or other resources, so the grant never applies.
+
+    ## Why
+    Without a token the kubelet cannot log in to the registry at all, even when `BatchGetImage` is
+    granted on the right repositories. The mistake is common when a policy scopes "all ECR actions"
+    to one repository.
+
+    ## Example
+    ```json
+    {"Effect": "Allow",
+     "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+     "Resource": "arn:aws:ecr:eu-west-1:111122223333:repository/app"}
+    ```
+
+    ## Fix
+    Move `ecr:GetAuthorizationToken` into its own statement with `"Resource": "*"`.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR203"
+    name = "ecr-auth-token-resource-scoped"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        judged: set[int] = set()
+        for subject in subjects(ws, ctx):
+            judged.update(id(p) for p in subject.policies)
+            decision = subject.decide(GET_TOKEN)
+            if decision.status != "resource-mismatch" or not _judgeable(subject, decision):
+                continue
+            stmts = _implicated(decision)
+            loc = subject.loc
+            if subject.policy is not None and stmts and stmts[0].loc is not None:
+                loc = stmts[0].loc
+            related = [Related(s.loc, "grants it here") for s in stmts[:1] if s.loc is not None and s.loc != loc]
+            yield self.finding(
+                loc,
+                f'{subject.label}: "{GET_TOKEN}" is {decision.reason}; grant it in a statement with "Resource": "*"',
+                logical=subject.logical,
+                related=related,
+            )
+        # Other policies (CI roles, users): a statement that names the action explicitly but scopes it.
+        for policy in ws.policies:
+            if id(policy) in judged or policy.bundled:
+                continue
+            decision = iam.evaluate([policy], GET_TOKEN)
+            if decision.status != "resource-mismatch":
+                continue
+            for stmt in decision.allows:
+                if stmt.principal is not None or stmt.not_principal is not None:
+                    continue  # a repository policy: its resource is the repository itself
+                names = stmt.actions if stmt.not_actions is None else ()
+                if any(n.lower() == GET_TOKEN.lower() for n in names) and stmt.loc is not None:
+                    granted = ", ".join(f'"{r}"' for r in stmt.resources)
+                    yield self.finding(
+                        stmt.loc,
+                        f'"{GET_TOKEN}" is granted only on {granted}, but it has no resource type and only "*" '
+                        f'matches it; grant it in a statement with "Resource": "*"',
+                    )
+                    break
+
+
+# --- ECR204 --------------------------------------------------------------------------------------
+
+
+class UnknownEcrAction(Rule):
+    """An `ecr:` or `ecr-public:` action that does not exist.
+
+    ## What it does
+    Checks every `Action` / `NotAction` entry with the `ecr` or `ecr-public` prefix in the scanned
+    policies (standalone files, CloudFormation, eksctl `attachPolicy`, repository policies)
+    against the actions AWS defines, case-insensitively and with `*` / `?` patterns, and suggests
+    the nearest real action.
+
+    ## Why
+    IAM accepts a policy with a misspelt action and silently grants nothing: `ecr:GetDownloadUrlForLayers`
+    allows no call, and the pull fails at run time.
+
+    ## Example
+    ```json
+    {"Effect": "Allow", "Action": "ecr:GetDownloadUrlForLayers", "Resource": "*"}
+    ```
+
+    ## Fix
+    Use the suggested action name (`ecr:GetDownloadUrlForLayer`); `--fix` replaces a misspelt
+    action by the suggestion.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR204"
+    name = "unknown-ecr-action"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        seen: set[tuple[str, int, int]] = set()
+        for stmt, action, loc, hint in _unknown_actions(ws.policies):
+            if loc is None:
+                continue
+            key = (loc.path, loc.span.line, loc.span.column)
+            if key in seen:
+                continue  # one written action, even when an Fn::If statement was expanded twice
+            seen.add(key)
+            wild = "*" in action or "?" in action
+            what = f'"{action}" matches no ECR action' if wild else f'unknown ECR action "{action}"'
+            tail = f'; did you mean "{hint}"?' if hint else "; see the Service Authorization Reference for ECR"
+            fix = scalar_fix(loc, action, hint, f'use "{hint}"') if hint and not wild and loc != stmt.loc else None
+            yield self.finding(loc, f"{what}: IAM grants nothing for it{tail}", fix=fix)
+
+
+# --- ECR205 --------------------------------------------------------------------------------------
+
+
+class PolicyVersion(Rule):
+    """A policy without a valid `Version`, or a 2008-10-17 policy that uses policy variables.
+
+    ## What it does
+    Checks the `Version` of every policy document in the scanned files that names an `ecr` or
+    `ecr-public` action or belongs to a worker-node role: it must be `2012-10-17` (or the legacy
+    `2008-10-17`). A `2008-10-17` policy that uses `${...}` policy variables is flagged too.
+
+    ## Why
+    Under `2008-10-17` policy variables such as `${aws:username}` are not substituted: they are
+    literal text, so a resource like `repository/${aws:username}/*` matches nothing. AWS's
+    documentation asks for `2012-10-17` in every new policy; a missing or misspelt Version is a
+    sign the document was never validated.
+
+    ## Example
+    ```json
+    {"Version": "2008-10-17",
+     "Statement": [{"Effect": "Allow", "Action": "ecr:BatchGetImage",
+                    "Resource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}]}
+    ```
+
+    ## Fix
+    Set `"Version": "2012-10-17"`; `--fix` rewrites an invalid or legacy Version (a missing one is
+    left to you).
+
+    ## Options
+    None.
+    """
+
+    id = "ECR205"
+    name = "policy-version"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        node_policies = {id(p) for s in subjects(ws, ctx) for p in s.policies}
+        for policy in ws.policies:
+            document = iam.policy_document(policy)
+            if policy.bundled or not isinstance(document, dict):
+                continue
+            stmts = iam.statements(policy)
+            if id(policy) not in node_policies and not any(_names_ecr(s) for s in stmts):
+                continue
+            version = document.get("Version")
+            path = policy.loc.path
+            if "Version" not in document:
+                yield self.finding(policy.loc, 'policy has no "Version"; add "Version": "2012-10-17"')
+            elif version not in iam.VALID_VERSIONS:
+                loc = Loc(path, document.value_span("Version")) if hasattr(document, "value_span") else policy.loc
+                yield self.finding(
+                    loc,
+                    f'policy "Version" is "{version}", which IAM does not know; use "2012-10-17"',
+                    fix=self._fix(loc, version, policy),
+                )
+            elif version == iam.VERSION_LEGACY and _uses_variables(stmts):
+                loc = Loc(path, document.value_span("Version")) if hasattr(document, "value_span") else policy.loc
+                yield self.finding(
+                    loc,
+                    'policy "Version" is "2008-10-17" but the policy uses ${...} variables, which 2008-10-17 '
+                    'reads as literal text; use "2012-10-17"',
+                    fix=self._fix(loc, version, policy),
+                )
+
+    @staticmethod
+    def _fix(loc: Loc, version: Any, policy: PolicyDocument) -> Fix | None:
+        if not isinstance(version, str) or loc == policy.loc:
+            return None
+        return scalar_fix(loc, version, iam.VERSION_CURRENT, 'set "Version" to "2012-10-17"')
+
+
+def _names_ecr(stmt: iam.Statement) -> bool:
+    names = stmt.not_actions if stmt.not_actions is not None else stmt.actions
+    return any(n.split(":", 1)[0].lower() in ECR_PREFIXES for n in names)
+
+
+def _uses_variables(stmts: list[iam.Statement]) -> bool:
+    """An IAM policy variable (``${aws:username}``), not a CloudFormation token (``${AWS::Region}``)."""
+    for stmt in stmts:
+        for text in stmt.resources + (stmt.not_resources or ()) + _condition_strings(stmt.condition):
+            start = text.find("${")
+            while start != -1:
+                end = text.find("}", start)
+                name = text[start + 2 : end] if end != -1 else ""
+                if name in ("*", "?", "$") or (":" in name and "::" not in name):
+                    return True
+                start = text.find("${", start + 2)
+    return False
+
+
+def _condition_strings(condition: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    stack = [condition]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, str):
+            out.append(cur)
+        elif isinstance(cur, dict):
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return tuple(out)
+
+
+# --- ECR208 --------------------------------------------------------------------------------------
+
+
+class NodeRoleMissingBatchCheckLayer(Rule):
+    """A node role that can pull from ECR but is not granted `ecr:BatchCheckLayerAvailability`.
+
+    ## What it does
+    For worker-node roles that pass ECR201, checks `ecr:BatchCheckLayerAvailability`, which AWS
+    lists among the permissions in "Using Amazon ECR Images with Amazon EKS". It is not raised
+    when the role holds `AmazonEC2ContainerRegistryPullOnly`, AWS's own pull-only policy, which
+    leaves the action out on purpose.
+
+    ## Why
+    Hand-written pull policies are usually copied from the ECR documentation; a policy that
+    follows neither the documentation nor AWS's managed policy is worth a second look.
+
+    ## Example
+    ```json
+    {"Effect": "Allow",
+     "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+     "Resource": "*"}
+    ```
+
+    ## Fix
+    Add `ecr:BatchCheckLayerAvailability` next to `ecr:BatchGetImage`, or attach
+    `AmazonEC2ContainerRegistryPullOnly` / `AmazonEC2ContainerRegistryReadOnly`.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR208"
+    name = "node-role-missing-batch-check-layer"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for subject in subjects(ws, ctx):
+            if subject.holds_pull_only or not all(subject.decide(a).allowed for a in iam.ECR_PULL_ACTIONS):
+                continue  # without pull, ECR201 (or ECR202) already tells the story
+            decision = subject.decide(BATCH_CHECK)
+            if decision.allowed:
+                continue
+            if not _judgeable(subject, decision):
+                _note(ctx, subject, f'"{BATCH_CHECK}"', decision)
+                continue
+            loc = subject.loc
+            yield self.finding(
+                loc,
+                f"{subject.label} can pull from ECR but {_phrase(BATCH_CHECK, decision)}, which AWS lists for "
+                f"pulling ECR images on EKS; add it next to \"ecr:BatchGetImage\" or attach "
+                f"AmazonEC2ContainerRegistryReadOnly",
+                logical=subject.logical,
+            )

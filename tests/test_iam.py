@@ -1,0 +1,363 @@
+"""The offline IAM evaluator (ecrlint.iam): matching, statements, decisions, managed policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ecrlint import awsdata, iam
+from ecrlint.cfn_intrinsics import Template
+from ecrlint.model import NO_SPAN, Loc
+from ecrlint.parsing import parse_text
+from ecrlint.workspace import PolicyDocument
+
+PULL = iam.ECR_PULL_ACTIONS
+REPO = "arn:aws:ecr:eu-west-1:111122223333:repository/team/app"
+
+
+def policy(document, path: str = "p.json", template=None) -> PolicyDocument:
+    text = document if isinstance(document, str) else json.dumps(document, indent=1)
+    docs, errors = parse_text(path, text)
+    assert not errors
+    return PolicyDocument(docs[0][0], Loc(path, docs[0][1]), path, template=template)
+
+
+def allow(action, resource="*", **extra):
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action, resource="*", **extra):
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
+def doc(*statements, version="2012-10-17"):
+    out = {"Statement": list(statements)}
+    if version:
+        out["Version"] = version
+    return out
+
+
+def status(document, action, resource="*", **kw) -> str:
+    return iam.evaluate([policy(document)], action, resource, **kw).status
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern, action, expected",
+    [
+        ("ecr:BatchGetImage", "ecr:BatchGetImage", True),
+        ("ECR:batchgetimage", "ecr:BatchGetImage", True),  # prefix and name are case-insensitive
+        ("ecr:*", "ecr:BatchGetImage", True),
+        ("*", "ecr:BatchGetImage", True),
+        ("ecr:Batch*", "ecr:BatchCheckLayerAvailability", True),
+        ("ecr:Get*Layer", "ecr:GetDownloadUrlForLayer", True),
+        ("ecr:GetDownloadUrlFor?ayer", "ecr:GetDownloadUrlForLayer", True),
+        ("ecr:GetDownloadUrlFor?Layer", "ecr:GetDownloadUrlForLayer", False),  # ? is exactly one
+        ("ecr:BatchGetImage", "ecr:BatchGetImages", False),
+        ("ecr-public:*", "ecr:BatchGetImage", False),
+        ("ec?:BatchGetImage", "ecr:BatchGetImage", True),
+    ],
+)
+def test_action_matches(pattern, action, expected):
+    assert iam.action_matches(pattern, action) is expected
+
+
+# --- resources ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern, resource, expected",
+    [
+        ("*", REPO, True),
+        (REPO, REPO, True),
+        ("arn:aws:ecr:*:111122223333:repository/*", REPO, True),  # "*" matches "/"
+        ("arn:aws:ecr:eu-west-?:111122223333:repository/team/*", REPO, True),
+        ("arn:aws:ecr:eu-west-??:111122223333:repository/team/*", REPO, False),
+        ("arn:aws:ecr:*", REPO, True),  # a "*" that ends a segment runs across ":"
+        ("arn:aws:ecr:eu-*-1:111122223333:repository/*", REPO, True),
+        ("arn:aws:ecr:eu*1:111122223333:repository/*", REPO, True),
+        ("arn:aws:ecr:eu-west-1:111122223333:repository/Team/app", REPO, False),  # names are case-sensitive
+        ("arn:aws:ecr:eu-west-1:444455556666:repository/*", REPO, False),
+        ("arn:aws-cn:ecr:*:*:repository/*", REPO, False),
+        ("arn:aws:s3:::bucket/*", REPO, False),
+        ("arn:aws:ecr:eu-west-1:111122223333:repository/team", REPO, False),
+    ],
+)
+def test_resource_matches(pattern, resource, expected):
+    assert iam.resource_matches(pattern, resource) is expected
+
+
+def test_a_star_inside_a_segment_does_not_cross_colons():
+    assert iam.resource_matches("arn:aws:logs:*:1:log-group:a*b", "arn:aws:logs:us-east-1:1:log-group:a:x:b") is False
+    assert iam.resource_matches("arn:aws:logs:*:1:log-group:a*", "arn:aws:logs:us-east-1:1:log-group:a:x:b") is True
+
+
+def test_symbols_are_unknown_unless_given():
+    pattern = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"
+    assert iam.resource_matches(pattern, REPO) is None
+    assert iam.resource_matches(pattern, REPO, {"AWS::Partition": "aws", "AWS::Region": "eu-west-1",
+                                                "AWS::AccountId": "111122223333"}) is True
+    assert iam.resource_matches(pattern, REPO, {"AWS::AccountId": "444455556666"}) is False
+    # the same token on both sides is the same value; a different service never matches
+    same = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/app"
+    assert iam.resource_matches(pattern, same) is True
+    assert iam.resource_matches(pattern, "arn:aws:s3:::bucket") is False
+
+
+def test_arn_segments_keep_tokens_whole():
+    assert iam.arn_segments("arn:${AWS::Partition}:ecr:${AWS::Region}:1:repository/a:b") == [
+        "arn", "${AWS::Partition}", "ecr", "${AWS::Region}", "1", "repository/a", "b"
+    ]
+
+
+# --- statements --------------------------------------------------------------------------------
+
+
+def test_statement_as_object_or_list_with_locations():
+    single = policy('{"Version": "2012-10-17",\n "Statement": {"Sid": "One", "Effect": "Allow",\n'
+                    '  "Action": "ecr:BatchGetImage", "Resource": "*"}}')
+    (stmt,) = iam.statements(single)
+    assert (stmt.sid, stmt.effect, stmt.actions, stmt.resources) == ("One", "Allow", ("ecr:BatchGetImage",), ("*",))
+    assert (stmt.loc.line, stmt.loc.span.column) == (2, 15)
+    assert [(loc.line, loc.span.column) for loc in stmt.action_locs] == [(3, 13)]
+    listed = policy(doc(allow(["ecr:A", "ecr:B"]), {"Effect": "Deny", "NotAction": "s3:*", "NotResource": "x"}))
+    first, second = iam.statements(listed)
+    assert first.actions == ("ecr:A", "ecr:B") and first.not_actions is None
+    assert second.actions == () and second.not_actions == ("s3:*",)
+    assert second.resources == () and second.not_resources == ("x",)
+    assert second.where() == "the statement at p.json:11"
+
+
+def test_statement_where_names_the_sid_or_the_managed_policy():
+    (stmt,) = iam.statements(policy(doc(deny("ecr:*", Sid="NoEcr"))))
+    assert stmt.where() == "Sid NoEcr at p.json:3"
+    bundled = iam.managed_policy("AmazonEC2ContainerRegistryReadOnly")
+    assert iam.statements(bundled)[0].where() == "AWS managed policy AmazonEC2ContainerRegistryReadOnly"
+
+
+def test_cloudformation_intrinsics_in_statements():
+    root = {
+        "Parameters": {"Repo": {"Type": "String", "Default": "team/app"}},
+        "Conditions": {"Strict": {"Fn::Equals": ["a", "b"]}},
+    }
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["ecr:BatchGetImage", {"Fn::If": ["Strict", "ecr:GetDownloadUrlForLayer", {"Ref": "AWS::NoValue"}]}],
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${Repo}"},
+            },
+            {"Fn::If": ["Strict", deny("ecr:BatchGetImage", {"Fn::ImportValue": "BlockedRepos"}), {"Ref": "AWS::NoValue"}]},
+        ],
+    }
+    p = policy(document, template=Template(root))
+    stmts = iam.statements(p)
+    assert stmts[1].actions == ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+    assert stmts[1].resources == ("arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/team/app",)
+    assert stmts[2].effect == "Deny" and stmts[2].resources == ("${Fn::Unknown}",)
+    # the Deny's resource cannot be known offline: never guessed
+    decision = iam.evaluate([p], "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:1:repository/team/app")
+    assert decision.status == "unknown"
+    assert iam.evaluate([p], "ecr:GetDownloadUrlForLayer").status == "allowed"
+
+
+def test_policy_written_as_a_json_string_with_sub():
+    text = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}'
+    p = PolicyDocument({"Fn::Sub": text}, Loc("t.yaml", NO_SPAN), "t", template=Template({}))
+    assert iam.policy_document(p)["Version"] == "2012-10-17"
+    assert iam.evaluate([p], "ecr:BatchGetImage").allowed
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def test_allowed_by_wildcards():
+    d = doc(allow(["ECR:GetAuthorizationToken", "ecr:Batch*", "ecr:GetDownloadUrlFor?ayer"]))
+    assert all(status(d, a) == "allowed" for a in PULL)
+
+
+def test_not_granted():
+    decision = iam.evaluate([policy(doc(allow("s3:GetObject")))], "ecr:BatchGetImage")
+    assert (decision.status, decision.allowed, decision.reason) == ("not-granted", False, "no statement grants it")
+
+
+def test_explicit_deny_wins_whatever_the_order():
+    for statements in ([allow("ecr:*"), deny("ecr:BatchGetImage", Sid="D")],
+                       [deny("ecr:BatchGetImage", Sid="D"), allow("ecr:*")]):
+        decision = iam.evaluate([policy(doc(*statements))], "ecr:BatchGetImage")
+        assert decision.status == "denied"
+        assert decision.reason.startswith("denied by Sid D at p.json:")
+        assert len(decision.denies) == 1 and len(decision.allows) == 1
+
+
+def test_deny_in_one_policy_beats_allow_in_another():
+    a = policy(doc(allow("ecr:*")), "a.json")
+    b = policy(doc(deny("ecr:GetDownloadUrlForLayer")), "b.json")
+    assert iam.evaluate([a, b], "ecr:GetDownloadUrlForLayer").reason == "denied by the statement at b.json:3"
+
+
+def test_not_action_with_allow_and_with_deny():
+    everything_but_iam = doc({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"})
+    assert status(everything_but_iam, "ecr:BatchGetImage") == "allowed"
+    assert status(everything_but_iam, "iam:PassRole") == "not-granted"
+    only_s3 = doc(allow("*"), {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"})
+    assert status(only_s3, "ecr:BatchGetImage") == "denied"
+    assert status(only_s3, "s3:GetObject") == "allowed"
+
+
+def test_not_resource():
+    not_repos = doc({"Effect": "Allow", "Action": "ecr:*", "NotResource": "arn:aws:ecr:*:*:repository/*"})
+    assert status(not_repos, "ecr:GetAuthorizationToken") == "allowed"  # "*" is not a repository ARN
+    decision = iam.evaluate([policy(not_repos)], "ecr:BatchGetImage")
+    assert decision.status == "resource-mismatch"
+    assert decision.reason.endswith("which matches no ECR repository")
+    except_secret = doc({"Effect": "Allow", "Action": "ecr:*", "NotResource": "arn:aws:ecr:*:*:repository/secret"})
+    assert status(except_secret, "ecr:BatchGetImage") == "allowed"  # some repository remains
+    assert status(except_secret, "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:1:repository/secret") == "resource-mismatch"
+    deny_outside = doc(allow("ecr:*"), {"Effect": "Deny", "Action": "ecr:*", "NotResource": REPO})
+    assert status(deny_outside, "ecr:BatchGetImage", REPO) == "allowed"
+    assert status(deny_outside, "ecr:BatchGetImage", REPO + "2") == "denied"
+
+
+def test_resource_mismatch_for_a_concrete_resource_and_for_an_untyped_action():
+    scoped = doc(allow(["ecr:GetAuthorizationToken", "ecr:BatchGetImage"], REPO))
+    decision = iam.evaluate([policy(scoped)], "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/x")
+    assert decision.reason == (
+        f'granted only on "{REPO}" (the statement at p.json:3), not on '
+        '"arn:aws:ecr:eu-west-1:111122223333:repository/x"'
+    )
+    token = iam.evaluate([policy(scoped)], "ecr:GetAuthorizationToken")
+    assert token.status == "resource-mismatch"
+    assert token.reason.endswith('but it has no resource type and only "*" matches it')
+    assert iam.evaluate([policy(scoped)], "ecr:BatchGetImage").status == "allowed"  # some repository
+
+
+def test_conditional_grant_and_conditional_deny():
+    vpc = {"StringEquals": {"aws:SourceVpc": "vpc-1"}}
+    decision = iam.evaluate([policy(doc(allow("ecr:*", Condition=vpc, Sid="Vpc")))], "ecr:BatchGetImage")
+    assert decision.status == "conditional" and not decision.allowed
+    assert decision.reason == 'granted only when StringEquals aws:SourceVpc = "vpc-1" (Sid Vpc at p.json:3)'
+    both = doc(allow("ecr:*"), deny("ecr:*", Condition={"Bool": {"aws:SecureTransport": ["false"]}}, Sid="Tls"))
+    decision = iam.evaluate([policy(both)], "ecr:BatchGetImage")
+    assert decision.status == "possibly-denied"
+    assert decision.reason == 'denied by Sid Tls at p.json:8 when Bool aws:SecureTransport = ["false"]'
+    # an unconditional grant next to a conditional one is simply allowed
+    assert status(doc(allow("ecr:*", Condition=vpc), allow("ecr:*")), "ecr:BatchGetImage") == "allowed"
+
+
+def test_a_deny_scoped_to_the_account_the_policy_names_blocks_any_repository_question():
+    scoped = doc(allow("ecr:*"), deny("ecr:BatchGetImage", "arn:aws:ecr:*:111122223333:repository/*"))
+    assert status(scoped, "ecr:BatchGetImage") == "denied"
+    other_account = doc(allow("ecr:*", "arn:aws:ecr:*:111122223333:repository/*"),
+                        deny("ecr:BatchGetImage", "arn:aws:ecr:*:444455556666:repository/*"))
+    assert status(other_account, "ecr:BatchGetImage") == "allowed"
+
+
+def test_version_2008_reads_variables_literally():
+    resource = "arn:aws:ecr:eu-west-1:1:repository/${aws:username}/*"
+    repo = "arn:aws:ecr:eu-west-1:1:repository/bob/app"
+    assert status(doc(allow("ecr:*", resource), version="2008-10-17"), "ecr:BatchGetImage", repo) == "resource-mismatch"
+    # under 2012-10-17 the variable is set per request: not knowable offline
+    assert status(doc(allow("ecr:*", resource)), "ecr:BatchGetImage", repo) == "unknown"
+    # ${*} is a literal "*" in 2012-10-17, not a wildcard
+    star = doc(allow("ecr:*", "arn:aws:ecr:eu-west-1:1:repository/a${*}b"))
+    assert status(star, "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:1:repository/axb") == "resource-mismatch"
+
+
+def test_unknown_symbols_give_unknown_never_a_guess():
+    scoped = doc(allow("ecr:*", "arn:aws:ecr:eu-west-1:${AWS::AccountId}:repository/*"))
+    decision = iam.evaluate([policy(scoped)], "ecr:BatchGetImage", REPO)
+    assert decision.status == "unknown"
+    assert "depends on values not known offline" in decision.reason
+    assert status(scoped, "ecr:BatchGetImage", REPO, symbols={"AWS::AccountId": "111122223333"}) == "allowed"
+    assert status(scoped, "ecr:BatchGetImage", REPO, symbols={"${AWS::AccountId}": "999999999999"}) == "resource-mismatch"
+
+
+def test_effect_is_exact():
+    assert status(doc({"Effect": "allow", "Action": "ecr:*", "Resource": "*"}), "ecr:BatchGetImage") == "not-granted"
+
+
+def test_granted_resources():
+    p = policy(doc(allow("ecr:BatchGetImage", [REPO, "arn:aws:ecr:*:1:repository/x"]), allow("ecr:*", REPO),
+                   {"Effect": "Allow", "Action": "ecr:*", "NotResource": "y"}))
+    assert iam.granted_resources([p], "ecr:BatchGetImage") == [REPO, "arn:aws:ecr:*:1:repository/x"]
+    assert iam.granted_resources([p], "ecr:PutImage") == [REPO]
+
+
+def test_describe_condition():
+    assert iam.describe_condition({"StringEquals": {"a:b": "c"}, "Bool": {"d:e": ["f", "g", "h"]}}) == (
+        'StringEquals a:b = "c" and Bool d:e = ["f", "g", +1]'
+    )
+
+
+# --- managed policies --------------------------------------------------------------------------
+
+
+def test_all_fourteen_managed_policies_are_bundled():
+    assert len(awsdata.managed_policies()) == 14
+    for name, entry in awsdata.managed_policies().items():
+        bundled = iam.managed_policy(entry["Arn"])
+        assert bundled is not None and bundled.bundled and bundled.name == name
+
+
+@pytest.mark.parametrize(
+    "policy_name, pulls",
+    [
+        ("AmazonEC2ContainerRegistryReadOnly", True),
+        ("AmazonEC2ContainerRegistryPullOnly", True),
+        ("AmazonEC2ContainerRegistryPowerUser", True),
+        ("AmazonEC2ContainerRegistryFullAccess", True),
+        ("AmazonEKSFargatePodExecutionRolePolicy", True),
+        ("AmazonEKSWorkerNodePolicy", False),
+        ("AmazonEKSWorkerNodeMinimalPolicy", False),
+        ("AmazonEKS_CNI_Policy", False),
+        ("AmazonSSMManagedInstanceCore", False),
+    ],
+)
+def test_managed_policies_grant_pull_as_domain_says(policy_name, pulls):
+    bundled = iam.managed_policy(policy_name)
+    assert all(iam.evaluate([bundled], a).allowed for a in PULL) is pulls
+
+
+def test_pull_only_omits_batch_check_layer_availability():
+    assert not iam.evaluate([iam.managed_policy("AmazonEC2ContainerRegistryPullOnly")],
+                            "ecr:BatchCheckLayerAvailability").allowed
+    assert iam.evaluate([iam.managed_policy("AmazonEC2ContainerRegistryReadOnly")],
+                        "ecr:BatchCheckLayerAvailability").allowed
+
+
+def test_managed_policy_in_every_partition():
+    cn = iam.managed_policy("arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy")
+    assert cn.managed_arn == "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"
+    assert iam.statements(cn)[1].resources == ("arn:aws-cn:ec2:*:*:network-interface/*",)
+    gov = iam.managed_policy("arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+    assert gov is not None
+    symbolic = iam.managed_policy("arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly")
+    assert symbolic is not None and symbolic.managed_arn.startswith("arn:${AWS::Partition}:")
+    service_role = iam.managed_policy("arn:aws:iam::aws:policy/aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy")
+    assert service_role is not None
+
+
+def test_managed_policy_unknown_or_wrong_path():
+    assert iam.managed_policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess") is None
+    assert iam.managed_policy("arn:aws:iam::111122223333:policy/AmazonEC2ContainerRegistryReadOnly") is None
+    assert iam.managed_policy("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerRegistryReadOnly") is None
+    assert iam.managed_policy("NoSuchPolicy") is None
+
+
+def test_ecr_action_data():
+    actions = awsdata.ecr_actions()
+    assert len([a for a in actions if a.startswith("ecr:")]) == 60
+    assert len([a for a in actions if a.startswith("ecr-public:")]) == 23
+    token = awsdata.action_info("ECR:GETAUTHORIZATIONTOKEN")
+    assert token.name == "ecr:GetAuthorizationToken" and not token.has_resource_type
+    assert awsdata.resource_arn_pattern(awsdata.action_info("ecr:BatchGetImage")) == "arn:*:ecr:*:*:repository/*"
+    assert awsdata.resource_arn_pattern(awsdata.action_info("ecr-public:GetRegistryCatalogData")) == (
+        "arn:*:ecr-public::*:registry/*"
+    )
+    assert {"aws", "aws-cn", "aws-us-gov"} <= set(awsdata.partitions())

@@ -1,0 +1,400 @@
+"""ECR201-ECR205, ECR208 on the fixtures in tests/fixtures/iam: exact rule, line, column and message."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from helpers import FIXTURES, assert_fixture, lint, message_of
+
+IAM = FIXTURES / "iam"
+RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208"
+FILES = sorted(
+    p for p in IAM.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml") and not p.name.startswith(".")
+)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(IAM)))
+def test_fixture(path):
+    assert_fixture(path, select=RULES)
+
+
+def _message(relative: str, rule: str, line: int, **options) -> str:
+    path = IAM / relative
+    return message_of(lint(path.name, cwd=path.parent, select=RULES, **options), rule, line)
+
+
+# --- standalone node-role policies (node-role-policies globs in the folder's .ecrlint.yaml) -----
+
+POLICIES = "node-role-policies/"
+
+
+def test_not_granted_names_the_action_and_points_at_statement_key():
+    assert _message(POLICIES + "node-fail-missing-action.json", "ECR201", 3) == (
+        'node-role policy "node-fail-missing-action.json" cannot pull from ECR: "ecr:GetDownloadUrlForLayer" '
+        "is not granted (no statement grants it); attach AmazonEC2ContainerRegistryPullOnly or grant the "
+        "missing actions"
+    )
+
+
+def test_explicit_deny_beats_allow_and_names_the_sid():
+    assert _message(POLICIES + "node-fail-deny.json", "ECR201", 5) == (
+        'node-role policy "node-fail-deny.json" cannot pull from ECR: "ecr:BatchGetImage" is denied by '
+        "Sid DenyPull at node-fail-deny.json:5; remove or narrow the Deny"
+    )
+
+
+def test_deny_with_not_action_denies_everything_it_does_not_list():
+    assert _message(POLICIES + "node-fail-notaction-deny.json", "ECR201", 5) == (
+        'node-role policy "node-fail-notaction-deny.json" cannot pull from ECR: "ecr:GetAuthorizationToken", '
+        '"ecr:BatchGetImage" and "ecr:GetDownloadUrlForLayer" are denied by Sid OnlyS3AndEc2 at '
+        "node-fail-notaction-deny.json:5; remove or narrow the Deny"
+    )
+
+
+def test_not_resource_excluding_every_repository():
+    assert _message(POLICIES + "node-fail-notresource.json", "ECR201", 4) == (
+        'node-role policy "node-fail-notresource.json" cannot pull from ECR: "ecr:BatchGetImage" and '
+        '"ecr:GetDownloadUrlForLayer" are granted only on "everything except arn:aws:ecr:*:*:repository/*" '
+        "(Sid NotOnRepositories at node-fail-notresource.json:4), which matches no ECR repository; grant them "
+        "on the ECR repositories"
+    )
+
+
+def test_conditional_grant_says_under_which_condition():
+    assert _message(POLICIES + "node-fail-conditional.json", "ECR201", 4) == (
+        'node-role policy "node-fail-conditional.json" cannot pull from ECR: "ecr:GetAuthorizationToken", '
+        '"ecr:BatchGetImage" and "ecr:GetDownloadUrlForLayer" are granted only when StringEquals '
+        'aws:SourceVpc = "vpc-0abc" (Sid OnlyFromVpc at node-fail-conditional.json:4); grant them without the '
+        "condition"
+    )
+
+
+def test_conditional_deny_is_a_verbose_note_not_an_error():
+    path = IAM / POLICIES / "node-pass-conditional-deny.json"
+    result = lint(path.name, cwd=path.parent, select=RULES, verbose=True)
+    assert result.findings == []
+    assert (
+        'node-pass-conditional-deny.json:3: node-role policy "node-pass-conditional-deny.json": '
+        '"ecr:BatchGetImage" may be denied by Sid DenyOutsideVpc at node-pass-conditional-deny.json:5 when '
+        'StringNotEquals aws:SourceVpc = "vpc-0abc"'
+    ) in result.notes
+
+
+def test_version_2008_with_variables():
+    assert _message(POLICIES + "node-fail-version-variables.json", "ECR205", 2) == (
+        'policy "Version" is "2008-10-17" but the policy uses ${...} variables, which 2008-10-17 reads as '
+        'literal text; use "2012-10-17"'
+    )
+
+
+def test_missing_and_invalid_version():
+    assert _message(POLICIES + "node-fail-no-version.yaml", "ECR205", 1) == (
+        'policy has no "Version"; add "Version": "2012-10-17"'
+    )
+    assert _message(POLICIES + "node-fail-bad-version.yaml", "ECR205", 1) == (
+        'policy "Version" is "2012-10-18", which IAM does not know; use "2012-10-17"'
+    )
+
+
+def test_misspelt_action_is_one_finding_with_a_suggestion():
+    result = lint("node-fail-typo.json", cwd=IAM / POLICIES, select=RULES)
+    assert [f.rule for f in result.findings] == ["ECR204"], "ECR201 stays quiet: ECR204 says it"
+    assert result.findings[0].message == (
+        'unknown ECR action "ecr:GetDownloadUrlForLayers": IAM grants nothing for it; did you mean '
+        '"ecr:GetDownloadUrlForLayer"?'
+    )
+
+
+def test_unknown_action_patterns_in_any_policy():
+    result = lint("ci-fail-unknown-action.json", cwd=IAM / POLICIES, select="ECR204")
+    assert [(f.span.column, f.message) for f in result.findings] == [
+        (36, 'unknown ECR action "ecr:PutImages": IAM grants nothing for it; did you mean "ecr:PutImage"?'),
+        (
+            53,
+            '"ecr-public:Pull*" matches no ECR action: IAM grants nothing for it; see the Service Authorization '
+            "Reference for ECR",
+        ),
+    ], "s3:GetObjects is another service's business"
+
+
+def test_scoped_auth_token_is_ecr203_only():
+    result = lint("node-fail-token-scoped.json", cwd=IAM / POLICIES, select=RULES)
+    assert [f.rule for f in result.findings] == ["ECR203"]
+    assert result.findings[0].message == (
+        'node-role policy "node-fail-token-scoped.json": "ecr:GetAuthorizationToken" is granted only on '
+        '"arn:aws:ecr:eu-west-1:111122223333:repository/app" (Sid AllOnOneRepository at '
+        'node-fail-token-scoped.json:4), but it has no resource type and only "*" matches it; grant it in a '
+        'statement with "Resource": "*"'
+    )
+    assert _message(POLICIES + "ci-fail-token-scoped.json", "ECR203", 4) == (
+        '"ecr:GetAuthorizationToken" is granted only on "arn:aws:ecr:eu-west-1:111122223333:repository/app", '
+        'but it has no resource type and only "*" matches it; grant it in a statement with "Resource": "*"'
+    )
+
+
+def test_batch_check_layer_availability():
+    assert _message(POLICIES + "node-fail-batch-check.yaml", "ECR208", 3) == (
+        'node-role policy "node-fail-batch-check.yaml" can pull from ECR but '
+        '"ecr:BatchCheckLayerAvailability" is not granted (no statement grants it), which AWS lists for '
+        'pulling ECR images on EKS; add it next to "ecr:BatchGetImage" or attach '
+        "AmazonEC2ContainerRegistryReadOnly"
+    )
+
+
+def test_policy_files_outside_the_globs_are_not_node_role_policies():
+    # ci-*.json match no node-role-policies glob: lacking pull actions is fine for a CI policy
+    result = lint("ci-pass-no-ecr.json", "ci-fail-token-scoped.json", cwd=IAM / POLICIES, select="ECR201,ECR208")
+    assert result.findings == []
+
+
+# --- CloudFormation ----------------------------------------------------------------------------
+
+
+def test_cfn_managed_node_group_without_ecr():
+    assert _message("cloudformation/cfn-fail-managed-nodegroup.yaml", "ECR201", 11) == (
+        'node role "NodeInstanceRole" cannot pull from ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" '
+        'and "ecr:GetDownloadUrlForLayer" are not granted (no statement grants it); attach '
+        "AmazonEC2ContainerRegistryPullOnly or grant the missing actions"
+    )
+
+
+def test_cfn_finding_carries_the_logical_id_and_the_node_group():
+    result = lint("cfn-fail-managed-nodegroup.yaml", cwd=IAM / "cloudformation", select="ECR201")
+    finding = result.findings[0]
+    assert finding.logical == "NodeInstanceRole"
+    assert [(r.loc.line, r.message) for r in finding.related] == [(23, 'node group "NodeGroup" uses this role')]
+
+
+def test_cfn_deny_in_an_attached_iam_policy():
+    assert _message("cloudformation/cfn-fail-deny-policy.yaml", "ECR201", 4) == (
+        'node role "NodeInstanceRole" cannot pull from ECR: "ecr:BatchGetImage" is denied by Sid DenyProdImages '
+        "at cfn-fail-deny-policy.yaml:18; remove or narrow the Deny"
+    )
+
+
+def test_cfn_parameter_default_is_resolved():
+    assert "are not granted (no statement grants it)" in _message(
+        "cloudformation/cfn-fail-parameter-default.yaml", "ECR201", 8
+    )
+
+
+def test_cfn_self_managed_and_auto_mode():
+    assert _message("cloudformation/cfn-fail-self-managed.yaml", "ECR201", 4).startswith(
+        'node role "NodeInstanceRole" cannot pull from ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" '
+        'and "ecr:GetDownloadUrlForLayer" are not granted'
+    )
+    assert _message("cloudformation/cfn-fail-auto-mode.yaml", "ECR201", 4).startswith(
+        'node role "AutoNodeRole" cannot pull from ECR:'
+    )
+
+
+def test_cfn_inline_mistakes():
+    assert _message("cloudformation/cfn-fail-inline-mistakes.yaml", "ECR203", 4) == (
+        'node role "ScopedTokenRole": "ecr:GetAuthorizationToken" is granted only on '
+        '"arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/app" (the statement at '
+        'cfn-fail-inline-mistakes.yaml:13), but it has no resource type and only "*" matches it; grant it in '
+        'a statement with "Resource": "*"'
+    )
+    assert _message("cloudformation/cfn-fail-inline-mistakes.yaml", "ECR204", 28) == (
+        'unknown ECR action "ecr:BatchGetImages": IAM grants nothing for it; did you mean "ecr:BatchGetImage"?'
+    )
+    assert _message("cloudformation/cfn-fail-inline-mistakes.yaml", "ECR208", 32) == (
+        'node role "NoBatchCheckRole" can pull from ECR but "ecr:BatchCheckLayerAvailability" is not granted '
+        '(no statement grants it), which AWS lists for pulling ECR images on EKS; add it next to '
+        '"ecr:BatchGetImage" or attach AmazonEC2ContainerRegistryReadOnly'
+    )
+
+
+def test_cfn_external_role_is_a_verbose_note():
+    result = lint("cfn-pass-attachments.yaml", cwd=IAM / "cloudformation", select=RULES, verbose=True)
+    assert result.findings == []
+    assert (
+        'cfn-pass-attachments.yaml:84: node group "ExternalNodes" uses a role defined outside the scanned files '
+        "(arn:aws:iam::111122223333:role/made-elsewhere); not judged"
+    ) in result.notes
+
+
+# --- eksctl ------------------------------------------------------------------------------------
+
+
+def test_eksctl_attach_policy_arns_replacing_defaults():
+    assert _message("eksctl/eksctl-fail-attach-policy-arns.yaml", "ECR202", 8) == (
+        'managed node group "ng-1" sets iam.attachPolicyARNs, which replaces eksctl\'s default policies, and '
+        'nothing it lists grants "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"; '
+        "add arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly to attachPolicyARNs (or set "
+        "withAddonPolicies.imageBuilder)"
+    )
+
+
+def test_eksctl_inline_deny_beats_the_defaults():
+    assert _message("eksctl/eksctl-fail-inline-deny.yaml", "ECR201", 8) == (
+        'node group "ng-1" cannot pull from ECR: "ecr:GetDownloadUrlForLayer" is denied by Sid NoLayerDownloads '
+        "at eksctl-fail-inline-deny.yaml:13; remove or narrow the Deny"
+    )
+
+
+def test_eksctl_unreadable_policy_and_existing_role_are_not_judged():
+    result = lint("eksctl-pass-defaults.yaml", cwd=IAM / "eksctl", select=RULES, verbose=True)
+    assert result.findings == []
+    notes = [n for n in result.notes if "not judged" in n]
+    assert notes == [
+        'eksctl-pass-defaults.yaml:18: node group "existing-role" uses a role defined outside the scanned files '
+        "(arn:aws:iam::111122223333:role/nodes); not judged",
+        'eksctl-pass-defaults.yaml:36: node group "managed-customer-policy": ECR pull not judged: it depends on '
+        "arn:aws:iam::111122223333:policy/eks-node-ecr, not in the scanned files",
+    ]
+
+
+# --- authorization-details dump ------------------------------------------------------------------
+
+
+def test_dump_node_role_with_customer_policy_from_the_dump():
+    assert _message("dump/authorization-details-fail.json", "ECR201", 7) == (
+        'node role "eks-nodes-custom" cannot pull from ECR: "ecr:GetDownloadUrlForLayer" is not granted '
+        "(no statement grants it); attach AmazonEC2ContainerRegistryPullOnly or grant the missing actions"
+    )
+
+
+def test_dump_copy_of_a_managed_policy_wins_over_the_bundled_one():
+    import json
+
+    from ecrlint import iam, policies
+    from ecrlint.model import Document
+    from ecrlint.parsing import parse_text
+    from ecrlint.workspace import Workspace
+
+    read_only = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    dump = {
+        "RoleDetailList": [
+            {
+                "RoleName": "nodes",
+                "AssumeRolePolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": "sts:AssumeRole"}]
+                },
+                "AttachedManagedPolicies": [
+                    {"PolicyName": "AmazonEKSWorkerNodePolicy", "PolicyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
+                    {"PolicyName": "AmazonEC2ContainerRegistryReadOnly", "PolicyArn": read_only},
+                ],
+            }
+        ],
+        # the account's own copy (here: a trimmed one) is what IAM evaluates
+        "Policies": [
+            {
+                "PolicyName": "AmazonEC2ContainerRegistryReadOnly",
+                "Arn": read_only,
+                "PolicyVersionList": [
+                    {"IsDefaultVersion": True, "Document": {"Statement": [{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]}}
+                ],
+            }
+        ],
+    }
+    docs, _ = parse_text("dump.json", json.dumps(dump))
+    ws = Workspace()
+    policies.extract(Document("dump.json", 0, docs[0][0], "iam-authorization-details"), ws, None)
+    (group,) = ws.node_groups
+    assert (group.kind, group.role.name) == ("dump", "nodes")
+    assert [p.bundled for p in group.role.policies] == [True, False]
+    assert iam.evaluate(group.role.policies, "ecr:BatchGetImage").status == "not-granted"
+    assert ws.policies == []  # AWS managed documents are AWS's, not the user's to lint
+
+
+# --- the real-world corpus -----------------------------------------------------------------------
+
+# Every ECR2xx finding on ../shared/corpus/{cloudformation,eksctl,iam}, each reviewed by hand.
+# None today: every node role in the corpus can pull, or lives outside the corpus (never judged).
+CORPUS_EXPECTED: set[tuple[str, str, int, int]] = set()
+
+
+def test_corpus_node_role_findings(shared_corpus):
+    result = lint("cloudformation", "eksctl", "iam", cwd=shared_corpus, select=RULES)
+    actual = {(f.path, f.rule, f.span.line, f.span.column) for f in result.findings}
+    assert actual == CORPUS_EXPECTED
+
+
+# --- bad input never breaks the run -------------------------------------------------------------
+
+ODD_INPUTS = {
+    "odd-policy.json": '{"Version": 1, "Statement": ["x", {"Effect": ["Allow"], "Action": {"a": 1}, "Resource": 5},'
+    ' {"Effect": "Allow", "NotAction": null, "NotResource": [null, 3]}, {"Effect": "Deny"}]}',
+    "odd-list.json": '[{"Statement": {"Effect": "Allow", "Action": "ecr:*"}}, {"Statement": []}]',
+    "odd-cfn.yaml": textwrap.dedent(
+        """\
+        Resources:
+          Role:
+            Type: AWS::IAM::Role
+            Properties:
+              ManagedPolicyArns: !If [C, [!Ref Missing, 5], !Ref AWS::NoValue]
+              Policies: [{PolicyName: !GetAtt X, PolicyDocument: !Sub [1, 2]}, 7, {PolicyDocument: "{not json"}]
+              AssumeRolePolicyDocument: "not a policy"
+          Profile: {Type: AWS::IAM::InstanceProfile, Properties: {Roles: !Ref Roles}}
+          Lt: {Type: AWS::EC2::LaunchTemplate, Properties: {LaunchTemplateData: {IamInstanceProfile: [1]}}}
+          Asg: {Type: AWS::AutoScaling::AutoScalingGroup, Properties: {LaunchTemplate: {LaunchTemplateId: !Ref Lt}, Tags: [1, {Key: !Ref X}]}}
+          Ng: {Type: AWS::EKS::Nodegroup, Properties: {NodeRole: {Fn::Join: [1, 2]}}}
+          Cl: {Type: AWS::EKS::Cluster, Properties: {ComputeConfig: {NodeRoleArn: [x]}}}
+          Fp: {Type: AWS::EKS::FargateProfile, Properties: {Selectors: [1, {Namespace: !Ref P, Labels: [2]}]}}
+          Pol: {Type: AWS::IAM::Policy, Properties: {PolicyDocument: [], Roles: 3}}
+          Mp: {Type: AWS::IAM::ManagedPolicy, Properties: {PolicyDocument: {Statement: {Fn::If: [C, 1, 2]}}}}
+          Bad: 3
+        """
+    ),
+    "odd-eksctl.yaml": textwrap.dedent(
+        """\
+        apiVersion: eksctl.io/v1alpha5
+        kind: ClusterConfig
+        metadata: [1]
+        iam: {withOIDC: "yes", fargatePodExecutionRoleARN: 5}
+        nodeGroups: [1, {name: 2, iam: {attachPolicyARNs: [3, "not-an-arn"], attachPolicy: [1]}}]
+        managedNodeGroups: {name: x}
+        fargateProfiles: [{selectors: [{namespace: 1}, 2]}, 3]
+        autoModeConfig: {enabled: true, nodeRoleARN: ""}
+        karpenter: {}
+        """
+    ),
+    "odd-dump.json": '{"RoleDetailList": [1, {"RoleName": "r", "AssumeRolePolicyDocument": "%7Bbad",'
+    ' "AttachedManagedPolicies": [2, {"PolicyArn": 3}, {"PolicyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"}],'
+    ' "RolePolicyList": [{"PolicyDocument": "x"}]}], "Policies": [{"PolicyVersionList": [{"IsDefaultVersion": true}]}],'
+    ' "UserDetailList": []}',
+}
+
+
+def test_odd_input_gives_findings_never_a_crash(tmp_path):
+    for name, text in ODD_INPUTS.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / ".ecrlint.yaml").write_text('node-role-policies: ["odd-*.json"]\n')
+    result = lint(cwd=tmp_path, verbose=True)
+    assert {f.rule for f in result.findings} <= {"ECR001", "ECR201", "ECR203", "ECR204", "ECR205", "ECR208", "ECR301"}
+
+
+# --- --fix ---------------------------------------------------------------------------------------
+
+
+def test_fixes_for_a_misspelt_action_and_a_version(tmp_path):
+    from ecrlint.fixes import apply_fixes
+
+    for name in ("node-fail-typo.json", "node-fail-bad-version.yaml", "node-fail-version-variables.json"):
+        (tmp_path / name).write_text((IAM / POLICIES / name).read_text())
+    result = lint(cwd=tmp_path, select="ECR204,ECR205")
+    fixes = sorted((f.path, f.fix.span.line, f.fix.span.column, f.fix.replacement, f.fix.description)
+                   for f in result.findings)
+    assert fixes == [
+        ("node-fail-bad-version.yaml", 1, 11, "2012-10-17", 'set "Version" to "2012-10-17"'),
+        ("node-fail-typo.json", 9, 10, "ecr:GetDownloadUrlForLayer", 'use "ecr:GetDownloadUrlForLayer"'),
+        ("node-fail-version-variables.json", 2, 15, "2012-10-17", 'set "Version" to "2012-10-17"'),
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)  # fix paths are relative to where ecrlint ran
+        assert apply_fixes(result.findings) == 3
+    assert '"ecr:GetDownloadUrlForLayer",' in (tmp_path / "node-fail-typo.json").read_text()
+    assert (tmp_path / "node-fail-bad-version.yaml").read_text().startswith('Version: "2012-10-17"  # expect')
+    assert lint(cwd=tmp_path, select="ECR204,ECR205").findings == []
+
+
+def test_no_fix_for_a_pattern_or_a_missing_version():
+    result = lint("ci-fail-unknown-action.json", "node-fail-no-version.yaml", cwd=IAM / POLICIES, select="ECR204,ECR205")
+    assert [(f.rule, f.fix and f.fix.replacement) for f in result.findings] == [
+        ("ECR204", "ecr:PutImage"),
+        ("ECR204", None),  # "ecr-public:Pull*": no single action it meant
+        ("ECR205", None),  # adding a key is not a one-scalar edit
+    ]
