@@ -1,1 +1,82 @@
-"""Offline Helm chart rendering (owned by the Helm work; placeholder until it lands)."""
+"""Helm charts rendered offline like `helm template` (SPEC §6), with values.yaml traceability.
+
+Importing this package is cheap: the loader, gotpl and helm-python-sdk load only when a chart
+is rendered.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Sequence
+
+from ..model import Loc, ParsedFile, Span
+from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+__all__ = [
+    "ENGINE_BINARY",
+    "ENGINE_BUILTIN",
+    "ENGINE_SDK",
+    "ChartDependency",
+    "ChartFacts",
+    "RenderError",
+    "ValuesImage",
+    "load_chart",
+    "preload",
+]
+
+
+def preload() -> None:
+    """Import the built-in engine before a process pool forks (workers then share it).
+
+    helm-python-sdk is deliberately not loaded here: Go's runtime does not survive fork(), so
+    each worker loads it for itself on its first chart.
+    """
+    from . import chart  # noqa: F401 - the loader, values and tracing modules
+    from .builtin import speed_up_gotpl
+
+    try:
+        import gotpl.exts.helm  # noqa: F401
+        import gotpl.funcs.helm  # noqa: F401
+    except ImportError:  # pragma: no cover - gotpl is a dependency
+        return
+    speed_up_gotpl()
+
+
+def load_chart(
+    chart_dir: str,
+    display: str,
+    *,
+    values_files: Sequence[str] = (),
+    engine: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParsedFile:
+    """Render the chart at ``chart_dir`` into Kubernetes documents; never raises.
+
+    ``engine``: None/"auto" (helm-python-sdk when installed, else built-in), "sdk", "binary"
+    (a `helm` on PATH) or "builtin". A chart that cannot be (fully) rendered is reported in
+    ``ParsedFile.chart.render_errors`` (ECR401); files that cannot be parsed in ``errors`` (ECR001).
+    """
+    from .chart import load_chart as render
+
+    try:
+        return render(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes)
+    except (RecursionError, MemoryError) as exc:
+        reason = "it nests too deeply" if isinstance(exc, RecursionError) else "it needs too much memory"
+        return _broken(chart_dir, display, f"the chart cannot be rendered: {reason}")
+    except Exception as exc:  # noqa: BLE001 - a broken chart is a finding, never a traceback
+        return _broken(chart_dir, display, f"the chart cannot be rendered: {type(exc).__name__}: {exc}")
+
+
+def _broken(chart_dir: str, display: str, message: str) -> ParsedFile:
+    parsed = ParsedFile(display)
+    facts = ChartFacts(
+        name=posixpath.basename(display.rstrip("/")) or display,
+        dir=chart_dir,
+        display=display,
+        chart_yaml=f"{display}/Chart.yaml",
+    )
+    facts.render_errors.append(RenderError(message, Loc(facts.chart_yaml, Span(1, 1, 1, 2)), None, "chart"))
+    parsed.chart = facts
+    return parsed

@@ -1,0 +1,750 @@
+"""The built-in engine: Helm's template runtime on gotpl (Go text/template + Sprig + Helm functions)."""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+from .values import Node
+
+RELEASE_NAME = "release-name"
+NAMESPACE = "default"
+
+# Helm v4.2.3 (client-go v0.36) defaults: `helm template` without --kube-version / --api-versions.
+KUBE_VERSION = "v1.36.0"
+HELM_VERSION = "v4.2"
+GO_VERSION = "go1.26.6"
+# chartutil.DefaultVersionSet, in Helm's order (templates may range over it).
+API_VERSIONS = (
+    "v1",
+    "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1alpha1",
+    "admissionregistration.k8s.io/v1beta1", "internal.apiserver.k8s.io/v1alpha1",
+    "apps/v1", "apps/v1beta1", "apps/v1beta2",
+    "authentication.k8s.io/v1", "authentication.k8s.io/v1alpha1", "authentication.k8s.io/v1beta1",
+    "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1",
+    "autoscaling/v1", "autoscaling/v2",
+    "batch/v1", "batch/v1beta1",
+    "certificates.k8s.io/v1", "certificates.k8s.io/v1beta1", "certificates.k8s.io/v1alpha1",
+    "coordination.k8s.io/v1alpha2", "coordination.k8s.io/v1beta1", "coordination.k8s.io/v1",
+    "discovery.k8s.io/v1", "discovery.k8s.io/v1beta1",
+    "events.k8s.io/v1", "events.k8s.io/v1beta1",
+    "extensions/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1beta2", "flowcontrol.apiserver.k8s.io/v1beta3",
+    "networking.k8s.io/v1", "networking.k8s.io/v1beta1",
+    "node.k8s.io/v1", "node.k8s.io/v1alpha1", "node.k8s.io/v1beta1",
+    "policy/v1", "policy/v1beta1",
+    "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1",
+    "resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1", "resource.k8s.io/v1alpha3",
+    "scheduling.k8s.io/v1alpha2", "scheduling.k8s.io/v1beta1", "scheduling.k8s.io/v1",
+    "storage.k8s.io/v1beta1", "storage.k8s.io/v1", "storage.k8s.io/v1alpha1",
+    "storagemigration.k8s.io/v1beta1",
+    "apiextensions.k8s.io/v1beta1", "apiextensions.k8s.io/v1",
+)
+
+# Budgets so a hostile chart cannot hang or exhaust a lint run (`range until 100000000`).
+MAX_OUTPUT_CHARS = 20_000_000
+MAX_ITERATIONS = 2_000_000
+MAX_TEMPLATE_DEPTH = 1_000
+MAX_FUNCTION_CALLS = 5_000_000
+
+
+# --- the objects templates see -------------------------------------------------------------------
+
+
+class KubeVersion:
+    def __init__(self, version: str = KUBE_VERSION) -> None:
+        self.Version = version
+        self.GitVersion = version
+        major, minor = version.lstrip("v").split(".")[:2]
+        self.Major = major
+        self.Minor = minor
+
+    def __str__(self) -> str:
+        return self.Version
+
+
+class APIVersions(tuple):
+    def Has(self, version: str) -> bool:  # noqa: N802 - Helm's method name
+        return version in self
+
+
+class HelmVersion:
+    Version = HELM_VERSION
+    GitCommit = ""
+    GitTreeState = ""
+    GoVersion = GO_VERSION
+    KubeClientVersion = KUBE_VERSION.rsplit(".", 1)[0]
+
+    def __str__(self) -> str:
+        return f"{{{self.Version} {self.GitCommit} {self.GitTreeState} {self.GoVersion} {self.KubeClientVersion}}}"
+
+
+class Capabilities:
+    def __init__(self) -> None:
+        self.KubeVersion = KubeVersion()
+        self.APIVersions = APIVersions(API_VERSIONS)
+        self.HelmVersion = HelmVersion()
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    # gobwas/glob with '/' as separator: '*' stays within a path segment, '**' crosses them.
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end > i:
+                body = pattern[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end + 1
+                continue
+            out.append(re.escape(ch))
+        elif ch == "{":
+            end = pattern.find("}", i + 1)
+            if end > i:
+                out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1 : end].split(",")) + ")")
+                i = end + 1
+                continue
+            out.append(re.escape(ch))
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+class Files(dict):
+    """``.Files``: chart files by path, with Helm's Get/GetBytes/Glob/Lines/AsConfig/AsSecrets."""
+
+    def __init__(self, files: Mapping[str, bytes], to_yaml: Callable[[Any], str]) -> None:
+        super().__init__(files)
+        self._to_yaml = to_yaml
+
+    def __gotemplate_lookup__(self, name: str) -> Any:
+        if name in self:
+            return self[name]
+        if name in ("Get", "GetBytes", "Glob", "Lines", "AsConfig", "AsSecrets"):
+            return getattr(self, name)
+        raise KeyError(name)
+
+    def GetBytes(self, name: str) -> bytes:  # noqa: N802
+        return self.get(name, b"")
+
+    def Get(self, name: str) -> str:  # noqa: N802
+        return self.get(name, b"").decode("utf-8", "replace")
+
+    def Glob(self, pattern: str) -> "Files":  # noqa: N802
+        rx = _glob_regex(pattern)
+        return Files({k: v for k, v in self.items() if rx.match(k)}, self._to_yaml)
+
+    def Lines(self, name: str) -> list[str]:  # noqa: N802
+        if name not in self:
+            return []
+        text = self[name].decode("utf-8", "replace")
+        return (text[:-1] if text.endswith("\n") else text).split("\n")
+
+    def AsConfig(self) -> str:  # noqa: N802
+        if not self:
+            return ""
+        return self._to_yaml({posixpath.basename(k): v.decode("utf-8", "replace") for k, v in self.items()})
+
+    def AsSecrets(self) -> str:  # noqa: N802
+        if not self:
+            return ""
+        return self._to_yaml({posixpath.basename(k): base64.b64encode(v).decode() for k, v in self.items()})
+
+
+_METADATA_FIELDS = {
+    "name": "Name", "home": "Home", "sources": "Sources", "version": "Version",
+    "description": "Description", "keywords": "Keywords", "maintainers": "Maintainers",
+    "icon": "Icon", "apiVersion": "APIVersion", "condition": "Condition", "tags": "Tags",
+    "appVersion": "AppVersion", "deprecated": "Deprecated", "annotations": "Annotations",
+    "kubeVersion": "KubeVersion", "dependencies": "Dependencies", "type": "Type",
+}
+_STRING_FIELDS = ("Name", "Home", "Version", "Description", "Icon", "APIVersion", "Condition", "Tags",
+                  "AppVersion", "KubeVersion", "Type")
+_DEPENDENCY_FIELDS = {
+    "name": "Name", "version": "Version", "repository": "Repository", "condition": "Condition",
+    "tags": "Tags", "enabled": "Enabled", "import-values": "ImportValues", "alias": "Alias",
+}
+
+
+def _go_string(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def chart_object(node: Node, is_root: bool) -> dict[str, Any]:
+    """``.Chart``: Helm's chart.Metadata fields (string fields keep Chart.yaml's raw text) plus IsRoot."""
+    meta = node.chart.metadata
+    raw = node.chart.metadata_raw
+    out: dict[str, Any] = {
+        "Name": "", "Home": "", "Sources": [], "Version": "", "Description": "", "Keywords": [],
+        "Maintainers": [], "Icon": "", "APIVersion": "", "Condition": "", "Tags": "", "AppVersion": "",
+        "Deprecated": False, "Annotations": {}, "KubeVersion": "", "Dependencies": [], "Type": "",
+    }
+    for key, value in meta.items():
+        name = _METADATA_FIELDS.get(key)
+        if name is None:
+            continue
+        if name in _STRING_FIELDS:
+            value = raw.get(key, _go_string(value))
+        elif name == "Maintainers" and isinstance(value, list):
+            value = [
+                {"Name": _go_string(m.get("name")), "Email": _go_string(m.get("email")), "URL": _go_string(m.get("url"))}
+                for m in value
+                if isinstance(m, dict)
+            ]
+        elif name == "Dependencies" and isinstance(value, list):
+            value = [{_DEPENDENCY_FIELDS.get(k, k): v for k, v in d.items()} for d in value if isinstance(d, dict)]
+        out[name] = value
+    out["Name"] = node.name
+    out["IsRoot"] = is_root
+    return out
+
+
+# --- the function map ----------------------------------------------------------------------------
+
+
+@dataclass
+class RenderState:
+    """Switches and records shared by the custom functions during one chart's renders."""
+
+    lint: bool = False  # helm lint semantics: required/fail do not stop rendering
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) of the last calls
+
+
+def _strip_document_end(fn: Callable[..., Any]) -> Callable[..., Any]:
+    # PyYAML ends a bare scalar with an explicit "..." document end marker; Go's toYaml does not.
+    def wrapped(value: Any) -> Any:
+        out = fn(value)
+        if isinstance(out, str):
+            if out.endswith("\n..."):
+                out = out[:-4]
+            elif out == "...":
+                out = ""
+        return out
+
+    return wrapped
+
+
+def _functions(state: RenderState) -> dict[str, Callable[..., Any]]:
+    from gotpl.funcs.helm import function_map
+    from gotpl.runtime import INVALID, FunctionResult
+
+    def required(message: str, value: Any) -> Any:
+        missing = value is None or value is INVALID or value == ""
+        if not missing:
+            return value
+        state.failures.append(("required", str(message)))
+        if state.lint:
+            return ""
+        return FunctionResult.failure(ValueError(str(message)), value="")
+
+    def fail(message: str) -> Any:
+        state.failures.append(("fail", str(message)))
+        if state.lint:
+            return ""
+        return FunctionResult.failure(ValueError(str(message)), value="")
+
+    def eq(first: Any, *others: Any) -> Any:
+        # Go's eq: a missing value (nil) compares false without error; two set values of
+        # different kinds are an error. gotpl errors on nil, which Helm never does.
+        if not others:
+            return FunctionResult.failure(ValueError("missing argument for comparison"), value=False)
+        k1 = _kind(first, INVALID)
+        for other in others:
+            k2 = _kind(other, INVALID)
+            if k1 != k2:
+                if k1 != "nil" and k2 != "nil":
+                    return FunctionResult.failure(ValueError("incompatible types for comparison"), value=False)
+                continue
+            if k1 == "nil" or first == other:
+                return True
+        return False
+
+    def ne(first: Any, second: Any) -> Any:
+        result = eq(first, second)
+        return result if isinstance(result, FunctionResult) else not result
+
+    def unused(*_args: Any) -> Any:  # pragma: no cover - replaced by the extension
+        return ""
+
+    base = function_map(include=unused, tpl=unused, required=unused, fail=unused)
+    custom: dict[str, Callable[..., Any]] = {"required": required, "fail": fail, "eq": eq, "ne": ne}
+    custom["toYamlPretty"] = _strip_document_end(base["toYamlPretty"])
+    custom.update(_yaml_functions())
+    custom.update(_offline_crypto())
+    custom.update(_bounded(base))
+    return custom
+
+
+MAX_SEQUENCE = 100_000  # `until`/`seq` list lengths
+MAX_STRING = 10_000_000  # `repeat` and random-string lengths
+
+
+def _bounded(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Sprig functions that allocate what a template asks for, capped (`until 100000000` is 800 MB)."""
+    from gotpl.runtime import FunctionResult
+
+    def too_big(name: str, size: Any) -> Any:
+        return FunctionResult.failure(ValueError(f"{name}: {size} is more than ecrlint renders"), value="")
+
+    def number(value: Any) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return 0.0
+
+    def until(count: Any) -> Any:
+        n = abs(number(count))
+        return too_big("until", count) if n > MAX_SEQUENCE else base["until"](count)
+
+    def until_step(start: Any, stop: Any, step: Any) -> Any:
+        span, stride = abs(number(stop) - number(start)), abs(number(step)) or 1
+        return too_big("untilStep", stop) if span / stride > MAX_SEQUENCE else base["untilStep"](start, stop, step)
+
+    def seq(*args: Any) -> Any:
+        numbers = [number(a) for a in args]
+        stride = abs(numbers[1]) if len(numbers) == 3 else 1
+        span = abs(numbers[-1] - (numbers[0] if len(numbers) > 1 else 1))
+        return too_big("seq", args[-1] if args else 0) if span / (stride or 1) > MAX_SEQUENCE else base["seq"](*args)
+
+    def repeat(count: Any, text: Any) -> Any:
+        size = number(count) * len(str(text))
+        return too_big("repeat", count) if size > MAX_STRING else base["repeat"](count, text)
+
+    def random(name: str) -> Callable[[Any], Any]:
+        def generate(count: Any) -> Any:
+            return too_big(name, count) if number(count) > MAX_STRING else base[name](count)
+
+        return generate
+
+    out: dict[str, Callable[..., Any]] = {"until": until, "untilStep": until_step, "seq": seq, "repeat": repeat}
+    for name in ("randAlpha", "randAlphaNum", "randNumeric", "randAscii"):
+        if name in base:
+            out[name] = random(name)
+    return out
+
+
+def _yaml_functions() -> dict[str, Callable[..., Any]]:
+    """toYaml/fromYaml on libyaml (gotpl's use PyYAML's pure-Python emitter and parser).
+
+    Same output as gotpl's (sorted keys, block style, literal blocks for multi-line strings,
+    double quotes where a plain scalar would change type) minus the stray ``...`` after scalars.
+    """
+    import yaml
+
+    from gotpl.runtime import FunctionResult
+
+    dumper_base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    loader_base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Dumper(dumper_base):  # type: ignore[misc, valid-type]
+        pass
+
+    def represent_str(dumper: Any, value: str) -> Any:
+        node = yaml.SafeDumper.represent_str(dumper, value)
+        if "\n" in value:
+            node.style = "|"
+        elif node.style == "'" or dumper.resolve(type(node), value, (True, False)) != node.tag:
+            node.style = '"'
+        return node
+
+    Dumper.add_representer(str, represent_str)
+
+    class Loader(loader_base):  # type: ignore[misc, valid-type]
+        pass
+
+    # Helm reads YAML through JSON: timestamps stay strings.
+    Loader.yaml_implicit_resolvers = {
+        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in loader_base.yaml_implicit_resolvers.items()
+    }
+
+    def dump(value: Any) -> str:
+        out = yaml.dump(value, Dumper=Dumper, allow_unicode=True, default_flow_style=False, indent=2, sort_keys=True)
+        out = out.removesuffix("\n")
+        if out.endswith("\n..."):
+            out = out[:-4]
+        elif out == "...":
+            out = ""
+        return out
+
+    def to_yaml(value: Any) -> str:
+        try:
+            return dump(value)
+        except Exception:  # noqa: BLE001 - Helm's toYaml renders "" when it cannot marshal
+            return ""
+
+    def must_to_yaml(value: Any) -> Any:
+        try:
+            return dump(value)
+        except Exception as exc:  # noqa: BLE001
+            return FunctionResult.failure(exc, "")
+
+    def from_yaml(text: str) -> dict[str, Any]:
+        try:
+            data = yaml.load(text, Loader=Loader)
+        except Exception as exc:  # noqa: BLE001 - Helm returns the error under "Error"
+            return {"Error": str(exc)}
+        return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def from_yaml_array(text: str) -> list[Any]:
+        try:
+            data = yaml.load(text, Loader=Loader)
+        except Exception as exc:  # noqa: BLE001
+            return [str(exc)]
+        return data if isinstance(data, list) else []
+
+    return {"toYaml": to_yaml, "mustToYaml": must_to_yaml, "fromYaml": from_yaml, "fromYamlArray": from_yaml_array}
+
+
+def _kind(value: Any, invalid: Any) -> str:
+    if value is None or value is invalid:
+        return "nil"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"  # Helm's numbers are all float64 from YAML; keep ints and floats comparable
+    if isinstance(value, (str, bytes)):
+        return "string"
+    return type(value).__name__
+
+
+@dataclass(frozen=True)
+class _Certificate:
+    Cert: str  # noqa: N815 - Go field names
+    Key: str  # noqa: N815
+
+
+_FAKE_CERT = "-----BEGIN CERTIFICATE-----\nZWNybGludCBvZmZsaW5lIHBsYWNlaG9sZGVy\n-----END CERTIFICATE-----\n"
+_FAKE_KEY = "-----BEGIN PRIVATE KEY-----\nZWNybGludCBvZmZsaW5lIHBsYWNlaG9sZGVy\n-----END PRIVATE KEY-----\n"
+
+
+def _offline_crypto() -> dict[str, Callable[..., Any]]:
+    """Sprig's certificate and hashing helpers as fixed placeholders.
+
+    Helm would generate fresh keys on every render; their content never matters for image pulls,
+    and generating them would cost time and an optional native dependency.
+    """
+
+    def cert(*_args: Any) -> _Certificate:
+        return _Certificate(_FAKE_CERT, _FAKE_KEY)
+
+    def key(*_args: Any) -> str:
+        return _FAKE_KEY
+
+    def hashed(*_args: Any) -> str:
+        return "$2a$10$ecrlintofflineplaceholderhashvalue000000000000000000"
+
+    def htpasswd(user: Any, *_args: Any) -> str:
+        return f"{user}:{hashed()}"
+
+    def empty(*_args: Any) -> str:
+        return ""
+
+    return {
+        "genCA": cert, "genCAWithKey": cert, "genSelfSignedCert": cert, "genSelfSignedCertWithKey": cert,
+        "genSignedCert": cert, "genSignedCertWithKey": cert, "buildCustomCert": cert,
+        "genPrivateKey": key, "bcrypt": hashed, "htpasswd": htpasswd, "encryptAES": empty, "decryptAES": empty,
+    }
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateFailure:
+    """A template that stopped rendering: the innermost template and line Helm would name."""
+
+    template: str  # the template being rendered (Helm name, "web/templates/deployment.yaml")
+    source: str  # the template where the error happened (may be a helper)
+    line: int
+    column: int
+    message: str
+    kind: str  # "required" | "fail" | "template" | "syntax"
+
+
+@dataclass
+class Rendered:
+    outputs: dict[str, str] = field(default_factory=dict)  # Helm name -> rendered text (manifests only)
+    failures: list[TemplateFailure] = field(default_factory=list)
+
+
+def iter_nodes(root: Node) -> Iterator[tuple[Node, bool]]:
+    stack = [(root, True)]
+    while stack:
+        node, is_root = stack.pop()
+        yield node, is_root
+        stack.extend((child, False) for child in reversed(node.children))
+
+
+def _sort_key(name: str) -> tuple[int, str]:
+    return (name.count("/"), name)
+
+
+class Engine:
+    """One chart's templates compiled once, rendered with any number of value sets."""
+
+    def __init__(self, root: Node, extra_text: str = "") -> None:
+        self.root = root
+        self.state = RenderState()
+        self.failures: list[TemplateFailure] = []  # syntax errors found while compiling
+        self._tpl_cache: dict[Any, Any] = {}
+        self._to_yaml = _yaml_functions()["toYaml"]
+        self.sources: dict[str, str] = {}
+        self.owner: dict[str, Node] = {}
+        for node, _is_root in iter_nodes(root):
+            for rel, source in node.chart.templates.items():
+                if posixpath.basename(rel) == "NOTES.txt":
+                    # Install notes are text for humans, never manifests; `helm template` drops them.
+                    continue
+                name = f"{node.full_path}/{rel}"
+                self.sources[name] = source
+                self.owner[name] = node
+        # Helm parses deeper templates first so a parent's `define` overrides a subchart's.
+        self.order = sorted(reachable(self.sources, extra_text), key=_sort_key, reverse=True)
+        self.engine = self._compile()
+
+    def _compile(self) -> Any:
+        speed_up_gotpl()
+        from gotpl.environment import Environment
+        from gotpl.errors import TemplateSyntaxError
+        from gotpl.exts.helm import HelmExtension
+        from gotpl.runtime import ExecutionBudget
+
+        extension = HelmExtension(custom_functions=_functions(self.state))
+        env = Environment(
+            extensions=(extension,),
+            missing_key="zero",
+            budget=ExecutionBudget(
+                max_output_chars=MAX_OUTPUT_CHARS,
+                max_iterations=MAX_ITERATIONS,
+                max_template_depth=MAX_TEMPLATE_DEPTH,
+                max_function_calls=MAX_FUNCTION_CALLS,
+            ),
+        )
+        order = list(self.order)
+        while order:
+            try:
+                return env.from_sources({name: self.sources[name] for name in order})
+            except TemplateSyntaxError as exc:
+                bad = self._find_syntax_error(env, order, exc)
+                order.remove(bad)
+            except RecursionError:
+                return None
+        return None
+
+    def _find_syntax_error(self, env: Any, order: list[str], exc: Exception) -> str:
+        from gotpl.errors import TemplateSyntaxError
+
+        for name in order:
+            try:
+                env.from_sources({name: self.sources[name]})
+            except TemplateSyntaxError as one:
+                self.failures.append(
+                    TemplateFailure(name, name, one.line, one.column, _syntax_message(one), "syntax")
+                )
+                return name
+            except Exception:  # noqa: BLE001 - any other refusal counts as this template's error
+                self.failures.append(TemplateFailure(name, name, 1, 1, str(exc), "syntax"))
+                return name
+        name = order[0]
+        self.failures.append(TemplateFailure(name, name, 1, 1, _syntax_message(exc), "syntax"))
+        return name
+
+    def contexts(self, values: dict[str, Any], release: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """The root object of every renderable template (Helm engine.recAllTpls)."""
+        caps = Capabilities()
+        out: dict[str, dict[str, Any]] = {}
+        to_yaml = self._to_yaml
+
+        def visit(node: Node, node_values: Any, is_root: bool) -> dict[str, Any]:
+            subcharts: dict[str, Any] = {}
+            context = {
+                "Chart": chart_object(node, is_root),
+                "Files": Files(node.chart.files, to_yaml),
+                "Release": release,
+                "Capabilities": caps,
+                "Values": node_values if isinstance(node_values, dict) else {},
+                "Subcharts": subcharts,
+            }
+            for child in node.children:
+                child_values = context["Values"].get(child.name) if isinstance(context["Values"], dict) else None
+                subcharts[child.name] = visit(child, child_values, False)
+            for rel in node.chart.templates:
+                name = f"{node.full_path}/{rel}"
+                if name not in self.sources or posixpath.basename(name).startswith("_") or node.is_library:
+                    continue  # partials and library charts only define named templates
+                ctx = dict(context)
+                ctx["Template"] = {"Name": name, "BasePath": f"{node.full_path}/templates"}
+                out[name] = ctx
+            return context
+
+        visit(self.root, values, True)
+        return out
+
+    def render(self, values: dict[str, Any], *, lint: bool = False, only: set[str] | None = None) -> Rendered:
+        from gotpl.errors import TemplateError
+
+        result = Rendered()
+        result.failures.extend(self.failures)
+        if self.engine is None:
+            return result
+        release = {
+            "Name": RELEASE_NAME, "Namespace": NAMESPACE, "Revision": 1, "Service": "Helm",
+            "IsUpgrade": False, "IsInstall": True,
+        }
+        from gotpl.runtime.context import RenderSession
+
+        broken = {f.template for f in self.failures}
+        self.state.lint = lint
+        contexts = self.contexts(values, release)
+        template = self.engine.template
+        for name in sorted(contexts, key=_sort_key, reverse=True):
+            if name in broken or (only is not None and name not in only):
+                continue
+            self.state.failures.clear()
+            # One session per template (fresh budgets), sharing the cache of `tpl` sources: gotpl
+            # links a `tpl` string against every definition of the chart, which bitnami charts
+            # would otherwise pay for on every template that renders a templated value.
+            session = RenderSession.create(template, template.budget)
+            session.dynamic_cache = self._tpl_cache
+            try:
+                text = template._render_template_in_session(name, contexts[name], session)
+            except (TemplateError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                    ArithmeticError, RecursionError) as exc:
+                result.failures.append(self._failure(name, exc))
+                continue
+            result.outputs[name] = text.replace("<no value>", "")
+        return result
+
+    def _failure(self, name: str, exc: BaseException) -> TemplateFailure:
+        kind = "template"
+        message = getattr(exc, "message", None) or str(exc)
+        if self.state.failures:
+            last_kind, last_message = self.state.failures[-1]
+            if last_message and last_message in message:
+                kind, message = last_kind, last_message
+        source = getattr(exc, "source_name", None) or name
+        line = getattr(exc, "line", None) or 1
+        column = getattr(exc, "column", None) or 1
+        if source not in self.sources:  # inside a `tpl` string: name the template that called it
+            source, line, column = name, 1, 1
+        return TemplateFailure(name, source, int(line), int(column), str(message), kind)
+
+
+class _LineIndex:
+    """Line number at a character index, by bisecting newline positions (no per-character table)."""
+
+    __slots__ = ("newlines",)
+
+    def __init__(self, source: str) -> None:
+        self.newlines = [m.start() for m in re.finditer("\n", source)]
+
+    def __getitem__(self, index: int) -> int:
+        return 1 + bisect.bisect_left(self.newlines, index)
+
+
+_PATCHED = False
+ORIGINAL_SOURCE_MAP_BUILD: Callable[[str], Any] | None = None  # gotpl's own, kept for the equivalence test
+
+
+def speed_up_gotpl() -> None:
+    """Make gotpl's lexer source map O(lines) instead of O(characters) for ASCII templates.
+
+    gotpl 0.1 builds two per-character tuples for every template it parses (about a quarter of
+    parse time on real charts). For ASCII sources the byte offset of character i is i and its
+    line is one plus the newlines before it; the tokens produced are identical (tested in
+    tests/test_helm_engine.py). Non-ASCII sources keep gotpl's own table.
+    """
+    global _PATCHED, ORIGINAL_SOURCE_MAP_BUILD
+    if _PATCHED:
+        return
+    _PATCHED = True
+    try:
+        from gotpl.parse import lexer
+    except ImportError:  # pragma: no cover
+        return
+    source_map = getattr(lexer, "_SourceMap", None)
+    original = getattr(source_map, "build", None)
+    if source_map is None or original is None or not hasattr(source_map, "token"):
+        return
+    ORIGINAL_SOURCE_MAP_BUILD = original
+
+    def build(cls: Any, source: str) -> Any:
+        if not source.isascii():
+            return original(source)
+        return cls(range(len(source) + 1), _LineIndex(source))
+
+    source_map.build = classmethod(build)
+
+
+_DEFINE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"")
+_REFERENCE = re.compile(r"\b(?:include|template)\s+\\?\"([^\"\\]+)\\?\"")
+# `include` with a computed name: fine when it names a file by .Template.BasePath (always compiled).
+_DYNAMIC = re.compile(r"\binclude\s+(?!\\?\")(?!\(\s*print\s+\$?\.?(?:context\.)?Template\.BasePath)")
+
+
+_COMMENT = re.compile(r"\{\{-?\s*/\*.*?\*/\s*-?\}\}", re.S)
+_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+def _is_dynamic(text: str) -> bool:
+    if "include" not in text:
+        return False
+    return any(_DYNAMIC.search(action) for action in _ACTION.findall(_COMMENT.sub("", text)))
+
+
+def reachable(sources: Mapping[str, str], extra_text: str = "") -> list[str]:
+    """Templates worth compiling: every manifest, and the partials whose definitions they use.
+
+    Parsing is most of the built-in engine's cost, and library charts (bitnami common) ship many
+    helpers a chart never calls. A computed `include` name makes every partial reachable.
+    ``extra_text`` is values text, which `tpl` may render.
+    """
+    partials = [n for n in sources if posixpath.basename(n).startswith("_")]
+    roots = [n for n in sources if not posixpath.basename(n).startswith("_")]
+    if any(_is_dynamic(sources[n]) for n in sources) or _is_dynamic(extra_text):
+        return list(sources)
+    defined_in: dict[str, list[str]] = {}
+    for name in partials:
+        for define in _DEFINE.findall(sources[name]):
+            defined_in.setdefault(define, []).append(name)
+    chosen = set(roots)
+    seen: set[str] = set()
+    pending = [m for n in roots for m in _REFERENCE.findall(sources[n])] + _REFERENCE.findall(extra_text)
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        for name in defined_in.get(ref, ()):
+            if name not in chosen:
+                chosen.add(name)
+                pending.extend(_REFERENCE.findall(sources[name]))
+    return [n for n in sources if n in chosen]
+
+
+def _syntax_message(exc: Exception) -> str:
+    text = str(exc)
+    return re.sub(r"^template:\d+:\d+:\s*", "", text)

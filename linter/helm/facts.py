@@ -1,0 +1,67 @@
+"""What a chart tells the rules besides its rendered manifests: dependencies and render errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Loc
+
+# Engine names as they appear in ChartFacts.engine and --helm-engine.
+ENGINE_SDK = "helm-python-sdk"
+ENGINE_BINARY = "helm-binary"
+ENGINE_BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class ChartDependency:
+    """One ``dependencies:`` entry of Chart.yaml (or requirements.yaml of an apiVersion v1 chart)."""
+
+    name: str
+    loc: Loc  # the entry's ``name`` value (the entry itself when it has no name)
+    version: str | None = None
+    version_loc: Loc | None = None
+    repository: str | None = None
+    repository_loc: Loc | None = None
+    alias: str | None = None
+    condition: str | None = None
+    tags: tuple[str, ...] = ()
+    vendored: bool = True  # found in charts/ (as a directory or a .tgz archive)
+    vendored_version: str | None = None  # the version of the chart found in charts/
+    chart: str = ""  # the display path of the chart that declares it
+
+
+@dataclass(frozen=True)
+class RenderError:
+    """Why (part of) a chart could not be rendered: reported as ECR401 at ``loc``."""
+
+    message: str
+    loc: Loc  # the template line where rendering stopped, or the Chart.yaml entry
+    template: str | None = None  # chart-relative template path ("templates/deployment.yaml")
+    kind: str = "template"  # "required" | "fail" | "template" | "missing-dependency" | "chart"
+
+
+@dataclass(frozen=True)
+class ValuesImage:
+    """An image block of a values file, checked directly when its templates cannot be rendered."""
+
+    value: str  # "registry/repository:tag" as the usual templates would build it
+    loc: Loc
+    path: str  # dotted values path of the block ("image", "metrics.image")
+
+
+@dataclass
+class ChartFacts:
+    """Per-chart facts for ECR401-403; appended by the engine to ``Workspace.charts``."""
+
+    name: str
+    dir: str  # the chart directory on disk
+    display: str  # the chart directory as the user sees it
+    chart_yaml: str  # display path of Chart.yaml
+    engine: str = ENGINE_BUILTIN  # which engine produced the rendered documents
+    api_version: str | None = None
+    chart_type: str = "application"
+    dependencies: list[ChartDependency] = field(default_factory=list)  # of this chart and its subcharts
+    render_errors: list[RenderError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # --verbose notes (install-time inputs, fallbacks)
+    templates_rendered: int = 0
+    values_images: list[ValuesImage] = field(default_factory=list)  # only when templates failed

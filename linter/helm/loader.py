@@ -1,0 +1,371 @@
+"""Chart loading like Helm's loader: a directory or an in-memory .tgz, with subcharts from charts/."""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import posixpath
+import stat
+import tarfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import Finding, Loc, Severity, Span, YMap, YSeq
+from ..parsing import ParseProblem, decode, parse_text
+from .facts import RenderError
+
+# Helm caps a decompressed chart at 100 MiB and one file at 5 MiB (pkg/chart/loader/archive.go);
+# ours follow max-file-size: one file <= max_bytes, a whole chart tree <= TOTAL_FACTOR * max_bytes.
+TOTAL_FACTOR = 10
+MAX_FILES = 10_000
+MAX_NESTING = 8  # charts/a/charts/b/... deeper than this is refused, not recursed into
+
+
+class ChartLoadError(Exception):
+    """A chart (or subchart) that cannot be loaded at all."""
+
+
+@dataclass(eq=False)
+class Chart:
+    """A loaded chart: metadata, values, templates, files and vendored subcharts."""
+
+    name: str
+    display: str  # the chart's root as the user sees it ("web", "web/charts/common")
+    origin: str  # the chart's root relative to the top chart ("" or "charts/common/")
+    metadata: dict[str, Any]  # Chart.yaml as plain data
+    metadata_doc: Any  # Chart.yaml with spans (YMap), for dependency locations
+    values_doc: Any  # values.yaml with spans (YMap) or None
+    values: dict[str, Any]  # values.yaml as plain data
+    templates: dict[str, str]  # "templates/x.yaml" -> source
+    files: dict[str, bytes]  # everything else, for .Files
+    subcharts: list["Chart"] = field(default_factory=list)
+    requirements: list[tuple[dict[str, Any], Any]] = field(default_factory=list)  # (plain, YMap) entries
+    requirements_path: str = ""  # display path of the file that lists the dependencies
+    parse_errors: list[Finding] = field(default_factory=list)  # ECR001 for Chart.yaml/values.yaml
+    metadata_raw: dict[str, str] = field(default_factory=dict)  # string fields as written (appVersion: 1.10)
+    load_problems: list[RenderError] = field(default_factory=list)  # subcharts that could not be loaded
+    has_symlinks: bool = False  # the top chart's directory holds symlinks
+
+    @property
+    def chart_type(self) -> str:
+        t = self.metadata.get("type")
+        return t if isinstance(t, str) and t else "application"
+
+    @property
+    def values_path(self) -> str:
+        return f"{self.display}/values.yaml"
+
+
+class _Budget:
+    """Bytes and files still allowed for one chart tree (archives included)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.symlinks = False  # the directory holds symlinks (external engines would follow them)
+        self.max_bytes = max_bytes
+        self.total = max_bytes * TOTAL_FACTOR
+        self.files = MAX_FILES
+
+    def take(self, size: int, name: str) -> None:
+        if size > self.max_bytes:
+            raise ChartLoadError(f"{name} is {size} bytes, larger than the {self.max_bytes}-byte limit (max-file-size)")
+        self.total -= size
+        self.files -= 1
+        if self.total < 0:
+            raise ChartLoadError(f"the chart is larger than {self.max_bytes * TOTAL_FACTOR} bytes in total")
+        if self.files < 0:
+            raise ChartLoadError(f"the chart has more than {MAX_FILES} files")
+
+
+# --- .helmignore ---------------------------------------------------------------------------------
+
+
+def _helmignore_rules(text: str) -> list[tuple[bool, bool, str]]:
+    """(negated, directory-only, pattern) per line, as Helm's pkg/ignore reads them."""
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        if negate:
+            line = line[1:]
+        dir_only = line.endswith("/")
+        line = line.strip("/") if dir_only else line.lstrip("/") if line.startswith("/") else line
+        if line:
+            rules.append((negate, dir_only, line))
+    return rules
+
+
+def _ignored(rel: str, is_dir: bool, rules: list[tuple[bool, bool, str]]) -> bool:
+    ignored = False
+    base = posixpath.basename(rel)
+    for negate, dir_only, pattern in rules:
+        if dir_only and not is_dir:
+            continue
+        target = rel if "/" in pattern else base
+        if fnmatch.fnmatchcase(target, pattern):
+            ignored = not negate
+    return ignored
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def read_directory(chart_dir: str, budget: _Budget) -> dict[str, bytes]:
+    """Every file of a chart directory (chart-relative POSIX paths), honouring .helmignore.
+
+    Symlinks are followed only when they stay inside the chart (no escapes, no loops).
+    """
+    root = os.path.realpath(chart_dir)
+    rules: list[tuple[bool, bool, str]] = []
+    ignore_file = os.path.join(root, ".helmignore")
+    if os.path.isfile(ignore_file):
+        rules = _helmignore_rules(_read(ignore_file, budget, ".helmignore").decode("utf-8", "replace"))
+    files: dict[str, bytes] = {}
+    seen_dirs = {root}
+    stack = [(root, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.name == ".git":
+                continue
+            real = os.path.realpath(entry.path)
+            if entry.is_symlink():
+                budget.symlinks = True
+            if real != root and not real.startswith(root + os.sep):
+                continue  # a symlink out of the chart
+            try:
+                st = os.stat(real)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if real in seen_dirs or _ignored(rel, True, rules):
+                    continue
+                seen_dirs.add(real)
+                stack.append((real, rel + "/"))
+            elif stat.S_ISREG(st.st_mode) and rel != ".helmignore" and not _ignored(rel, False, rules):
+                files[rel] = _read(real, budget, rel)
+    return files
+
+
+def _read(path: str, budget: _Budget, name: str) -> bytes:
+    size = os.path.getsize(path)
+    budget.take(size, name)
+    with open(path, "rb") as handle:
+        data = handle.read(budget.max_bytes + 1)
+    if len(data) > budget.max_bytes:
+        raise ChartLoadError(f"{name} is larger than the {budget.max_bytes}-byte limit (max-file-size)")
+    return data
+
+
+def read_archive(data: bytes, budget: _Budget, name: str) -> tuple[str, dict[str, bytes]]:
+    """A chart .tgz read in memory: regular files only, paths confined to the chart, sizes capped.
+
+    Returns the archive's top-level directory (the chart name) and its files relative to it.
+    """
+    files: dict[str, bytes] = {}
+    root = ""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            for member in archive:
+                if not member.isreg():
+                    continue  # directories, symlinks, hard links, devices: never followed
+                parts = [p for p in member.name.replace("\\", "/").split("/") if p not in ("", ".")]
+                if len(parts) < 2 or ".." in parts or member.name.startswith("/"):
+                    continue  # files must sit below the archive's one top-level chart directory
+                rel = "/".join(parts[1:])
+                root = root or parts[0]
+                budget.take(member.size, f"{name}:{rel}")
+                handle = archive.extractfile(member)
+                if handle is None:
+                    continue
+                content = handle.read(budget.max_bytes + 1)
+                if len(content) > budget.max_bytes:
+                    raise ChartLoadError(f"{name}:{rel} is larger than the {budget.max_bytes}-byte limit")
+                files[rel] = content
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        raise ChartLoadError(f"{name} is not a readable chart archive ({exc})") from None
+    if not files:
+        raise ChartLoadError(f"{name} is not a readable chart archive (no files)")
+    return root, files
+
+
+# --- building charts -----------------------------------------------------------------------------
+
+
+def _text(data: bytes) -> str:
+    try:
+        return decode(data)
+    except ParseProblem:
+        return data.decode("utf-8", "replace")
+
+
+def _parse_yaml(display: str, data: bytes, errors: list[Finding]) -> Any:
+    try:
+        text = decode(data)
+    except ParseProblem as problem:
+        span = Span(problem.line, problem.column, problem.line, problem.column + 1)
+        errors.append(Finding("ECR001", "parse-error", Severity.ERROR, display, span, problem.message))
+        return None
+    docs, problems = parse_text(display, text)
+    errors.extend(p for p in problems if p.severity.label == "error")
+    return docs[0][0] if docs else None
+
+
+def _key(key: Any) -> str:
+    # Helm reads YAML through JSON (sigs.k8s.io/yaml): every mapping key becomes a string.
+    if isinstance(key, str):
+        return key
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def plain(node: Any) -> Any:
+    """A deep copy as plain dict/list/scalars (values are mutated while coalescing)."""
+    if isinstance(node, dict):
+        return {_key(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
+def build_chart(
+    files: dict[str, bytes], display: str, origin: str, budget: _Budget, depth: int = 0
+) -> Chart:
+    """A Chart from its files (chart-relative paths), loading subcharts recursively."""
+    if "Chart.yaml" not in files:
+        raise ChartLoadError(f"{display or 'the chart'} has no Chart.yaml")
+    errors: list[Finding] = []
+    metadata_doc = _parse_yaml(f"{display}/Chart.yaml", files["Chart.yaml"], errors)
+    metadata = plain(metadata_doc) if isinstance(metadata_doc, dict) else {}
+    raw = _raw_strings(metadata_doc, _text(files["Chart.yaml"]))
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name:
+        name = posixpath.basename(display.rstrip("/")) or "chart"
+    values_doc = None
+    if "values.yaml" in files:
+        values_doc = _parse_yaml(f"{display}/values.yaml", files["values.yaml"], errors)
+    values = plain(values_doc) if isinstance(values_doc, dict) else {}
+    chart = Chart(
+        name=name,
+        display=display,
+        origin=origin,
+        metadata=metadata,
+        metadata_doc=metadata_doc,
+        values_doc=values_doc if isinstance(values_doc, dict) else None,
+        values=values,
+        templates={},
+        files={},
+        parse_errors=errors,
+        metadata_raw=raw,
+    )
+    # Dependencies: Chart.yaml (apiVersion v2) or requirements.yaml (v1); Helm reads both.
+    deps_doc, deps_path = None, f"{display}/Chart.yaml"
+    if isinstance(metadata_doc, YMap) and isinstance(metadata_doc.get("dependencies"), YSeq):
+        deps_doc = metadata_doc["dependencies"]
+    elif "requirements.yaml" in files:
+        req = _parse_yaml(f"{display}/requirements.yaml", files["requirements.yaml"], errors)
+        if isinstance(req, YMap) and isinstance(req.get("dependencies"), YSeq):
+            deps_doc, deps_path = req["dependencies"], f"{display}/requirements.yaml"
+    if deps_doc is not None:
+        chart.requirements = [(plain(d), d) for d in deps_doc if isinstance(d, YMap)]
+        chart.requirements_path = deps_path
+    groups: dict[str, dict[str, bytes]] = {}
+    for rel in sorted(files):
+        data = files[rel]
+        if rel in ("Chart.yaml", "values.yaml", "values.schema.json", "Chart.lock", "requirements.lock"):
+            continue
+        if rel.startswith("templates/"):
+            chart.templates[rel] = _text(data)
+        elif rel.startswith("charts/") and not rel.endswith(".prov"):
+            sub, _, rest = rel[len("charts/") :].partition("/")
+            groups.setdefault(sub, {})[rest] = data
+        else:
+            if rel == "requirements.yaml" and chart.metadata.get("apiVersion") != "v1":
+                continue
+            chart.files[rel] = data
+    for sub, sub_files in sorted(groups.items()):
+        if sub[:1] in ("_", "."):
+            continue
+        sub_display = f"{display}/charts/{sub}"
+        sub_origin = f"{origin}charts/{sub}/"
+        try:
+            if depth >= MAX_NESTING:
+                raise ChartLoadError(f"subcharts nested deeper than {MAX_NESTING} levels at {sub_display}")
+            if sub.endswith((".tgz", ".tar.gz")) and "" in sub_files:
+                inner, archive = read_archive(sub_files[""], budget, sub_display)
+                child = build_chart(archive, f"{sub_display}/{inner}", f"{sub_origin}{inner}/", budget, depth + 1)
+            elif "" in sub_files or "Chart.yaml" not in sub_files:
+                continue  # a loose file in charts/, or a directory that is not a chart
+            else:
+                child = build_chart(sub_files, sub_display, sub_origin, budget, depth + 1)
+        except ChartLoadError as exc:
+            if budget.total < 0 or budget.files < 0:
+                raise
+            chart.load_problems.append(
+                RenderError(f"subchart {sub!r} cannot be loaded: {exc}", Loc(sub_display, Span(1, 1, 1, 1)), None, "chart")
+            )
+            continue
+        chart.subcharts.append(child)
+    return chart
+
+
+# Chart.yaml string fields written as YAML numbers or booleans: Helm v4 reads them as Go values
+# and prints them with %v (`appVersion: 1.10` renders "1.1", `1.0` renders "1").
+_STRING_KEYS = ("name", "home", "version", "description", "icon", "apiVersion", "condition", "tags",
+                "appVersion", "kubeVersion", "type")
+
+
+def go_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _raw_strings(doc: Any, text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not isinstance(doc, YMap):
+        return out
+    for key in _STRING_KEYS:
+        value = doc.get(key)
+        if value is not None and not isinstance(value, (str, dict, list)):
+            out[key] = go_string(value)
+    return out
+
+
+def load(chart_dir: str, display: str, max_bytes: int) -> Chart:
+    """Load a chart directory (or a .tgz file) with every vendored subchart; raises ChartLoadError."""
+    budget = _Budget(max_bytes)
+    if os.path.isfile(chart_dir):
+        _root, files = read_archive(_read(chart_dir, budget, display), budget, display)
+    else:
+        files = read_directory(chart_dir, budget)
+    chart = build_chart(files, display, "", budget)
+    chart.has_symlinks = budget.symlinks
+    return chart
+
+
+def walk(chart: Chart):
+    """The chart and every loaded subchart, depth first."""
+    stack = [chart]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.subcharts))
+
+
+def load_problem(display: str, message: str) -> RenderError:
+    return RenderError(message, Loc(f"{display}/Chart.yaml", Span(1, 1, 1, 1)), None, "chart")

@@ -1,0 +1,196 @@
+"""ECR401-ECR403: charts that cannot be rendered offline, and oci:// dependencies in Chart.yaml."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from ecrlint.model import Finding, Loc, Severity
+from ecrlint.registry import Context, Rule
+from ecrlint.workspace import Workspace
+
+OCI = "oci://"
+
+
+def _charts(ws: Workspace) -> Iterator[object]:
+    yield from (chart for chart in ws.charts if chart is not None)
+
+
+def _own_oci_dependencies(chart: object) -> Iterator[object]:
+    """Dependencies the chart's own Chart.yaml declares from oci:// (vendored subcharts' are not the user's)."""
+    for dep in getattr(chart, "dependencies", ()):
+        repo = dep.repository or ""
+        if dep.chart == chart.display and repo.lower().startswith(OCI):
+            yield dep
+
+
+class HelmRenderFailed(Rule):
+    """A chart (or one of its templates) that cannot be rendered offline.
+
+    ## What it does
+    Renders every chart like `helm template` does: the chart's `values.yaml` merged with any
+    `--helm-values` files, subcharts from `charts/` (directories and `.tgz` archives), library
+    charts, global values, dependency conditions, tags, aliases and `import-values`, the default
+    `.Release` (`release-name` in `default`), `.Chart` and `.Capabilities`, and `lookup`
+    returning nothing. Reports, at the template and line where rendering stopped:
+
+    - a `fail` call, or a `required` value that is missing (a `required` value that the chart's
+      `values.yaml` declares empty, such as `clusterName: ""`, is an install-time input: the
+      chart renders on as `helm lint` does and only `--verbose` mentions it);
+    - a template syntax or execution error;
+    - a `Chart.yaml` dependency that is not vendored in `charts/` (at the dependency entry).
+
+    Everything that still renders is checked: the other templates, and the chart's own
+    templates when a dependency is missing.
+
+    ## Why
+    What cannot be rendered cannot be checked: images in a template that does not render are
+    invisible to every other rule, and `helm install` fails on the same error.
+
+    ## Example
+    ```yaml
+    # templates/deployment.yaml
+    image: {{ required "image.repository is required" .Values.image.repository }}
+    ```
+
+    ## Fix
+    Set the value in `values.yaml`, or pass the values you install with through
+    `--helm-values` (or `helm.values` in config). For a missing dependency run
+    `helm dependency build` and commit `charts/`.
+
+    ## Options
+    `--helm-values FILE` / `helm.values`: values files merged in order, like `helm -f`.
+    `--helm-engine`: `auto` (helm-python-sdk when installed, else built-in), `sdk`, `binary`, `builtin`.
+    """
+
+    id = "ECR401"
+    name = "helm-render-failed"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for chart in _charts(ws):
+            for error in getattr(chart, "render_errors", ()):
+                if error.template:
+                    message = f"{error.template} cannot be rendered offline: {error.message}"
+                elif error.kind == "missing-dependency":
+                    message = error.message
+                else:
+                    message = f'chart "{chart.name}" cannot be rendered offline: {error.message}'
+                yield self.finding(error.loc, message, logical=f"Chart/{chart.name}")
+            for note in getattr(chart, "notes", ()):
+                if ctx.verbose and note not in ctx.notes:
+                    ctx.notes.append(note)
+
+
+class HelmOciDependencyUnpinned(Rule):
+    """A `Chart.yaml` dependency from an `oci://` registry without an exact version.
+
+    ## What it does
+    Flags a dependency whose `repository` is `oci://...` and whose `version` is missing or a
+    range (`2.x.x`, `^1.2.0`, `>=1.0.0`, `1.2`) instead of one exact SemVer version (`1.2.3`).
+
+    ## Why
+    For an OCI dependency `helm dependency update` lists the registry's tags and takes the
+    highest one in the range (Helm `GetTagMatchingVersionOrConstraint`); without a version it
+    takes the highest tag of all. The chart you vendor then depends on when you ran the command,
+    and with ECR the pull needs `ecr:ListImages`/`DescribeImages` on top of `BatchGetImage`.
+
+    ## Example
+    ```yaml
+    dependencies:
+      - name: common
+        repository: oci://123456789012.dkr.ecr.us-east-1.amazonaws.com/charts
+        version: 2.x.x
+    ```
+
+    ## Fix
+    Pin the exact version you tested (`version: 2.31.4`) and let Chart.lock record its digest.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR402"
+    name = "helm-oci-dependency-unpinned"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        from ecrlint.helm.semver import is_exact
+
+        for chart in _charts(ws):
+            for dep in _own_oci_dependencies(chart):
+                version = (dep.version or "").strip()
+                if version and is_exact(version):
+                    continue
+                vendored = f'; charts/ holds version "{dep.vendored_version}"' if dep.vendored_version else ""
+                if not version:
+                    message = (
+                        f'oci:// dependency "{dep.name}" has no version; helm dependency update takes the newest tag '
+                        f"in {dep.repository}{vendored}: pin an exact version"
+                    )
+                    loc = dep.loc
+                else:
+                    message = (
+                        f'oci:// dependency "{dep.name}" version "{version}" is a range; helm dependency update '
+                        f"resolves it to the newest matching tag in {dep.repository}{vendored}: pin an exact version"
+                    )
+                    loc = dep.version_loc or dep.loc
+                yield self.finding(loc, message, logical=f"Chart/{chart.name}")
+
+
+class HelmOciReferenceInvalid(Rule):
+    """An `oci://` dependency whose registry host is not a valid (ECR) registry host.
+
+    ## What it does
+    Checks the host of every `oci://` dependency `repository` in `Chart.yaml` with the same
+    registry-host checks as ECR105: an ECR-shaped host must be `ACCOUNT.dkr.ecr.REGION.amazonaws.com`
+    (or one of the FIPS, dual-stack, China and ISO forms) with a 12-digit account and a real
+    region; a placeholder such as `aws_account_id.dkr.ecr.region.amazonaws.com` is flagged, and
+    so is an `oci://` reference without a host.
+
+    ## Why
+    `helm dependency update` cannot resolve such a host: the chart never gets vendored, and
+    `helm registry login` for it fails the same way.
+
+    ## Example
+    ```yaml
+    dependencies:
+      - name: app
+        version: 1.4.0
+        repository: oci://aws_account_id.dkr.ecr.us-east1.amazonaws.com/charts
+    ```
+
+    ## Fix
+    Write the registry's real host: `oci://123456789012.dkr.ecr.us-east-1.amazonaws.com/charts`.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR403"
+    name = "helm-oci-reference-invalid"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        from ecrlint.images import InvalidEcrHost, classify_host
+
+        for chart in _charts(ws):
+            for dep in _own_oci_dependencies(chart):
+                repo = dep.repository or ""
+                loc: Loc = dep.repository_loc or dep.loc
+                host = repo[len(OCI) :].split("/", 1)[0]
+                if not host:
+                    yield self.finding(
+                        loc,
+                        f'oci:// dependency "{dep.name}" repository "{repo}" has no registry host; '
+                        "write oci://HOST/PATH",
+                        logical=f"Chart/{chart.name}",
+                    )
+                    continue
+                verdict = classify_host(host)
+                if isinstance(verdict, InvalidEcrHost):
+                    yield self.finding(
+                        loc,
+                        f'oci:// dependency "{dep.name}" registry host "{verdict.host}" is not a valid ECR registry: '
+                        + "; ".join(verdict.problems),
+                        logical=f"Chart/{chart.name}",
+                    )
