@@ -177,6 +177,9 @@ def run(options: RunOptions) -> RunResult:
         sources = [replace(s, display=display_path(options.stdin_filename, cwd)) if s.kind == "stdin" else s
                    for s in sources]
     reported = {s.display for s in sources}
+    if any(s.kind == "chart" for s in sources):
+        # Image findings are traced into --helm-values files, which may live outside the chart.
+        reported |= {display_path(v, cwd) for v in [*config.helm_values, *options.helm_values]}
     context_sources = _context_sources(config, cwd, reported, notes)
 
     ctx = ExtractContext(config)
@@ -190,6 +193,8 @@ def run(options: RunOptions) -> RunResult:
         suppress_lines[parsed.path] = parsed
         for companion in parsed.companions:
             suppress_lines.setdefault(companion.path, companion)
+        if parsed.chart is not None:
+            notes.extend(f"{parsed.path}: {note}" for note in getattr(parsed.chart, "notes", ()))
         if parsed.skipped_reason:
             notes.append(f"{parsed.path}: {parsed.skipped_reason}")
         elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:

@@ -9,12 +9,12 @@ from typing import Any
 from . import cfn_images, kinds, kubernetes
 from .config import Config
 from .model import ParsedFile
-from .workspace import Workspace
+from .workspace import ImageUse, Workspace
 
 # kind -> module with ``extract(doc, ws, ctx)``; imported only when a file of that kind is seen,
 # so linting a manifest never pays for the IAM or eksctl code.
 _EXTRACTORS: dict[str, tuple[str, ...]] = {
-    kinds.CLOUDFORMATION: ("cloudformation",),
+    kinds.CLOUDFORMATION: ("cloudformation", "fargate"),
     kinds.EKSCTL: ("eksctl",),
     kinds.IAM_POLICY: ("policies",),
     kinds.IAM_AUTHORIZATION_DETAILS: ("policies",),
@@ -71,6 +71,12 @@ def extract_file(parsed: ParsedFile, ctx: ExtractContext) -> Workspace:
                 fn(doc, ws, ctx)
     if parsed.chart is not None:
         ws.charts.append(parsed.chart)
+        # SPEC §6: a chart no engine can render still has its values.yaml images checked.
+        for image in getattr(parsed.chart, "values_images", ()):
+            ws.images.append(
+                ImageUse(value=image.value, loc=image.loc, source="helm", field=image.path,
+                         logical=None, origin=f"{image.path} in {image.loc.path}, not rendered")
+            )
     return ws
 
 

@@ -76,9 +76,6 @@ class HelmRenderFailed(Rule):
                 else:
                     message = f'chart "{chart.name}" cannot be rendered offline: {error.message}'
                 yield self.finding(error.loc, message, logical=f"Chart/{chart.name}")
-            for note in getattr(chart, "notes", ()):
-                if ctx.verbose and note not in ctx.notes:
-                    ctx.notes.append(note)
 
 
 class HelmOciDependencyUnpinned(Rule):
