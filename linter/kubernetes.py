@@ -138,6 +138,10 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
                 traced = doc.trace.get(field)
                 if traced is not None:
                     use.loc = traced[0]
+                for part in ("registry", "repository", "tag", "digest"):
+                    part_trace = doc.trace.get(f"{field}#{part}")
+                    if part_trace is not None:
+                        use.part_locs[part] = part_trace[0]
                 use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
             ws.images.append(use)
     _pull_secrets(doc, pod_spec, workload, ws)

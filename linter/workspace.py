@@ -94,6 +94,12 @@ class ImageUse:
     symbolic: bool = False  # built from !Sub/!Join: contains ${...} parts that are not placeholders
     origin: str | None = None  # extra words for messages ("rendered in templates/deployment.yaml")
     rendered_loc: Loc | None = None  # Helm: where the string sits in the rendered manifest
+    # Helm: the values line behind each part ("registry", "repository", "tag", "digest").
+    part_locs: dict[str, Loc] = field(default_factory=dict)
+
+    def loc_for(self, part: str) -> Loc:
+        """Where a finding about one part of the reference belongs (Helm: the values line you edit)."""
+        return self.part_locs.get(part, self.loc)
 
 
 @dataclass(eq=False)

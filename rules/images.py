@@ -72,7 +72,7 @@ class ImageNotFullyQualified(Rule):
             message = f"{_image(use)} has no registry host; it resolves to {ref.resolved}"
             if "/" not in ref.path and classify_host(ref.path) is not None:
                 message += f'; "{ref.path}" looks like a registry host: add the repository after it (HOST/REPOSITORY:TAG)'
-            yield self.finding(use.loc, message, logical=use.logical)
+            yield self.finding(use.loc_for("registry"), message, logical=use.logical)
 
 
 class ImageTagMissing(Rule):
@@ -112,7 +112,7 @@ class ImageTagMissing(Rule):
             if ref is None or not ref.tag_missing:
                 continue
             yield self.finding(
-                use.loc,
+                use.loc_for("tag"),
                 f"{_image(use)} has no tag or digest; it resolves to {ref.resolved}; pin a version tag or a digest",
                 logical=use.logical,
             )
@@ -156,7 +156,7 @@ class ImageTagLatest(Rule):
             message = f'{_image(use)} uses the mutable tag "latest"; pin a version tag or a digest'
             if _kubelet(use):
                 message += "; without an explicit imagePullPolicy kubelet pulls it again on every start"
-            yield self.finding(use.loc, message, logical=use.logical)
+            yield self.finding(use.loc_for("tag"), message, logical=use.logical)
 
 
 class ImageReferenceInvalid(Rule):
@@ -242,7 +242,7 @@ class EcrRegistryHostInvalid(Rule):
             if a.bad_host is None:
                 continue
             yield self.finding(
-                use.loc,
+                use.loc_for("registry"),
                 f"{_image(use)} does not name a valid ECR registry: {'; '.join(a.bad_host.problems)}",
                 logical=use.logical,
             )
@@ -287,7 +287,7 @@ class ImageNotPinnedByDigest(Rule):
             if ref is None or ref.digest is not None or "digest" in ref.unknown:
                 continue
             yield self.finding(
-                use.loc,
+                use.loc_for("digest"),
                 f"{_image(use)} is not pinned by digest; append @sha256:<digest> of the image you tested",
                 logical=use.logical,
             )
@@ -351,7 +351,7 @@ class ImageRegistryNotAllowed(Rule):
             implied = " (implied)" if ref.domain is None else ""
             shown = ", ".join(globs[:5]) + (", ..." if len(globs) > 5 else "") if globs else "none"
             yield self.finding(
-                use.loc,
+                use.loc_for("registry"),
                 f"{_image(use)} comes from registry {ref.normalized_domain}{implied}, which is not in "
                 f"allowed-registries ({shown}); pull it through an allowed registry",
                 logical=use.logical,

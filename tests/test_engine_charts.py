@@ -28,3 +28,18 @@ def test_findings_traced_into_helm_values_outside_the_chart_are_reported(tmp_pat
     (tmp_path / "prod.yaml").write_text("image:\n  repository: redis\n")
     result = lint("app", cwd=tmp_path, helm_values=["prod.yaml"], helm_engine="builtin")
     assert ("prod.yaml", "ECR101", 2, 15) in found(result)
+
+
+def test_each_rule_points_at_the_values_line_of_the_part_it_is_about(tmp_path):
+    root = tmp_path / "app"
+    (root / "templates").mkdir(parents=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 0.1.0\n")
+    (root / "values.yaml").write_text(
+        "image:\n  registry: 111122223333.dkr.ecr.us-east1.amazonaws.com\n  repository: shop/app\n  tag: latest\n"
+    )
+    (root / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: web\n"
+        "      image: \"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n"
+    )
+    result = lint("app", cwd=tmp_path, helm_engine="builtin")
+    assert found(result) == {("app/values.yaml", "ECR105", 2, 13), ("app/values.yaml", "ECR103", 4, 8)}
