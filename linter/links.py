@@ -1,0 +1,521 @@
+"""Cross-file links: which cluster runs each workload, and which role pulls its images."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Union
+
+from . import fargate
+from .model import Loc
+from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
+
+# How files are linked (SPEC §3 "Linking workloads to clusters"; issue 6):
+# - clusters come from CloudFormation and eksctl; node groups and Fargate profiles hang off them.
+#   A profile or node group whose cluster is not in the scanned files but is named literally
+#   (the EKS API JSON's clusterName) forms a cluster of that name; one whose cluster name is not
+#   literal (a template parameter) joins the only cluster there is, or stays unattached.
+# - exactly one cluster: every workload runs there. Several: the ``clusters`` config maps
+#   workload globs to them (``name``, ``definition``, ``workloads``, ``account-id``).
+# - a workload a Fargate profile selects runs on Fargate and pulls with that profile's execution
+#   role (any matching profile when several match: EKS picks one at random; only the one named by
+#   the eks.amazonaws.com/fargate-profile label when it is set). Otherwise it runs on the cluster's
+#   node groups: the ones its nodeSelector / required node affinity names
+#   (eks.amazonaws.com/nodegroup, alpha.eksctl.io/nodegroup-name), else any of them.
+
+NODEGROUP_LABELS = ("eks.amazonaws.com/nodegroup", "alpha.eksctl.io/nodegroup-name")
+
+
+@dataclass(eq=False)
+class ClusterLink:
+    """One cluster as the linker sees it: maybe defined in the scanned files, maybe only named."""
+
+    name: str | None
+    clusters: list[Cluster] = field(default_factory=list)  # definitions (eksctl and its CFN, say)
+    account: str | None = None
+    region: str | None = None
+    node_groups: list[NodeGroup] = field(default_factory=list)
+    profiles: list[FargateProfile] = field(default_factory=list)
+    entry: dict[str, Any] | None = None  # the clusters config entry that names it
+    notes: list[str] = field(default_factory=list)
+    name_known: bool = True  # False: a CloudFormation logical ID stands in for a deploy-time name
+
+    @property
+    def label(self) -> str:
+        if not self.name:
+            return "(unnamed)"
+        return f'"{self.name}"' if self.name_known else f'"{self.name}" (logical ID; named at deploy time)'
+
+
+@dataclass(frozen=True, eq=False)
+class Puller:
+    """Where a workload's pods run and the role that pulls their images there."""
+
+    via: Union[NodeGroup, FargateProfile]
+    role: Role | None  # the role when it is defined in the scanned files
+    state: str  # "defined" | "generated" (eksctl makes a correct one) | "external" | "missing"
+    ref: str | None = None  # the ARN as written when the role is not in the scanned files
+
+    @property
+    def fargate(self) -> bool:
+        return isinstance(self.via, FargateProfile)
+
+    def where(self) -> str:
+        """'Fargate profile "fp" (infra/cluster.yaml:20)' or 'node group "ng-1" (...)'."""
+        what = "Fargate profile" if self.fargate else "node group"
+        return f'{what} "{self.via.name}" ({self.via.loc.short()})'
+
+    def role_phrase(self) -> str:
+        """'pod execution role "FargateRole" (infra/iam.yaml:12)' and the like."""
+        return _role_text(_role_json(self), "pod execution role" if self.fargate else "node role")
+
+
+@dataclass(eq=False)
+class WorkloadLink:
+    workload: Workload
+    cluster: ClusterLink | None
+    why: str  # how the cluster was chosen, or why none was
+    profiles: list[tuple[FargateProfile, FargateSelector]] = field(default_factory=list)
+    pullers: list[Puller] = field(default_factory=list)
+    pinned: tuple[str, ...] = ()  # node group names the pod spec pins it to
+
+    @property
+    def on_fargate(self) -> bool:
+        return bool(self.profiles)
+
+
+@dataclass
+class Links:
+    clusters: list[ClusterLink]
+    workloads: list[WorkloadLink]
+    pullers: dict[int, Puller]  # id(node group or profile) -> its puller
+    unattached: list[Union[NodeGroup, FargateProfile]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_workload = {id(w.workload): w for w in self.workloads}
+
+    def of(self, workload: Workload) -> WorkloadLink | None:
+        return self._by_workload.get(id(workload))
+
+    def puller(self, fact: Union[NodeGroup, FargateProfile]) -> Puller:
+        return self.pullers[id(fact)]
+
+    def cluster_of(self, fact: Union[NodeGroup, FargateProfile]) -> ClusterLink | None:
+        return next((c for c in self.clusters if fact in c.node_groups or fact in c.profiles), None)
+
+
+# --- building --------------------------------------------------------------------------------------
+
+
+def _options(config: Any) -> dict[str, Any]:
+    """``config`` is the run's Config (or, in tests, the options mapping itself)."""
+    if isinstance(config, dict):
+        return config
+    return getattr(config, "options", None) or {}
+
+
+def _path_matches(config: Any, globs: Any, path: str) -> bool:
+    if isinstance(globs, str):
+        globs = [globs]
+    matcher = getattr(config, "path_matches", None)
+    if matcher is not None:
+        return bool(matcher(globs, path))
+    from .config import glob_match
+
+    return any(glob_match(g, path) for g in globs or ())
+
+
+def _literal(name: Any) -> str | None:
+    return name if isinstance(name, str) and name and "${" not in name else None
+
+
+_last: tuple[Workspace, Any, Links] | None = None
+
+
+def links_for(ws: Workspace, config: Any) -> Links:
+    """``build_links`` once per run: ECR206, ECR207 and ECR301-ECR305 all read the same map."""
+    global _last
+    if _last is None or _last[0] is not ws or _last[1] is not config:
+        _last = (ws, config, build_links(ws, config))
+    return _last[2]
+
+
+def build_links(ws: Workspace, config: Any = None) -> Links:
+    """Link clusters, node groups, Fargate profiles, roles and workloads (see the notes above)."""
+    options = _options(config)
+    entries = [e for e in options.get("clusters") or () if isinstance(e, dict)]
+    clusters = _cluster_links(ws)
+    unattached = _attach(ws, clusters, entries, config)
+    _apply_entries(clusters, entries, config)
+    resolver = _RoleResolver(ws.roles)
+    pullers = {id(g): resolver.for_node_group(g) for g in ws.node_groups}
+    pullers.update((id(p), resolver.for_profile(p)) for p in ws.fargate_profiles)
+    workloads = [_link_workload(w, clusters, entries, config, pullers) for w in ws.workloads]
+    return Links(clusters, workloads, pullers, unattached)
+
+
+def _cluster_links(ws: Workspace) -> list[ClusterLink]:
+    """One link per cluster; two definitions with the same literal name (and no other region) are
+    one cluster described twice (an eksctl file and the template eksctl generated from it)."""
+    out: list[ClusterLink] = []
+    for cluster in ws.clusters:
+        link = next(
+            (
+                link
+                for link in out
+                if cluster.name_known and link.name_known and link.name == cluster.name
+                and (link.region is None or cluster.region is None or link.region == cluster.region)
+            ),
+            None,
+        )
+        if link is None:
+            link = ClusterLink(cluster.name, name_known=cluster.name_known)
+            out.append(link)
+        link.clusters.append(cluster)
+        link.account = link.account or cluster.account
+        link.region = link.region or cluster.region
+    return out
+
+
+def _attach(ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> list[Any]:
+    """Hang node groups and profiles off their cluster; returns the ones that fit nowhere."""
+    by_cluster = {id(c): link for link in clusters for c in link.clusters}
+    by_name = {link.name: link for link in clusters if link.name and link.name_known}
+    nameless: list[Union[NodeGroup, FargateProfile]] = []
+    facts: list[Union[NodeGroup, FargateProfile]] = [*ws.node_groups, *ws.fargate_profiles]
+    for fact in facts:
+        link = by_cluster.get(id(fact.cluster)) if fact.cluster is not None else None
+        if link is None:
+            name = _literal(getattr(fact, "cluster_name", None))
+            if name is None:  # a config entry whose definition is this file names the cluster
+                entry = next(
+                    (e for e in entries if e.get("definition") and _path_matches(config, e["definition"], fact.loc.path)),
+                    None,
+                )
+                name = _literal(entry.get("name")) if entry else None
+            if name is None:
+                nameless.append(fact)
+                continue
+            link = by_name.get(name)
+            if link is None:
+                link = by_name[name] = ClusterLink(name)
+                clusters.append(link)
+        _add(link, fact)
+    if not nameless:
+        return []
+    if len(clusters) > 1:
+        return nameless
+    if not clusters:
+        clusters.append(ClusterLink(None))
+    link = clusters[0]
+    for fact in nameless:
+        _add(link, fact)
+        if link.name is not None:
+            link.notes.append(
+                f"{_fact_label(fact)} ({fact.loc.short()}) does not name its cluster literally; "
+                f"it is taken to belong to the only cluster, {link.label}"
+            )
+    return []
+
+
+def _add(link: ClusterLink, fact: Union[NodeGroup, FargateProfile]) -> None:
+    target = link.profiles if isinstance(fact, FargateProfile) else link.node_groups
+    if fact not in target:
+        target.append(fact)
+
+
+def _fact_label(fact: Union[NodeGroup, FargateProfile]) -> str:
+    return f'{"Fargate profile" if isinstance(fact, FargateProfile) else "node group"} "{fact.name}"'
+
+
+def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> None:
+    """Config entries name clusters (by name or definition file) and give their account."""
+    for entry in entries:
+        link = _entry_cluster(clusters, entry, config)
+        if link is None:
+            link = ClusterLink(_literal(entry.get("name")))
+            clusters.append(link)
+        link.entry = entry
+        account = entry.get("account-id")
+        if isinstance(account, (str, int)) and str(account):
+            link.account = str(account)
+
+
+def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: Any) -> ClusterLink | None:
+    name = entry.get("name")
+    definition = entry.get("definition")
+
+    def defined_there(link: ClusterLink) -> bool:
+        return any(_path_matches(config, definition, c.path) for c in link.clusters)
+
+    candidates = [link for link in clusters if link.entry is None]
+    both = [link for link in candidates if link.name == name and definition and defined_there(link)]
+    by_name = [link for link in candidates if name and link.name == name]
+    by_definition = [link for link in candidates if definition and defined_there(link)]
+    for group in (both, by_name, by_definition):
+        if len(group) == 1:
+            return group[0]
+    return None
+
+
+def _link_workload(
+    workload: Workload,
+    clusters: list[ClusterLink],
+    entries: list[dict[str, Any]],
+    config: Any,
+    pullers: dict[int, Puller],
+) -> WorkloadLink:
+    cluster, why = _choose_cluster(workload, clusters, entries, config)
+    link = WorkloadLink(workload, cluster, why)
+    if cluster is None:
+        return link
+    link.profiles = fargate.selecting_profiles(cluster.profiles, workload.namespace, workload.pod_labels)
+    if link.profiles:
+        link.pullers = [pullers[id(p)] for p, _s in link.profiles]
+        return link
+    groups = cluster.node_groups
+    link.pinned = pinned_node_groups(workload.pod_spec)
+    if link.pinned:
+        groups = [g for g in groups if g.name in link.pinned]
+    link.pullers = [pullers[id(g)] for g in groups]
+    return link
+
+
+def _choose_cluster(
+    workload: Workload, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any
+) -> tuple[ClusterLink | None, str]:
+    paths = [workload.path] + ([workload.chart] if workload.chart else [])
+    for entry in entries:
+        globs = entry.get("workloads")
+        if globs and any(_path_matches(config, globs, p) for p in paths):
+            link = next((c for c in clusters if c.entry is entry), None)
+            shown = ", ".join(globs) if isinstance(globs, list) else str(globs)
+            return link, f'clusters entry "{entry.get("name", "?")}", workloads {shown}'
+    if entries and len(clusters) != 1:
+        return None, f"no clusters entry's workloads globs match {workload.path}"
+    if len(clusters) == 1:
+        return clusters[0], "the only cluster in the scanned files"
+    if not clusters:
+        return None, "no cluster, node group or Fargate profile in the scanned files"
+    names = ", ".join(c.label for c in clusters)
+    return None, f"several clusters ({names}) and no clusters config maps {workload.path} to one"
+
+
+def pinned_node_groups(spec: Any) -> tuple[str, ...]:
+    """Node group names the pod spec requires via nodeSelector or required node affinity."""
+    names: list[str] = []
+    selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
+    if isinstance(selector, dict):
+        names.extend(str(selector[k]) for k in NODEGROUP_LABELS if k in selector)
+    required = _dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    terms = _dig(required, "nodeSelectorTerms")
+    for term in terms if isinstance(terms, list) else ():
+        for expr in _dig(term, "matchExpressions") or ():
+            if isinstance(expr, dict) and expr.get("key") in NODEGROUP_LABELS and expr.get("operator") == "In":
+                names.extend(str(v) for v in expr.get("values") or ())
+    return tuple(dict.fromkeys(names))
+
+
+def _dig(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+class _RoleResolver:
+    """A role named by ARN may be defined in another scanned file: find it by its literal ARN; by
+    path and name when its template only knows the account symbolically; or, for an ARN that is
+    itself symbolic, by the same text in the same template (``${AWS::AccountId}`` is one account there)."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.by_arn: dict[str, Role] = {}
+        self.by_resource: dict[str, list[Role]] = {}
+        for role in roles:
+            if not role.arn:
+                continue
+            resource = role.arn.rsplit(":", 1)[-1]
+            if "${" in resource:
+                continue  # a generated name: nothing can name it from outside
+            key = role.arn if "${" not in role.arn else f"{role.loc.path}|{role.arn}"
+            self.by_arn.setdefault(key, role)
+            if "${" in role.arn:
+                self.by_resource.setdefault(resource, []).append(role)
+
+    def find(self, arn: str | None, path: str) -> Role | None:
+        if not arn:
+            return None
+        if "${" in arn:
+            return self.by_arn.get(f"{path}|{arn}")
+        role = self.by_arn.get(arn)
+        if role is None:
+            found = self.by_resource.get(arn.rsplit(":", 1)[-1], [])
+            role = found[0] if len(found) == 1 else None
+        return role
+
+    def for_profile(self, profile: FargateProfile) -> Puller:
+        role = profile.role
+        if role is not None:
+            return Puller(profile, None, "external", profile.role_ref) if role.external else (
+                Puller(profile, role, "defined", profile.role_ref)
+            )
+        if profile.role_generated:
+            return Puller(profile, None, "generated")
+        if not profile.role_ref:
+            return Puller(profile, None, "missing")
+        role = self.find(profile.role_ref, profile.loc.path)
+        return Puller(profile, role, "defined" if role else "external", profile.role_ref)
+
+    def for_node_group(self, group: NodeGroup) -> Puller:
+        role = group.role
+        if role is not None and not role.external:
+            return Puller(group, role, "defined", group.role_ref)
+        ref = group.role_ref or (role.arn if role else None)
+        found = self.find(ref, group.loc.path)
+        return Puller(group, found, "defined" if found else "external", ref)
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+
+def _role_json(puller: Puller) -> dict[str, Any]:
+    role = puller.role
+    return {
+        "state": puller.state,
+        "name": role.name if role else None,
+        "arn": (role.arn if role else None) or puller.ref,
+        "path": role.loc.path if role else None,
+        "line": role.loc.line if role else None,
+    }
+
+
+def _loc_json(loc: Loc | None) -> dict[str, Any]:
+    return {"path": loc.path if loc else None, "line": loc.line if loc else None}
+
+
+def to_dict(links: Links) -> dict[str, Any]:
+    """The map as plain data (``ecrlint links --format json``)."""
+    clusters = []
+    for link in links.clusters:
+        members = [w for w in links.workloads if w.cluster is link]
+        clusters.append(
+            {
+                "name": link.name,
+                "name_known": link.name_known,
+                "definitions": [{"source": c.source, **_loc_json(c.loc)} for c in link.clusters],
+                "account": link.account,
+                "region": link.region,
+                "node_groups": [
+                    {"name": g.name, "kind": g.kind, **_loc_json(g.loc), "role": _role_json(links.puller(g))}
+                    for g in link.node_groups
+                ],
+                "fargate_profiles": [
+                    {
+                        "name": p.name,
+                        **_loc_json(p.loc),
+                        "role": _role_json(links.puller(p)),
+                        "selectors": [
+                            {
+                                "namespace": s.namespace,
+                                "labels": dict(s.labels),
+                                **_loc_json(s.loc),
+                                "workloads": [
+                                    w.workload.logical for w in members if any(x is s for _p, x in w.profiles)
+                                ],
+                            }
+                            for s in p.selectors
+                        ],
+                    }
+                    for p in link.profiles
+                ],
+                "workloads": [_workload_json(w) for w in members],
+                "notes": list(link.notes),
+            }
+        )
+    return {
+        "version": 1,
+        "clusters": clusters,
+        "unlinked": [
+            {"workload": w.workload.logical, **_loc_json(w.workload.kind_loc), "reason": w.why}
+            for w in links.workloads
+            if w.cluster is None
+        ],
+        "unattached": [{"what": _fact_label(f), **_loc_json(f.loc)} for f in links.unattached],
+    }
+
+
+def _workload_json(w: WorkloadLink) -> dict[str, Any]:
+    return {
+        "workload": w.workload.logical,
+        **_loc_json(w.workload.kind_loc),
+        "linked_by": w.why,
+        "runs_on": "fargate" if w.on_fargate else "nodes",
+        "fargate_profiles": [p.name for p, _s in w.profiles],
+        "node_groups": [p.via.name for p in w.pullers if not p.fargate],
+        "pinned_to": list(w.pinned),
+        "roles": [_role_json(p) for p in w.pullers],
+    }
+
+
+def format_json(links: Links) -> str:
+    return json.dumps(to_dict(links), indent=2) + "\n"
+
+
+def format_text(links: Links) -> str:
+    """The map for people: clusters, their node groups and profiles, and each workload's puller."""
+    lines: list[str] = []
+    data = to_dict(links)
+    for link, cluster in zip(links.clusters, data["clusters"]):
+        where = "; ".join(f"{d['source']}, {d['path']}:{d['line']}" for d in cluster["definitions"])
+        where = where or "not defined in the scanned files"
+        facts = [f"account {link.account}" if link.account else "", f"region {link.region}" if link.region else ""]
+        lines.append(f"cluster {link.label} ({where})" + "".join(f", {f}" for f in facts if f))
+        for note in link.notes:
+            lines.append(f"  note: {note}")
+        for g, gj in zip(link.node_groups, cluster["node_groups"]):
+            role = _role_text(gj["role"], "node role")
+            lines.append(f'  node group "{g.name}" ({g.kind}, {g.loc.short()}): {role}')
+        for p, pj in zip(link.profiles, cluster["fargate_profiles"]):
+            role = _role_text(pj["role"], "pod execution role")
+            lines.append(f'  Fargate profile "{p.name}" ({p.loc.short()}): {role}')
+            for s, sj in zip(p.selectors, pj["selectors"]):
+                labels = ", ".join(f"{k}={v}" for k, v in s.labels.items())
+                labels = f", labels {labels}" if labels else ""
+                lines.append(f'    selector namespace "{s.namespace}"{labels} ({s.loc.short()})')
+                lines.extend(f"      {name}" for name in sj["workloads"])
+        reasons = {w["linked_by"] for w in cluster["workloads"]}
+        shared = reasons.pop() if len(reasons) == 1 else None
+        if cluster["workloads"]:
+            lines.append(f"  workloads ({shared})" if shared else "  workloads")
+        for w in cluster["workloads"]:
+            if w["runs_on"] == "fargate":
+                place = "Fargate profile " + ", ".join(f'"{n}"' for n in w["fargate_profiles"])
+            elif w["node_groups"]:
+                groups = w["node_groups"]
+                place = f"node group{'s' if len(groups) > 1 else ''} " + ", ".join(f'"{n}"' for n in groups)
+            else:
+                place = "nodes not in the scanned files"
+            what = "pod execution role" if w["runs_on"] == "fargate" else "node role"
+            roles = " or ".join(_role_text(r, what) for r in w["roles"]) or "no known role"
+            linked = "" if shared else f" (linked by {w['linked_by']})"
+            lines.append(f"    {w['workload']} ({w['path']}:{w['line']}): {place}; pulls with {roles}{linked}")
+    if data["unlinked"]:
+        lines.append("unlinked workloads")
+        lines.extend(f"  {u['workload']} ({u['path']}:{u['line']}): {u['reason']}" for u in data["unlinked"])
+    if data["unattached"]:
+        lines.append("node groups and profiles without a cluster")
+        lines.extend(f"  {u['what']} ({u['path']}:{u['line']})" for u in data["unattached"])
+    if not lines:
+        lines.append("no clusters, node groups, Fargate profiles or workloads found")
+    return "\n".join(lines) + "\n"
+
+
+def _role_text(role: dict[str, Any], what: str) -> str:
+    if role["state"] == "defined":
+        return f'{what} "{role["name"]}" ({role["path"]}:{role["line"]})'
+    if role["state"] == "generated":
+        return f"{what} created by eksctl"
+    if role["state"] == "missing":
+        return f"no {what}"
+    return f"{what} {role['arn'] or '?'} (not in the scanned files)"

@@ -1,0 +1,134 @@
+"""ECR301-ECR306 on fixtures: exact rule, line, column, and the messages users read."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import FIXTURES, assert_fixture, message_of
+
+FARGATE = FIXTURES / "fargate"
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "cfn-fail.yaml",
+        "cfn-fail.json",
+        "cfn-pass.yaml",
+        "eksctl-fail.yaml",
+        "eksctl-pass.yaml",
+        "eksctl-roles-fail",
+        "eks-api-no-role.json",
+        "eks-api-bad-arn.json",
+        "eks-api-roles-fail",
+        "eks-api-pass.json",
+        "ecr305-cfn-fail",
+        "ecr305-cfn-json-fail",
+        "ecr305-eksctl-fail",
+        "ecr305-api-fail",
+        "ecr305-helm-fail",
+        "ecr305-pass",
+        "ecr305-unlinked-pass",
+    ],
+)
+def test_fixture(fixture):
+    assert_fixture(FARGATE / fixture, select="ECR3")
+
+
+@pytest.fixture(scope="module")
+def cfn_yaml():
+    return assert_fixture(FARGATE / "cfn-fail.yaml", select="ECR3")
+
+
+def test_ecr301_messages(cfn_yaml):
+    assert message_of(cfn_yaml, "ECR301", 12) == (
+        'Fargate profile "NoRoleProfile" has no pod execution role; set PodExecutionRoleArn to the ARN of a '
+        "role trusted by eks-fargate-pods.amazonaws.com"
+    )
+    assert message_of(cfn_yaml, "ECR301", 23) == (
+        'PodExecutionRoleArn of Fargate profile "DanglingProfile" refers to "MissingRole", which the template '
+        "does not define; add the role or reference an existing one"
+    )
+
+
+def test_ecr302_messages(cfn_yaml):
+    path = "cfn-fail.yaml"
+    assert message_of(cfn_yaml, "ECR302", 31) == (
+        f'pod execution role "NodeRole" ({path}:98) of Fargate profile "NodeRoleProfile" cannot be assumed by '
+        'eks-fargate-pods.amazonaws.com: its trust policy allows sts:AssumeRole only for "ec2.amazonaws.com"; '
+        "trust eks-fargate-pods.amazonaws.com with sts:AssumeRole"
+    )
+    assert message_of(cfn_yaml, "ECR302", 55) == (
+        f'pod execution role "DeniedRole" ({path}:123) of Fargate profile "DeniedProfile" cannot be assumed by '
+        f"eks-fargate-pods.amazonaws.com: sts:AssumeRole is denied by Sid NoOneAssumes at {path}:134; "
+        "remove the Deny or exempt the service"
+    )
+    assert message_of(cfn_yaml, "ECR302", 63) == (
+        f'pod execution role "WrongSourceRole" ({path}:141) of Fargate profile "WrongSourceProfile" cannot be '
+        f"assumed by eks-fargate-pods.amazonaws.com: the condition of the statement at {path}:147 requires "
+        'aws:SourceArn "arn:aws:eks:us-east-1:111122223333:cluster/prod", which no Fargate profile ARN matches '
+        "(they look like arn:aws:eks:REGION:ACCOUNT:fargateprofile/prod/*); fix the condition"
+    )
+    assert "uses NotPrincipal, which a role trust policy cannot use" in message_of(cfn_yaml, "ECR302", 71)
+
+
+def test_ecr303_message_names_each_missing_action(cfn_yaml):
+    assert message_of(cfn_yaml, "ECR303", 31) == (
+        'pod execution role "NodeRole" (cfn-fail.yaml:98) of Fargate profile "NodeRoleProfile" cannot pull from '
+        'ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" and "ecr:GetDownloadUrlForLayer" are not granted '
+        "(no statement grants it); attach AmazonEKSFargatePodExecutionRolePolicy"
+    )
+
+
+def test_ecr304_message(cfn_yaml):
+    assert message_of(cfn_yaml, "ECR304", 47) == (
+        'pod execution role "UnguardedRole" (cfn-fail.yaml:110) of Fargate profile "UnguardedProfile" '
+        "trusts eks-fargate-pods.amazonaws.com without an aws:SourceArn condition (the statement at "
+        'cfn-fail.yaml:116); add ArnLike aws:SourceArn "arn:aws:eks:REGION:ACCOUNT:fargateprofile/prod/*"'
+    )
+
+
+def test_ecr306_messages(cfn_yaml):
+    assert message_of(cfn_yaml, "ECR306", 39) == (
+        'PodExecutionRoleArn is !Ref "GoodRole", which returns the role\'s name, not its ARN; '
+        "use !GetAtt GoodRole.Arn"
+    )
+    assert message_of(cfn_yaml, "ECR306", 79) == (
+        'pod execution role ARN "arn:aws:iam::<account-id>:role/FargatePods" holds the placeholder '
+        '"<account-id>"; put the real value'
+    )
+
+
+def test_ecr306_inherited_arn_reported_once():
+    result = assert_fixture(FARGATE / "eksctl-fail.yaml", select="ECR306")
+    assert message_of(result, "ECR306", 9) == (
+        'pod execution role ARN "arn:aws:iam::ACCOUNT_ID:role/FargatePods" has the placeholder account '
+        '"ACCOUNT_ID"; put the 12-digit account ID'
+    )
+
+
+def test_ecr305_message_names_profile_and_field():
+    result = assert_fixture(FARGATE / "ecr305-eksctl-fail", select="ECR305")
+    assert message_of(result, "ECR305", 3) == (
+        'DaemonSet/monitoring/node-exporter is selected by Fargate profile "monitoring" '
+        "(ecr305-eksctl-fail/cluster.yaml:12), but Fargate does not support DaemonSets; run it on a node group "
+        "or change the profile's selectors"
+    )
+    result = assert_fixture(FARGATE / "ecr305-cfn-fail", select="ECR305")
+    finding = next(f for f in result.findings if f.path.endswith("host.yaml") and f.span.line == 13)
+    assert 'hostPort (container "proxy", hostPort 8080)' in finding.message
+    assert [(r.loc.path, r.loc.line) for r in finding.related] == [("ecr305-cfn-fail/cluster.yaml", 43)]
+
+
+def test_ecr305_in_a_rendered_chart_sits_on_the_workload():
+    result = assert_fixture(FARGATE / "ecr305-helm-fail", select="ECR305")
+    assert sorted(f.message.split("does not support ")[1].split(";")[0] for f in result.findings) == [
+        "DaemonSets",
+        "hostNetwork",
+    ]
+
+
+def test_cross_file_findings_carry_related_locations():
+    result = assert_fixture(FARGATE / "eksctl-roles-fail", select="ECR302")
+    (finding,) = result.findings
+    assert [(r.loc.path, r.loc.line) for r in finding.related] == [("eksctl-roles-fail/iam.yaml", 4)]
