@@ -274,7 +274,9 @@ def _link_workload(
         link.pullers = [pullers[id(p)] for p, _s in link.profiles]
         return link
     groups = cluster.node_groups
-    link.pinned = pinned_node_groups(workload.pod_spec)
+    # Only a choice among several node groups needs the pod spec (which a --jobs worker may have
+    # dropped, to be re-read on demand): skip it otherwise.
+    link.pinned = pinned_node_groups(workload.pod_spec) if len(groups) > 1 else ()
     if link.pinned:
         groups = [g for g in groups if g.name in link.pinned]
     link.pullers = [pullers[id(g)] for g in groups]

@@ -223,7 +223,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
         if not ws.fargate_profiles:
             return
         from ecrlint.iam import ECR_PULL_ACTIONS, evaluate
-        from ecrlint.rules.node_role import _grouped  # ECR201's wording, so both read alike
+        from ecrlint.rules.node_role import describe_missing  # ECR201's wording, so both read alike
 
         for profile, role, _name, _account in _judged_roles(ws, ctx):
             missing = []
@@ -246,7 +246,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
             yield self.finding(
                 _finding_loc(profile),
                 f'pod execution role "{role.name}" ({role.loc.short()}) of Fargate profile "{profile.name}" cannot '
-                f"pull from ECR: {_grouped(missing)}; attach AmazonEKSFargatePodExecutionRolePolicy",
+                f"pull from ECR: {describe_missing(missing)}; attach AmazonEKSFargatePodExecutionRolePolicy",
                 logical=profile.name,
                 related=related,
             )

@@ -121,10 +121,10 @@ def _note(ctx: Context, subject: Subject, what: str, decision: iam.Decision | No
 
 
 def _phrase(action: str, decision: iam.Decision) -> str:
-    return _grouped([(action, decision)])
+    return describe_missing([(action, decision)])
 
 
-def _grouped(missing: list[tuple[str, iam.Decision]]) -> str:
+def describe_missing(missing: list[tuple[str, iam.Decision]]) -> str:
     """'"a" and "b" are denied by Sid X at f:3; "c" is not granted (no statement grants it)'."""
     by_reason: dict[str, list[str]] = {}
     for action, decision in missing:
@@ -287,7 +287,7 @@ class NodeRoleMissingEcrPull(Rule):
                 yield self._finding(subject, missing)
 
     def _finding(self, subject: Subject, missing: list[tuple[str, iam.Decision]]) -> Finding:
-        reasons = _grouped(missing)
+        reasons = describe_missing(missing)
         statuses = {d.status for _, d in missing}
         advice = [text for status, text in _ADVICE if status in statuses]
         message = f"{subject.label} cannot pull from ECR: {reasons}; {'; '.join(advice)}"
