@@ -212,7 +212,8 @@ def run(options: RunOptions) -> RunResult:
                 raise
             raise InternalError(f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}") from exc
 
-    findings, suppressed = _filter(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose)
+    findings, suppressed = _filter(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
+                                   cwd, set(registry.rules))
     files = sum(1 for s in sources)
     return RunResult(findings, suppressed, files, notes, registry, config, ws, fail_on)
 
@@ -225,6 +226,11 @@ def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[s
     found = discover([root], config.exclude, cwd, [])
     return [s for s in found if s.display not in reported and any(
         config.path_matches([g], os.path.relpath(os.path.abspath(s.path), root).replace(os.sep, "/")) for g in globs)]
+
+
+def _config_relative(path: str, config: Config, cwd: str) -> str:
+    """Config globs are relative to the config file's directory, wherever ecrlint runs from."""
+    return os.path.relpath(os.path.join(cwd, path), config.root).replace(os.sep, "/")
 
 
 def _in_reported(path: str, reported: set[str]) -> bool:
@@ -243,19 +249,21 @@ def _filter(
     ws: Workspace,
     notes: list[str],
     verbose: bool,
+    cwd: str,
+    known: set[str],
 ) -> tuple[list[Finding], list[Finding]]:
     kept: dict[tuple, Finding] = {}
     suppressed: dict[tuple, Finding] = {}
     used: set[tuple[str, int]] = set()
-    regions_by_path: dict[str, list[tuple[int, int, frozenset[str] | None, str]]] = {}
-    for path, first, last, ids, how in ws.suppression_regions:
-        regions_by_path.setdefault(path, []).append((first, last, ids, how))
+    regions_by_path: dict[str, list[tuple[Span, frozenset[str] | None]]] = {}
+    for path, region, ids, _how in ws.suppression_regions:
+        regions_by_path.setdefault(path, []).append((region, ids))
     for finding in raw:
         if finding.rule == PARSE_ERROR and not is_enabled(PARSE_ERROR, True, select, ignore):
             continue  # other rules that are not enabled never ran
         if not _in_reported(finding.path, reported):
             continue
-        if ignored_for_path(finding.rule, finding.path, config.per_file_ignores):
+        if config.per_file_ignores and ignored_for_path(finding.rule, _config_relative(finding.path, config, cwd), config.per_file_ignores):
             continue
         if finding.rule in config.severity:
             finding = replace(finding, severity=config.severity[finding.rule])
@@ -267,20 +275,24 @@ def _filter(
             kept.setdefault(key, finding)
     if verbose:
         for path, pf in parsed.items():
-            for line in pf.lines_ignored:
+            for line, ids in pf.lines_ignored.items():
                 if (path, line) not in used:
                     notes.append(f"{path}:{line}: unused suppression comment")
+                for rule_id in sorted(ids or ()):
+                    if not any(k.startswith(rule_id) for k in known):
+                        notes.append(f"{path}:{line}: suppression names unknown rule ID '{rule_id}'")
     return sorted(kept.values(), key=Finding.sort_key), sorted(suppressed.values(), key=Finding.sort_key)
 
 
 def _covers(ids: frozenset[str] | None, rule: str) -> bool:
-    return ids is None or rule in ids
+    # IDs or prefixes, as --select/--ignore and per-file-ignores take them.
+    return ids is None or any(rule.startswith(i) for i in ids)
 
 
 def _suppressed_by(
     finding: Finding,
     parsed: ParsedFile | None,
-    regions: dict[str, list[tuple[int, int, frozenset[str] | None, str]]],
+    regions: dict[str, list[tuple[Span, frozenset[str] | None]]],
     used: set[tuple[str, int]],
 ) -> str | None:
     if parsed is not None:
@@ -290,7 +302,8 @@ def _suppressed_by(
         if line in parsed.lines_ignored and _covers(parsed.lines_ignored[line], finding.rule):
             used.add((finding.path, line))
             return "inSource"
-    for first, last, ids, how in regions.get(finding.path, ()):
-        if first <= finding.span.line <= last and _covers(ids, finding.rule):
+    at = (finding.span.line, finding.span.column)
+    for region, ids in regions.get(finding.path, ()):
+        if (region.line, region.column) <= at < (region.end_line, region.end_column) and _covers(ids, finding.rule):
             return "inSource"
     return None

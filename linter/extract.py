@@ -8,7 +8,7 @@ from typing import Any
 
 from . import cfn_images, kinds, kubernetes
 from .config import Config
-from .model import ParsedFile
+from .model import ParsedFile, Span
 from .workspace import ImageUse, Workspace
 
 # kind -> module with ``extract(doc, ws, ctx)``; imported only when a file of that kind is seen,
@@ -96,4 +96,5 @@ def _cfn_metadata_suppressions(doc: Any, ws: Workspace) -> None:
         rule_ids = frozenset(str(i).strip().upper() for i in ids or () if str(i).strip()) if isinstance(ids, list) else frozenset()
         key_span = resources.key_span(logical)
         end = getattr(resource, "span", key_span)
-        ws.suppression_regions.append((doc.path, key_span.line, end.end_line, rule_ids or None, "metadata"))
+        region = Span(key_span.line, key_span.column, end.end_line, end.end_column)
+        ws.suppression_regions.append((doc.path, region, rule_ids or None, "metadata"))

@@ -108,7 +108,7 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
     )
     ws.workloads.append(workload)
     if ignore != frozenset():
-        ws.suppression_regions.append((doc.path, obj.span.line, obj.span.end_line, ignore, "annotation"))
+        ws.suppression_regions.append((doc.path, obj.span, ignore, "annotation"))
     spec_pointer = workload.pod_spec_pointer
     for list_name in CONTAINER_LISTS:
         containers = pod_spec.get(list_name)
@@ -117,9 +117,12 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
         for i, container in enumerate(containers):
             if not isinstance(container, YMap):
                 continue
+            if "image" not in container:
+                continue  # kustomize patches and pod templates filled in later omit it
             image = container.get("image")
-            if not isinstance(image, str):
-                continue
+            not_a_string = None if isinstance(image, str) else _describe_non_string(image)
+            if not_a_string:
+                image = ""
             cname = container.get("name") if isinstance(container.get("name"), str) else None
             field = f"{spec_pointer}/{list_name}/{i}/image"
             loc = _loc(doc, container.value_span("image"))
@@ -131,6 +134,8 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
                 container=cname,
                 workload=workload,
                 logical=workload.logical,
+                pull_policy=container.get("imagePullPolicy") if isinstance(container.get("imagePullPolicy"), str) else None,
+                not_a_string=not_a_string,
             )
             if doc.trace is not None:
                 use.source = "helm"
@@ -145,6 +150,16 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
                 use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
             ws.images.append(use)
     _pull_secrets(doc, pod_spec, workload, ws)
+
+
+def _describe_non_string(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "a mapping"
 
 
 def _chart_of(doc: Document) -> str | None:

@@ -94,6 +94,10 @@ class ImageUse:
     symbolic: bool = False  # built from !Sub/!Join: contains ${...} parts that are not placeholders
     origin: str | None = None  # extra words for messages ("rendered in templates/deployment.yaml")
     rendered_loc: Loc | None = None  # Helm: where the string sits in the rendered manifest
+    pull_policy: str | None = None  # Kubernetes imagePullPolicy when written
+    # Set when the manifest's image is not a string (a number, a boolean, null, a list): what it is,
+    # e.g. "the number 123"; ``value`` is then "".
+    not_a_string: str | None = None
     # Helm: the values line behind each part ("registry", "repository", "tag", "digest").
     part_locs: dict[str, Loc] = field(default_factory=dict)
 
@@ -228,9 +232,10 @@ class Workspace:
     clusters: list[Cluster] = field(default_factory=list)
     repositories: list[EcrRepository] = field(default_factory=list)
     charts: list[Any] = field(default_factory=list)  # helm.ChartFacts
-    # In-source suppressions that cover a region: (path, first line, last line, rule IDs or None for
-    # all, where it was written: "annotation" or "metadata").
-    suppression_regions: list[tuple[str, int, int, frozenset[str] | None, str]] = field(default_factory=list)
+    # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
+    # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
+    # block mapping where the next key begins, which belongs to the next object.
+    suppression_regions: list[tuple[str, Span, frozenset[str] | None, str]] = field(default_factory=list)
     # Free-form facts for third-party rule packs: {"namespace": [facts...]}.
     extra: dict[str, list[Any]] = field(default_factory=dict)
 
