@@ -107,6 +107,11 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
 def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[ParsedFile, Workspace]:
     parsed = _read_source(source, ctx, options)
     ws = extract_file(parsed, ctx)
+    if source.kind == "file":
+        # Pod specs are the bulk of the facts and few rules read them (Fargate-selected
+        # workloads): drop them and re-read on demand, to keep memory flat at 10,000 files and
+        # results small across the process pool. The same in every mode, so --jobs never changes output.
+        compact_for_transfer(ws, source.path)
     parsed.documents = []  # facts are extracted; the trees need not travel back from a worker
     return parsed, ws
 
@@ -114,11 +119,7 @@ def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[
 def _process_chunk(chunk: list[Source]) -> list[tuple[ParsedFile, Workspace]]:
     assert _WORKER_CTX is not None
     ctx, options = _WORKER_CTX
-    results = [_process(s, ctx, options) for s in chunk]
-    for source, (_parsed, ws) in zip(chunk, results):
-        if source.kind == "file":
-            compact_for_transfer(ws, source.path)
-    return results
+    return [_process(s, ctx, options) for s in chunk]
 
 
 def _source_size(source: Source) -> int:
