@@ -13,7 +13,7 @@ from .extract import ExtractContext, extract_file
 from .model import Finding, ParsedFile, Severity, Span
 from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, ParseProblem, decode, parse_file, scan_suppressions
 from .registry import Context, Registry, load_registry
-from .workspace import Workspace, compact_for_transfer
+from .workspace import Workspace, clear_reload_cache, compact_for_transfer
 
 # Below these sizes a process pool costs more than it saves (fork + pickling facts back).
 PARALLEL_MIN_FILES = 48
@@ -161,6 +161,7 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
 def run(options: RunOptions) -> RunResult:
     registry = load_registry()
     known = set(registry.rules)
+    clear_reload_cache()  # a file re-read for a pod spec belongs to one run: files change between runs
     cwd = os.path.abspath(options.cwd)
     config = load_config(options.config, known, cwd)
     select = parse_id_list(options.select, known, "--select") or config.select

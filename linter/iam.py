@@ -7,7 +7,7 @@ import re
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import awsdata
 from .model import NO_SPAN, Loc, YMap, YSeq
@@ -75,12 +75,6 @@ def statements(policy: PolicyDocument) -> list[Statement]:
         cached = list(_parse_statements(policy))
         _CACHE[policy] = cached
     return cached
-
-
-def policy_version(policy: PolicyDocument) -> str | None:
-    document = _document(policy)
-    version = document.get("Version") if isinstance(document, dict) else None
-    return version if isinstance(version, str) else None
 
 
 def policy_document(policy: PolicyDocument) -> Any:
@@ -366,8 +360,9 @@ def _same(a: Any, b: Any) -> bool:
     return False
 
 
-def _intersects(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
-    """Is there a string both token sequences can stand for?"""
+def _reachable(p: tuple[Any, ...], q: tuple[Any, ...], moves: Callable[..., Iterator[tuple[int, int]]]) -> bool:
+    """Depth-first search over positions ``(i, j)`` in two token sequences: can ``moves`` (given the
+    tokens at ``i`` and ``j``, None past the end) consume both sequences together?"""
     n, m = len(p), len(q)
     seen = set()
     stack = [(0, 0)]
@@ -379,45 +374,42 @@ def _intersects(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
         i, j = state
         if i == n and j == m:
             return True
-        a = p[i] if i < n else None
-        b = q[j] if j < m else None
-        if a is not None and _is_star(a):
-            stack.append((i + 1, j))
-            if b is not None and _star_emits(a, b):
-                stack.append((i, j + 1))
-        if b is not None and _is_star(b):
-            stack.append((i, j + 1))
-            if a is not None and _star_emits(b, a):
-                stack.append((i + 1, j))
-        if a is not None and b is not None and not _is_star(a) and not _is_star(b) and _same(a, b):
-            stack.append((i + 1, j + 1))
+        stack.extend(moves(p[i] if i < n else None, q[j] if j < m else None, i, j))
     return False
+
+
+def _intersect_moves(a: Any, b: Any, i: int, j: int) -> Iterator[tuple[int, int]]:
+    if a is not None and _is_star(a):
+        yield i + 1, j
+        if b is not None and _star_emits(a, b):
+            yield i, j + 1
+    if b is not None and _is_star(b):
+        yield i, j + 1
+        if a is not None and _star_emits(b, a):
+            yield i + 1, j
+    if a is not None and b is not None and not _is_star(a) and not _is_star(b) and _same(a, b):
+        yield i + 1, j + 1
+
+
+def _cover_moves(a: Any, b: Any, i: int, j: int) -> Iterator[tuple[int, int]]:
+    if a is None:
+        return
+    if _is_star(a):
+        yield i + 1, j
+        if b is not None and _absorbs(a, b):
+            yield i, j + 1
+    elif b is not None and not _is_star(b) and _covers_one(a, b):
+        yield i + 1, j + 1
+
+
+def _intersects(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
+    """Is there a string both token sequences can stand for?"""
+    return _reachable(p, q, _intersect_moves)
 
 
 def _covers(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
     """Does pattern ``p`` match every string ``q`` can stand for? (sound, not complete)"""
-    n, m = len(p), len(q)
-    seen = set()
-    stack = [(0, 0)]
-    while stack:
-        state = stack.pop()
-        if state in seen:
-            continue
-        seen.add(state)
-        i, j = state
-        if i == n and j == m:
-            return True
-        if i == n:
-            continue
-        a = p[i]
-        b = q[j] if j < m else None
-        if _is_star(a):
-            stack.append((i + 1, j))
-            if b is not None and _absorbs(a, b):
-                stack.append((i, j + 1))
-        elif b is not None and not _is_star(b) and _covers_one(a, b):
-            stack.append((i + 1, j + 1))
-    return False
+    return _reachable(p, q, _cover_moves)
 
 
 def _absorbs(star: Any, tok: Any) -> bool:

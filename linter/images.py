@@ -596,9 +596,23 @@ def ecr_problems(ref: Reference) -> InvalidEcrHost | None:
             return InvalidEcrHost(ref.domain, (
                 f'ECR Public images are {ECR_PUBLIC_HOST}/<registry-alias>/<repository>, and "{ref.path}" has no alias',
             ))
-    if isinstance(result, EcrHost) and not result.public and "path" not in ref.unknown and len(ref.path) < 2:
-        return InvalidEcrHost(ref.domain, (f'ECR repository names have 2 to 256 characters, not "{ref.path}"',))
     return None
+
+
+# botocore ecr service-2 RepositoryName: 2 to 256 characters (DOMAIN.md §6). Its pattern is the
+# path grammar above, and 256 is above the grammar's REPOSITORY_NAME_MAX (255, on the path): a
+# longer name already fails ``parse_reference``, so only the lower bound needs its own check.
+ECR_REPOSITORY_MIN = 2
+ECR_REPOSITORY_MAX = 256
+
+
+def ecr_repository_problem(ref: Reference) -> str | None:
+    """Why a private ECR image's repository name cannot exist in ECR, or None (ECR104's reason)."""
+    host = ecr_host(ref)
+    if host is None or host.public or "path" in ref.unknown or len(ref.path) >= ECR_REPOSITORY_MIN:
+        return None
+    return (f'the repository name "{ref.path}" is too short for ECR, whose repository names have '
+            f"{ECR_REPOSITORY_MIN} to {ECR_REPOSITORY_MAX} characters")
 
 
 def ecr_host(ref: Reference) -> EcrHost | None:
@@ -616,7 +630,7 @@ def ecr_repository_arn(ref: Reference) -> str | None:
     comparable with the ARNs a CloudFormation role policy writes the same way.
     """
     host = ecr_host(ref)
-    if host is None or host.public or ecr_problems(ref) is not None:
+    if host is None or host.public or ecr_problems(ref) is not None or ecr_repository_problem(ref) is not None:
         return None
     return f"arn:{host.partition}:ecr:{host.region}:{host.account}:repository/{ref.path}"
 
@@ -708,12 +722,15 @@ class ImageAnalysis:
     silent about it); the rest of the image is still checked (ECR102/103 apply). Placeholder text
     outside the host (ECR109) hides grammar and tag findings, and is not raised next to an ECR105
     that is itself placeholder text: one unfilled documentation example, one finding. A grammar
-    violation (ECR104) hides ECR101-103 and ECR106-107; ECR107 is silent on an ECR105 host.
+    violation (ECR104) hides ECR101-103 and ECR106-107; ECR107 is silent on an ECR105 host. A
+    private ECR repository name too short for ECR is a grammar violation of ECR's own
+    (``ecr_repository_problem``): ECR104 on the repository part, not ECR105, which judges hosts.
     """
 
     value: str
     reference: Reference | None = None  # set when the image parses and holds no placeholder
     error: str | None = None  # ECR104 reason
+    error_part: str | None = None  # the part ECR104 points at ("repository"); None: the whole image
     placeholder: Placeholder | None = None  # ECR109
     bad_host: InvalidEcrHost | None = None  # ECR105
     ecr: EcrHost | None = None
@@ -740,6 +757,10 @@ def analyze(value: str, symbolic: bool = False) -> ImageAnalysis:
         return ImageAnalysis(value, error=exc.reason, bad_host=bad_host)
     if bad_host is None:
         bad_host = ecr_problems(ref)
+    if bad_host is None:
+        short = ecr_repository_problem(ref)
+        if short is not None:
+            return ImageAnalysis(value, error=short, error_part="repository")
     return ImageAnalysis(
         value,
         reference=ref,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +53,7 @@ class Workload:
         return f"{self.kind}/{self.namespace}/{self.name}"
 
 
-_RELOAD_CACHE: dict[str, Any] = {}
+_RELOAD_CACHE: dict[str, Any] = {}  # cleared at the start of every run (engine.run)
 
 
 def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> Any:
@@ -72,11 +73,15 @@ def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> An
     return node if isinstance(node, YMap) else YMap()
 
 
+def clear_reload_cache() -> None:
+    _RELOAD_CACHE.clear()
+
+
 def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
     """Drop what is expensive to pickle back from a worker and can be re-read on demand."""
     for workload in ws.workloads:
         if workload.chart is None:  # rendered charts have no file to re-read
-            workload.reload_from = fs_path
+            workload.reload_from = os.path.abspath(fs_path)  # valid whatever the cwd is later
             del workload.__dict__["pod_spec"]
 
 

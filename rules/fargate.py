@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ecrlint.model import Finding, Loc, Related, Severity
 from ecrlint.registry import Context, Rule
 from ecrlint.workspace import FargateProfile, Role, Workspace
+
+if TYPE_CHECKING:
+    from ecrlint.fargate import Trust
 
 # ecrlint.fargate / ecrlint.links import the IAM evaluator: only load them when a run has profiles.
 
@@ -19,22 +24,87 @@ def _finding_loc(profile: FargateProfile) -> Loc:
     return profile.role_loc or profile.loc
 
 
-def _judged_roles(ws: Workspace, ctx: Context) -> Iterator[tuple[FargateProfile, Role, str | None, str | None]]:
-    """Each profile with its pod execution role (when defined in the scanned files), and its
-    cluster's name and account when they are known."""
+@dataclass(eq=False)
+class _RoleUse:
+    """A pod execution role defined in the scanned files, with every profile of one cluster that
+    uses it: ECR302-ECR304 judge the role once and report it once, on the first profile (SPEC §2),
+    with the other profiles as related locations."""
+
+    role: Role
+    cluster_name: str | None  # the cluster's name and account when known (trust conditions use them)
+    account: str | None
+    profiles: list[FargateProfile] = field(default_factory=list)
+
+    @cached_property
+    def trust(self) -> Trust | None:
+        from ecrlint.fargate import check_trust
+
+        return check_trust(self.role, self.cluster_name, self.account)
+
+    @cached_property
+    def missing_pull(self) -> list[tuple[str, Any]]:
+        """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
+        from ecrlint.iam import ECR_PULL_ACTIONS, evaluate
+
+        missing = []
+        for action in ECR_PULL_ACTIONS:
+            decision = evaluate(self.role.policies, action)
+            if decision.allowed or decision.status in ("unknown", "possibly-denied"):
+                continue  # a conditional Deny may never apply: not an error (as ECR201)
+            if self.role.unresolved_policies and decision.status != "denied":
+                continue  # an attached policy we cannot read may grant it
+            missing.append((action, decision))
+        return missing
+
+    @property
+    def loc(self) -> Loc:
+        return _finding_loc(self.profiles[0])
+
+    @property
+    def logical(self) -> str:
+        return self.profiles[0].name
+
+    def named(self) -> str:
+        """``pod execution role "R" (iam.yaml:4) of Fargate profiles "a" and "b"``."""
+        return f'pod execution role "{self.role.name}" ({self.role.loc.short()}) of {self._profiles()}'
+
+    def related(self) -> list[Related]:
+        """The role, then each other profile that shares it."""
+        out = [Related(self.role.loc, f'pod execution role "{self.role.name}" of {self._profiles()}')]
+        out.extend(Related(_finding_loc(p), f'Fargate profile "{p.name}" uses the same role') for p in self.profiles[1:])
+        return out
+
+    def _profiles(self) -> str:
+        names = [f'"{p.name}"' for p in self.profiles]
+        if len(names) == 1:
+            return f"Fargate profile {names[0]}"
+        return f"Fargate profiles {', '.join(names[:-1])} and {names[-1]}"
+
+
+_last: tuple[Workspace, Any, list[_RoleUse]] | None = None
+
+
+def _role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
+    """Each pod execution role defined in the scanned files with the profiles that use it, built
+    once per run: ECR302, ECR303 and ECR304 read the same list (and the same trust evaluation)."""
+    global _last
+    if _last is not None and _last[0] is ws and _last[1] is ctx.config:
+        return _last[2]
     from ecrlint.links import links_for
 
     links = links_for(ws, ctx.config)
+    uses: dict[tuple[int, str | None, str | None], _RoleUse] = {}
     for profile in ws.fargate_profiles:
-        puller = links.puller(profile)
+        role = links.puller(profile).role
+        if role is None:
+            continue
         cluster = links.cluster_of(profile)
-        if puller.role is not None:
-            name = cluster.name if cluster and cluster.name_known else None
-            yield profile, puller.role, name, cluster.account if cluster else None
-
-
-def _role_related(role: Role, profile: FargateProfile) -> Related:
-    return Related(role.loc, f'pod execution role "{role.name}" of Fargate profile "{profile.name}"')
+        name = cluster.name if cluster and cluster.name_known else None
+        account = cluster.account if cluster else None
+        key = (id(role), name, account)
+        uses.setdefault(key, _RoleUse(role, name, account)).profiles.append(profile)
+    _last = (ws, ctx.config, list(uses.values()))
+    return _last[2]
 
 
 class FargateProfileMissingExecutionRole(Rule):
@@ -83,7 +153,7 @@ class FargateProfileMissingExecutionRole(Rule):
             if not profile.role_ref:
                 yield self.finding(
                     profile.loc,
-                    f'Fargate profile "{profile.name}" has no pod execution role; set PodExecutionRoleArn to the ARN '
+                    f'no pod execution role for Fargate profile "{profile.name}"; set PodExecutionRoleArn to the ARN '
                     "of a role trusted by eks-fargate-pods.amazonaws.com",
                     logical=profile.name,
                 )
@@ -91,9 +161,8 @@ class FargateProfileMissingExecutionRole(Rule):
             if profile.role_target_missing:
                 yield self.finding(
                     profile.role_loc or profile.loc,
-                    f'PodExecutionRoleArn of Fargate profile "{profile.name}" refers to '
-                    f'"{profile.role_target_missing}", which the template does not define; add the role or '
-                    "reference an existing one",
+                    f'pod execution role "{profile.role_target_missing}" of Fargate profile "{profile.name}" '
+                    "is not defined in the template; add the role or reference an existing one",
                     logical=profile.name,
                 )
 
@@ -108,7 +177,8 @@ class FargateExecutionRoleUntrusted(Rule):
     `Action`/`NotAction` patterns, explicit `Deny` statements, and `aws:SourceArn` /
     `aws:SourceAccount` conditions whose literal values can never match a Fargate profile of the
     cluster. A trust policy with `NotPrincipal` is flagged too: IAM does not accept it in a trust
-    policy.
+    policy. A role shared by several profiles is reported once, on the first of them; the others
+    are listed as related locations.
 
     ## Why
     Fargate assumes the role to start every pod the profile selects. A role trusted only by
@@ -148,14 +218,14 @@ class FargateExecutionRoleUntrusted(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import FARGATE_SERVICE, check_trust
+        from ecrlint.fargate import FARGATE_SERVICE
 
-        for profile, role, cluster_name, account in _judged_roles(ws, ctx):
-            trust = check_trust(role, cluster_name, account)
+        for use in _role_uses(ws, ctx):
+            trust, role = use.trust, use.role
             if trust is None or trust.verdict.status not in ("not-granted", "denied", "invalid"):
                 continue
             verdict = trust.verdict
-            related = [_role_related(role, profile)]
+            related = use.related()
             fix = f"trust {FARGATE_SERVICE} with sts:AssumeRole"
             if trust.blocked:
                 stmt, why = trust.blocked[0]
@@ -176,10 +246,9 @@ class FargateExecutionRoleUntrusted(Rule):
                 fix = "replace NotPrincipal with a Deny on aws:PrincipalArn conditions, or drop it"
                 related.extend(Related(s.loc, "the statement") for s in verdict.denies if s.loc)
             yield self.finding(
-                _finding_loc(profile),
-                f'pod execution role "{role.name}" ({role.loc.short()}) of Fargate profile "{profile.name}" cannot '
-                f"be assumed by {FARGATE_SERVICE}: {detail}; {fix}",
-                logical=profile.name,
+                use.loc,
+                f"{use.named()} cannot be assumed by {FARGATE_SERVICE}: {detail}; {fix}",
+                logical=use.logical,
                 related=related,
             )
 
@@ -193,6 +262,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     `ecr:GetDownloadUrlForLayer` on some ECR repository — the same evaluation as ECR201 — and
     names each missing action and why. Roles with attached policies ecrlint cannot expand
     (customer managed policies outside the scanned files) are not judged on what those could grant.
+    A role shared by several profiles is reported once, on the first of them.
 
     ## Why
     Fargate pulls the pod's images with the pod execution role, not with any node role. Without
@@ -222,21 +292,13 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.iam import ECR_PULL_ACTIONS, evaluate
         from ecrlint.rules.node_role import describe_missing  # ECR201's wording, so both read alike
 
-        for profile, role, _name, _account in _judged_roles(ws, ctx):
-            missing = []
-            for action in ECR_PULL_ACTIONS:
-                decision = evaluate(role.policies, action)
-                if decision.allowed or decision.status in ("unknown", "possibly-denied"):
-                    continue  # a conditional Deny may never apply: not an error (as ECR201)
-                if role.unresolved_policies and decision.status != "denied":
-                    continue  # an attached policy we cannot read may grant it
-                missing.append((action, decision))
+        for use in _role_uses(ws, ctx):
+            missing = use.missing_pull
             if not missing:
                 continue
-            related = [_role_related(role, profile)]
+            related = use.related()
             related.extend(
                 Related(stmt.loc, f'"{action}": {decision.reason}')
                 for action, decision in missing
@@ -244,10 +306,10 @@ class FargateExecutionRoleMissingEcrPull(Rule):
                 if stmt.loc is not None
             )
             yield self.finding(
-                _finding_loc(profile),
-                f'pod execution role "{role.name}" ({role.loc.short()}) of Fargate profile "{profile.name}" cannot '
-                f"pull from ECR: {describe_missing(missing)}; attach AmazonEKSFargatePodExecutionRolePolicy",
-                logical=profile.name,
+                use.loc,
+                f"{use.named()} cannot pull from ECR: {describe_missing(missing)}; "
+                "attach AmazonEKSFargatePodExecutionRolePolicy",
+                logical=use.logical,
                 related=related,
             )
 
@@ -257,7 +319,8 @@ class FargateExecutionRoleNoSourceArn(Rule):
 
     ## What it does
     Flags a pod execution role whose trust policy lets `eks-fargate-pods.amazonaws.com` assume it
-    in a statement without an `aws:SourceArn` (or `aws:SourceAccount`) condition.
+    in a statement without an `aws:SourceArn` (or `aws:SourceAccount`) condition. A role shared by
+    several profiles is reported once, on the first of them.
 
     ## Why
     AWS: "To avoid a confused deputy security problem, it's important that the role restricts
@@ -292,21 +355,18 @@ class FargateExecutionRoleNoSourceArn(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import check_trust
-
-        for profile, role, cluster_name, account in _judged_roles(ws, ctx):
-            trust = check_trust(role, cluster_name, account)
+        for use in _role_uses(ws, ctx):
+            trust = use.trust
             if trust is None or not trust.unguarded:
                 continue
             stmt = trust.unguarded[0]
-            cluster_name = cluster_name or "CLUSTER"
             yield self.finding(
-                _finding_loc(profile),
-                f'pod execution role "{role.name}" ({role.loc.short()}) of Fargate profile "{profile.name}" trusts '
-                f"eks-fargate-pods.amazonaws.com without an aws:SourceArn condition ({stmt.where()}); add "
-                f'ArnLike aws:SourceArn "arn:aws:eks:REGION:ACCOUNT:fargateprofile/{cluster_name}/*"',
-                logical=profile.name,
-                related=[_role_related(role, profile), *([Related(stmt.loc, "the trust statement")] if stmt.loc else [])],
+                use.loc,
+                f"{use.named()} trusts eks-fargate-pods.amazonaws.com without an aws:SourceArn condition "
+                f'({stmt.where()}); add ArnLike aws:SourceArn '
+                f'"arn:aws:eks:REGION:ACCOUNT:fargateprofile/{use.cluster_name or "CLUSTER"}/*"',
+                logical=use.logical,
+                related=[*use.related(), *([Related(stmt.loc, "the trust statement")] if stmt.loc else [])],
             )
 
 
@@ -320,6 +380,7 @@ class FargateIncompatibleWorkload(Rule):
     support in a selected workload: a DaemonSet (on `kind`), a privileged container (on
     `privileged`), `hostNetwork`, `hostPort`, and GPU or accelerator requests (`nvidia.com/gpu`,
     `amd.com/gpu`, `aws.amazon.com/neuron*`). The message names the profile with its file and line.
+    A DaemonSet gets one finding, on `kind`: running it on nodes fixes its other features too.
     Which cluster runs a workload: see `ecrlint links`. A DaemonSet is flagged only when its cluster
     has no node group in the scanned files: its pods are created one per node, and on a cluster with
     EC2 nodes they run there (`aws-node` and `kube-proxy` in a `kube-system` profile's namespace).
@@ -363,13 +424,18 @@ class FargateIncompatibleWorkload(Rule):
             names = ", ".join(f'"{p.name}" ({p.loc.short()})' for p, _s in link.profiles)
             named = f"Fargate profile{'s' if len(link.profiles) > 1 else ''} {names}"
             related = [Related(s.loc, f'selector of Fargate profile "{p.name}"') for p, s in link.profiles]
-            for blocker in blockers(link.workload):
+            found = blockers(link.workload)
+            if link.workload.kind == "DaemonSet":
+                # Its pods can never be placed on Fargate: that is the one thing to fix (moving it to
+                # a node group fixes hostNetwork, privileged and hostPort as well).
+                found = [b for b in found if b.what == "DaemonSets"]
+            for blocker in found:
                 # A rendered chart's field positions are in the rendered text, not the template the
                 # user edits: findings sit on the workload (as its other findings do) instead.
                 yield self.finding(
                     link.workload.kind_loc if link.workload.chart else blocker.loc,
-                    f"{link.workload.logical} is selected by {named}, but Fargate does not support {blocker.what}; "
-                    "run it on a node group or change the profile's selectors",
+                    f"workload {link.workload.logical} is selected by {named}, but Fargate does not support "
+                    f"{blocker.what}; run it on a node group or change the profile's selectors",
                     logical=link.workload.logical,
                     related=related,
                 )

@@ -6,7 +6,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator
 
-from ecrlint.images import ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
+from ecrlint.images import EcrHost, ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
 from ecrlint.model import Finding, Loc, Severity
 from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
@@ -17,7 +17,8 @@ from ecrlint.workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workl
 
 def _analyzed(ws: Workspace) -> Iterator[tuple[ImageUse, ImageAnalysis]]:
     for use in ws.images:
-        yield use, analyze(use.value, use.symbolic)
+        if use.not_a_string is None:  # a number, a boolean, null or a list: ECR104 alone reports it
+            yield use, analyze(use.value, use.symbolic)
 
 
 def _image(use: ImageUse) -> str:
@@ -128,7 +129,8 @@ class ImageTagLatest(Rule):
     ## Why
     `latest` moves with every push, so what runs depends on when a node pulled. For such an image
     Kubernetes defaults `imagePullPolicy` to `Always`: every pod start contacts the registry, and
-    pods fail to start when it is unreachable or rate-limits.
+    pods fail to start when it is unreachable or rate-limits. The message says so when the
+    container does not set `imagePullPolicy` itself.
 
     ## Example
     ```yaml
@@ -154,7 +156,7 @@ class ImageTagLatest(Rule):
             if ref is None or ref.tag != "latest" or ref.digest is not None or "digest" in ref.unknown:
                 continue
             message = f'{_image(use)} uses the mutable tag "latest"; pin a version tag or a digest'
-            if _kubelet(use):
+            if _kubelet(use) and use.pull_policy is None:
                 message += "; without an explicit imagePullPolicy kubelet pulls it again on every start"
             yield self.finding(use.loc_for("tag"), message, logical=use.logical)
 
@@ -167,7 +169,11 @@ class ImageReferenceInvalid(Rule):
     [:tag][@digest]`, path components of lowercase letters, digits and `.`, `_`, `__`, `-`
     separators, a path of at most 255 characters, a tag of at most 128 characters from
     `[A-Za-z0-9_.-]` not starting with `.` or `-`, a digest `sha256:` plus 64 lowercase hex
-    characters (or sha384/sha512). The message says which part is wrong and why.
+    characters (or sha384/sha512). The message says which part is wrong and why. On a private ECR
+    host it also applies ECR's own repository-name limit, 2 to 256 characters (a one-character
+    name is valid for kubelet but can never exist in ECR; the finding sits on the repository). In
+    Kubernetes manifests, an `image` that is not a string (a number, a boolean, a list) or is
+    empty is flagged too.
 
     ## Why
     Kubelet cannot parse such an image: the pod never starts (`InvalidImageName`). Common causes:
@@ -193,10 +199,23 @@ class ImageReferenceInvalid(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for use in ws.images:
+            if use.not_a_string is not None:
+                yield self.finding(use.loc, _not_a_string(use.not_a_string), logical=use.logical)
         for use, a in _analyzed(ws):
             if a.error is None:
                 continue
-            yield self.finding(use.loc, f"{_image(use)} is not a valid image reference: {a.error}", logical=use.logical)
+            loc = use.loc_for(a.error_part) if a.error_part else use.loc
+            yield self.finding(loc, f"{_image(use)} is not a valid image reference: {a.error}", logical=use.logical)
+
+
+def _not_a_string(what: str) -> str:
+    """``image is the number 123, not a string; quote it``: YAML read the value as something else."""
+    if what == "empty":
+        return "image is empty; name the image"
+    if what.startswith(("the number", "the boolean")):
+        return f"image is {what}, not a string; quote it"
+    return f"image is {what}, not a string; write the image as one string"
 
 
 class EcrRegistryHostInvalid(Rule):
@@ -213,6 +232,8 @@ class EcrRegistryHostInvalid(Rule):
     documentation placeholders (`aws_account_id.dkr.ecr.region.amazonaws.com`, `<account-id>`,
     `ACCOUNT_ID`), and `public.ecr.aws/<repo>` without a registry alias. In CloudFormation,
     `${AWS::AccountId}`, `${AWS::Region}`, `${AWS::URLSuffix}` and parameters are valid values.
+    A repository name ECR cannot hold (shorter than 2 characters) is not a host problem: ECR104
+    reports it, on the repository.
 
     ## Why
     The host does not resolve, or kubelet's credential provider does not recognise it and pulls
@@ -402,7 +423,9 @@ class EcrImagePullSecret(Rule):
     An ECR authorization token is valid for 12 hours (`aws ecr get-login-password`). A pull
     secret made from it works on the day it is created and fails later, unless a job keeps
     refreshing it. EKS nodes already pull from ECR with the node IAM role through kubelet's ECR
-    credential provider (Fargate: the pod execution role), with no secret to rotate.
+    credential provider (Fargate: the pod execution role), with no secret to rotate. Images on
+    ECR Public (`public.ecr.aws`) need no credentials at all: ECR Public allows unauthenticated
+    pulls.
 
     ## Example
     ```yaml
@@ -416,7 +439,8 @@ class EcrImagePullSecret(Rule):
 
     ## Fix
     Delete the Secret and the `imagePullSecrets` entry, and grant the node role (or Fargate pod
-    execution role) ECR pull, e.g. `AmazonEC2ContainerRegistryPullOnly` (see ECR201).
+    execution role) ECR pull, e.g. `AmazonEC2ContainerRegistryPullOnly` (see ECR201). For
+    `public.ecr.aws` images, deleting the secret is all it takes.
 
     ## Options
     None.
@@ -436,9 +460,8 @@ class EcrImagePullSecret(Rule):
                 shown = ", ".join(hosts)
                 yield self.finding(
                     loc,
-                    f'Secret "{secret.name}" holds pull credentials for ECR ({shown}); ECR tokens expire after '
-                    "12 hours and EKS pulls from ECR with the node or Fargate pod execution role; delete the "
-                    "secret and grant that role ECR pull",
+                    f'pull secret "{secret.name}" holds credentials for ECR ({shown}); '
+                    f"{_why_no_secret(hosts, 'delete the secret')}",
                     logical=f"Secret/{secret.namespace}/{secret.name}",
                 )
         images_of: dict[int, list[ImageUse]] = {}
@@ -473,14 +496,35 @@ class EcrImagePullSecret(Rule):
             if a.ecr is None and a.bad_host is None:
                 return None  # some image is not on ECR: the secret may be for it
             hosts.append(a.reference.domain)
-        shown = ", ".join(dict.fromkeys(hosts))
+        hosts = list(dict.fromkeys(hosts))
         return self.finding(
             ref.loc,
-            f'imagePullSecret "{ref.name}" can only serve ECR images here ({shown}); ECR tokens expire after '
-            "12 hours and EKS pulls from ECR with the node or Fargate pod execution role; remove the pull secret "
-            "and grant that role ECR pull",
+            f'imagePullSecret "{ref.name}" can only serve ECR images here ({", ".join(hosts)}); '
+            f"{_why_no_secret(hosts, 'remove the pull secret')}",
             logical=ref.logical,
         )
+
+
+def _why_no_secret(hosts: list[str], remove: str) -> str:
+    """Why ECR needs no pull secret, and what to do, for the private and public ECR hosts named.
+
+    Private ECR: nodes pull with the node role, Fargate with the pod execution role (DOMAIN.md §8).
+    ECR Public supports unauthenticated pulls (ECR Public User Guide, "Pulling an image from the
+    Amazon ECR Public Gallery"): no role to grant, ``ecr:`` actions do not cover it anyway.
+    """
+    public = [h for h in hosts if _is_public(h)]
+    if not public:
+        return (f"ECR tokens expire after 12 hours and EKS pulls from ECR with the node or Fargate pod "
+                f"execution role; {remove} and grant that role ECR pull")
+    if len(public) == len(hosts):
+        return f"ECR tokens expire after 12 hours and ECR Public allows unauthenticated pulls; {remove}"
+    return ("ECR tokens expire after 12 hours, EKS pulls from private ECR with the node or Fargate pod execution "
+            f"role and ECR Public allows unauthenticated pulls; {remove} and grant that role ECR pull")
+
+
+def _is_public(host: str) -> bool:
+    ecr = classify_host(host)
+    return isinstance(ecr, EcrHost) and ecr.public
 
 
 def _ecr_registries(secret: DockerConfigSecret) -> list[tuple[str, Loc]]:

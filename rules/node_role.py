@@ -125,15 +125,19 @@ def _phrase(action: str, decision: iam.Decision) -> str:
 
 
 def describe_missing(missing: list[tuple[str, iam.Decision]]) -> str:
-    """'"a" and "b" are denied by Sid X at f:3; "c" is not granted (no statement grants it)'."""
-    by_reason: dict[str, list[str]] = {}
+    """'"a" and "b" are not granted (no statement grants them); "c" is denied by Sid X at f:3'."""
+    by_reason: dict[str | None, list[str]] = {}
     for action, decision in missing:
-        reason = "not granted (no statement grants it)" if decision.status == "not-granted" else decision.reason
+        # None: "not granted", worded once the number of actions sharing it is known
+        reason = None if decision.status == "not-granted" else decision.reason
         by_reason.setdefault(reason, []).append(f'"{action}"')
     parts = []
     for reason, actions in by_reason.items():
-        names = actions[0] if len(actions) == 1 else ", ".join(actions[:-1]) + " and " + actions[-1]
-        parts.append(f"{names} {'is' if len(actions) == 1 else 'are'} {reason}")
+        one = len(actions) == 1
+        names = actions[0] if one else ", ".join(actions[:-1]) + " and " + actions[-1]
+        if reason is None:
+            reason = f"not granted (no statement grants {'it' if one else 'them'})"
+        parts.append(f"{names} {'is' if one else 'are'} {reason}")
     return "; ".join(parts)
 
 

@@ -227,6 +227,29 @@ def test_never_raises_on_broken_input(tmp_path):
     assert ("bad/templates/x.yaml", "ECR001") in paths  # rendered output that is not YAML
 
 
+def test_chart_facts_start_named_after_the_directory(tmp_path, monkeypatch):
+    from ecrlint.helm import ChartFacts
+
+    facts = ChartFacts.for_dir(str(tmp_path / "web"), "charts/web")
+    assert (facts.name, facts.dir, facts.display, facts.chart_yaml) == (
+        "web", str(tmp_path / "web"), "charts/web", "charts/web/Chart.yaml"
+    )
+    # both ways a chart can fail before its Chart.yaml is read use those facts
+    missing = load_chart(str(tmp_path / "nope"), "charts/nope")
+    assert (missing.chart.name, missing.chart.chart_yaml) == ("nope", "charts/nope/Chart.yaml")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("ecrlint.helm.chart.load_chart", crash)
+    broken = load_chart(str(tmp_path / "web"), "charts/web")
+    assert (broken.chart.name, broken.chart.chart_yaml) == ("web", "charts/web/Chart.yaml")
+    [error] = broken.chart.render_errors
+    assert (error.message, error.loc.path, error.loc.line) == (
+        "the chart cannot be rendered: RuntimeError: boom", "charts/web/Chart.yaml", 1
+    )
+
+
 def test_budgets_stop_runaway_templates(tmp_path):
     chart = tmp_path / "bomb"
     (chart / "templates").mkdir(parents=True)

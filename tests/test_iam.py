@@ -107,6 +107,23 @@ def test_symbols_are_unknown_unless_given():
     assert iam.resource_matches(pattern, "arn:aws:s3:::bucket") is False
 
 
+def test_some_resource_versus_every_resource():
+    """Allows ask whether a pattern matches *some* repository, Denies whether it matches *every* one."""
+
+    def tokens(text: str) -> tuple:
+        return iam._tokens(text, iam.VERSION_CURRENT, True)
+
+    any_repository = tokens("arn:aws:ecr:*:*:repository/*")
+    prod = tokens("arn:aws:ecr:us-east-1:111122223333:repository/prod-*")
+    assert iam._intersects(prod, any_repository) is True
+    assert iam._covers(prod, any_repository) is False
+    assert iam._covers(tokens("arn:aws:ecr:*:*:repository/*"), any_repository) is True
+    assert iam._covers(tokens("arn:aws:ecr:*:*:*"), any_repository) is True
+    assert iam._covers(any_repository, tokens(REPO)) is True
+    assert iam._intersects(tokens("arn:aws:s3:::bucket"), any_repository) is False
+    assert iam._covers(tokens("arn:aws:s3:::bucket"), any_repository) is False
+
+
 def test_arn_segments_keep_tokens_whole():
     assert iam.arn_segments("arn:${AWS::Partition}:ecr:${AWS::Region}:1:repository/a:b") == [
         "arn", "${AWS::Partition}", "ecr", "${AWS::Region}", "1", "repository/a", "b"

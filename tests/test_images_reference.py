@@ -336,6 +336,7 @@ def test_symbolic_components_are_not_grammar_checked_but_literals_are():
         ("public.ecr.aws/docker/library/nginx:1", False, None),
         ("nginx:1", False, None),
         ("123456789012.dkr.ecr.us-east1.amazonaws.com/app:1", False, None),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1", False, None),  # too short for ECR: no such repository
     ],
 )
 def test_ecr_repository_arn(image, symbolic, arn):

@@ -22,6 +22,7 @@ FARGATE = FIXTURES / "fargate"
         "eks-api-bad-arn.json",
         "eks-api-roles-fail",
         "eks-api-pass.json",
+        "shared-role-fail.yaml",
         "ecr305-cfn-fail",
         "ecr305-cfn-json-fail",
         "ecr305-eksctl-fail",
@@ -42,12 +43,12 @@ def cfn_yaml():
 
 def test_ecr301_messages(cfn_yaml):
     assert message_of(cfn_yaml, "ECR301", 12) == (
-        'Fargate profile "NoRoleProfile" has no pod execution role; set PodExecutionRoleArn to the ARN of a '
+        'no pod execution role for Fargate profile "NoRoleProfile"; set PodExecutionRoleArn to the ARN of a '
         "role trusted by eks-fargate-pods.amazonaws.com"
     )
     assert message_of(cfn_yaml, "ECR301", 23) == (
-        'PodExecutionRoleArn of Fargate profile "DanglingProfile" refers to "MissingRole", which the template '
-        "does not define; add the role or reference an existing one"
+        'pod execution role "MissingRole" of Fargate profile "DanglingProfile" is not defined in the template; '
+        "add the role or reference an existing one"
     )
 
 
@@ -76,8 +77,67 @@ def test_ecr303_message_names_each_missing_action(cfn_yaml):
     assert message_of(cfn_yaml, "ECR303", 31) == (
         'pod execution role "NodeRole" (cfn-fail.yaml:98) of Fargate profile "NodeRoleProfile" cannot pull from '
         'ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" and "ecr:GetDownloadUrlForLayer" are not granted '
-        "(no statement grants it); attach AmazonEKSFargatePodExecutionRolePolicy"
+        "(no statement grants them); attach AmazonEKSFargatePodExecutionRolePolicy"
     )
+
+
+@pytest.fixture(scope="module")
+def shared_role():
+    return assert_fixture(FARGATE / "shared-role-fail.yaml", select="ECR3")
+
+
+def _related(finding) -> list[tuple[int, int, str]]:
+    return [(r.loc.line, r.loc.span.column, r.message) for r in finding.related]
+
+
+def test_a_shared_role_is_reported_once_with_the_other_profiles_related(shared_role):
+    path = "shared-role-fail.yaml"
+    untrusted = [f for f in shared_role.findings if f.rule == "ECR302"]
+    assert [(f.span.line, f.span.column, f.logical) for f in untrusted] == [(16, 28, "AppsProfile")]
+    assert untrusted[0].message == (
+        f'pod execution role "NodeRole" ({path}:52) of Fargate profiles "AppsProfile", "JobsProfile" and '
+        '"BatchProfile" cannot be assumed by eks-fargate-pods.amazonaws.com: its trust policy allows '
+        'sts:AssumeRole only for "ec2.amazonaws.com"; trust eks-fargate-pods.amazonaws.com with sts:AssumeRole'
+    )
+    role_and_profiles = [
+        (52, 3, 'pod execution role "NodeRole" of Fargate profiles "AppsProfile", "JobsProfile" and "BatchProfile"'),
+        (24, 28, 'Fargate profile "JobsProfile" uses the same role'),
+        (32, 28, 'Fargate profile "BatchProfile" uses the same role'),
+    ]
+    assert _related(untrusted[0]) == role_and_profiles
+    [no_pull] = [f for f in shared_role.findings if f.rule == "ECR303"]
+    assert no_pull.message.startswith(
+        f'pod execution role "NodeRole" ({path}:52) of Fargate profiles "AppsProfile", "JobsProfile" and '
+        '"BatchProfile" cannot pull from ECR: '
+    )
+    assert _related(no_pull) == role_and_profiles
+    [unguarded] = [f for f in shared_role.findings if f.rule == "ECR304"]
+    assert (unguarded.span.line, unguarded.span.column, unguarded.logical) == (40, 28, "WebProfile")
+    assert unguarded.message == (
+        f'pod execution role "UnguardedRole" ({path}:64) of Fargate profiles "WebProfile" and "ApiProfile" trusts '
+        f"eks-fargate-pods.amazonaws.com without an aws:SourceArn condition (the statement at {path}:70); add "
+        'ArnLike aws:SourceArn "arn:aws:eks:REGION:ACCOUNT:fargateprofile/prod/*"'
+    )
+    assert _related(unguarded) == [
+        (64, 3, 'pod execution role "UnguardedRole" of Fargate profiles "WebProfile" and "ApiProfile"'),
+        (48, 28, 'Fargate profile "ApiProfile" uses the same role'),
+        (70, 13, "the trust statement"),
+    ]
+
+
+def test_a_shared_role_is_evaluated_once(monkeypatch):
+    import ecrlint.fargate
+
+    calls = []
+    real = ecrlint.fargate.check_trust
+
+    def counting(role, *args):
+        calls.append(role.name)
+        return real(role, *args)
+
+    monkeypatch.setattr(ecrlint.fargate, "check_trust", counting)
+    assert_fixture(FARGATE / "shared-role-fail.yaml", select="ECR302,ECR304")
+    assert sorted(calls) == ["NodeRole", "UnguardedRole"]
 
 
 def test_ecr304_message(cfn_yaml):
@@ -109,11 +169,13 @@ def test_ecr306_inherited_arn_reported_once():
 
 def test_ecr305_message_names_profile_and_field():
     result = assert_fixture(FARGATE / "ecr305-eksctl-fail", select="ECR305")
-    assert message_of(result, "ECR305", 3) == (
-        'DaemonSet/monitoring/node-exporter is selected by Fargate profile "monitoring" '
+    assert message_of(result, "ECR305", 4) == (
+        'workload DaemonSet/monitoring/node-exporter is selected by Fargate profile "monitoring" '
         "(ecr305-eksctl-fail/cluster.yaml:12), but Fargate does not support DaemonSets; run it on a node group "
         "or change the profile's selectors"
     )
+    # its hostNetwork and hostPort are not reported as well: running it on nodes fixes those too
+    assert [f.span.line for f in result.findings if f.path.endswith("monitoring.yaml")] == [4]
     result = assert_fixture(FARGATE / "ecr305-cfn-fail", select="ECR305")
     finding = next(f for f in result.findings if f.path.endswith("host.yaml") and f.span.line == 13)
     assert 'hostPort (container "proxy", hostPort 8080)' in finding.message
@@ -122,9 +184,9 @@ def test_ecr305_message_names_profile_and_field():
 
 def test_ecr305_in_a_rendered_chart_sits_on_the_workload():
     result = assert_fixture(FARGATE / "ecr305-helm-fail", select="ECR305")
-    assert sorted(f.message.split("does not support ")[1].split(";")[0] for f in result.findings) == [
-        "DaemonSets",
-        "hostNetwork",
+    assert sorted((f.path, f.message.split("does not support ")[1].split(";")[0]) for f in result.findings) == [
+        ("ecr305-helm-fail/chart/templates/daemonset.yaml", "DaemonSets"),  # its hostNetwork goes with it
+        ("ecr305-helm-fail/chart/templates/deployment.yaml", "hostNetwork"),
     ]
 
 

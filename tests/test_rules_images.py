@@ -152,13 +152,33 @@ def test_messages_say_what_it_resolves_to_and_what_to_do():
 
 def test_pull_secret_messages_name_the_hosts():
     result = assert_fixture(IMAGES / "ecr108_fail.yaml", select="ECR1")
-    secret = message_of(result, "ECR108", 7)
-    assert secret.startswith('Secret "ecr-creds" holds pull credentials for ECR (123456789012.dkr.ecr.us-east-1.amazonaws.com)')
-    assert "12 hours" in secret
-    ref = message_of(result, "ECR108", 25)
-    assert ref.startswith('imagePullSecret "ecr-token" can only serve ECR images here')
-    assert "public.ecr.aws" in ref
-    assert {f.logical for f in result.findings} == {"Secret/shop/ecr-creds", "Secret/default/ecr-eu", "Deployment/shop/shop"}
+    assert message_of(result, "ECR108", 7) == (
+        'pull secret "ecr-creds" holds credentials for ECR (123456789012.dkr.ecr.us-east-1.amazonaws.com); ECR '
+        "tokens expire after 12 hours and EKS pulls from ECR with the node or Fargate pod execution role; delete "
+        "the secret and grant that role ECR pull"
+    )
+    assert message_of(result, "ECR108", 25) == (
+        'imagePullSecret "ecr-token" can only serve ECR images here (123456789012.dkr.ecr.us-east-1.amazonaws.com, '
+        "public.ecr.aws); ECR tokens expire after 12 hours, EKS pulls from private ECR with the node or Fargate pod "
+        "execution role and ECR Public allows unauthenticated pulls; remove the pull secret and grant that role "
+        "ECR pull"
+    )
+    assert {f.logical for f in result.findings} == {
+        "Secret/shop/ecr-creds", "Secret/default/ecr-eu", "Deployment/shop/shop", "Secret/tools/ecr-public-creds",
+        "Job/tools/migrate",
+    }
+
+
+def test_pull_secrets_for_ecr_public_only_need_no_role():
+    result = assert_fixture(IMAGES / "ecr108_fail.yaml", select="ECR1")
+    assert message_of(result, "ECR108", 38) == (
+        'pull secret "ecr-public-creds" holds credentials for ECR (public.ecr.aws); ECR tokens expire after 12 '
+        "hours and ECR Public allows unauthenticated pulls; delete the secret"
+    )
+    assert message_of(result, "ECR108", 47) == (
+        'imagePullSecret "public-token" can only serve ECR images here (public.ecr.aws); ECR tokens expire after '
+        "12 hours and ECR Public allows unauthenticated pulls; remove the pull secret"
+    )
 
 
 def test_cloudformation_placeholder_message_suggests_sub():
@@ -169,7 +189,15 @@ def test_cloudformation_placeholder_message_suggests_sub():
 
 def test_kubelet_note_only_for_kubernetes_images():
     k8s = assert_fixture(IMAGES / "ecr103_fail.yaml", select="ECR1")
-    assert "imagePullPolicy" in message_of(k8s, "ECR103", 10)
+    assert message_of(k8s, "ECR103", 10) == (
+        'image "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest" uses the mutable tag "latest"; pin a '
+        "version tag or a digest; without an explicit imagePullPolicy kubelet pulls it again on every start"
+    )
+    # the container sets imagePullPolicy: kubelet does what it says, so the note would be wrong
+    assert message_of(k8s, "ECR103", 14) == (
+        'image "public.ecr.aws/aws-observability/aws-for-fluent-bit:latest" uses the mutable tag "latest"; pin a '
+        "version tag or a digest"
+    )
     cfn = assert_fixture(IMAGES / "cfn_fail.yaml", select="ECR1")
     assert "imagePullPolicy" not in message_of(cfn, "ECR103", 25)
 
@@ -196,6 +224,46 @@ def test_helm_origin_is_named_in_messages():
     assert (finding.path, finding.span) == ("charts/web/values.yaml", values.span)
     [finding] = _run("ECR103", Workspace(images=[ImageUse("public.ecr.aws/a/b:latest", values, "helm", "/x")]))
     assert "imagePullPolicy" in finding.message
+
+
+def test_images_that_are_not_strings():
+    result = assert_fixture(IMAGES / "ecr104_fail.yaml", select="ECR1")
+    assert message_of(result, "ECR104", 48) == "image is the number 123, not a string; quote it"
+    assert message_of(result, "ECR104", 50) == "image is the boolean true, not a string; quote it"
+    assert message_of(result, "ECR104", 52) == "image is a list, not a string; write the image as one string"
+    assert message_of(result, "ECR104", 54) == "image is empty; name the image"
+    assert message_of(result, "ECR104", 56) == "image is empty; name the image"
+    assert message_of(result, "ECR104", 65) == "image is the number 1.25, not a string; quote it"
+
+
+@pytest.mark.parametrize("rule_id", RULES)
+def test_only_ecr104_reports_an_image_that_is_not_a_string(rule_id):
+    loc = Loc("a.yaml", Span(9, 14, 9, 17))
+    use = ImageUse("", loc, "kubernetes", "/spec/containers/0/image", not_a_string="the number 123")
+    options = {"allowed-registries": ["quay.io"]}
+    found = [(f.rule, f.path, f.span, f.message) for f in _run(rule_id, Workspace(images=[use]), options)]
+    if rule_id == "ECR104":
+        assert found == [("ECR104", "a.yaml", loc.span, "image is the number 123, not a string; quote it")]
+    else:
+        assert found == []
+
+
+def test_ecr_repository_name_length_is_ecr104_on_the_repository():
+    result = assert_fixture(IMAGES / "ecr104_fail.yaml", select="ECR1")
+    assert message_of(result, "ECR104", 44) == (
+        'image "123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1.0" is not a valid image reference: the repository '
+        'name "a" is too short for ECR, whose repository names have 2 to 256 characters'
+    )
+    # ECR allows 256 characters, but kubelet's grammar stops at 255 on the path: that limit is the one to name
+    assert message_of(result, "ECR104", 46).endswith(
+        "is not a valid image reference: the repository name is 256 characters; the limit is 255"
+    )
+    registry, repository = Loc("values.yaml", Span(3, 13, 3, 57)), Loc("values.yaml", Span(4, 15, 4, 16))
+    use = ImageUse("123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1.0", registry, "helm", "/x",
+                   part_locs={"registry": registry, "repository": repository})
+    [finding] = [f for rule_id in RULES for f in _run(rule_id, Workspace(images=[use]))]
+    assert (finding.rule, finding.path, finding.span) == ("ECR104", "values.yaml", repository.span)
+    assert "repository name" in finding.message
 
 
 def test_each_image_is_analysed_once_per_string():

@@ -38,6 +38,23 @@ def test_not_granted_names_the_action_and_points_at_statement_key():
     )
 
 
+def test_missing_actions_agree_in_number():
+    from ecrlint.iam import Decision
+    from ecrlint.rules.node_role import describe_missing
+
+    nothing = Decision("not-granted", False, "no statement grants it")
+    denied = Decision("denied", False, "denied by Sid DenyPull at node.json:5")
+    assert describe_missing([("ecr:BatchGetImage", nothing)]) == (
+        '"ecr:BatchGetImage" is not granted (no statement grants it)'
+    )
+    assert describe_missing(
+        [("ecr:GetAuthorizationToken", nothing), ("ecr:BatchGetImage", denied), ("ecr:GetDownloadUrlForLayer", nothing)]
+    ) == (
+        '"ecr:GetAuthorizationToken" and "ecr:GetDownloadUrlForLayer" are not granted (no statement grants them); '
+        '"ecr:BatchGetImage" is denied by Sid DenyPull at node.json:5'
+    )
+
+
 def test_explicit_deny_beats_allow_and_names_the_sid():
     assert _message(POLICIES + "node-fail-deny.json", "ECR201", 5) == (
         'node-role policy "node-fail-deny.json" cannot pull from ECR: "ecr:BatchGetImage" is denied by '
@@ -155,7 +172,7 @@ def test_policy_files_outside_the_globs_are_not_node_role_policies():
 def test_cfn_managed_node_group_without_ecr():
     assert _message("cloudformation/cfn-fail-managed-nodegroup.yaml", "ECR201", 11) == (
         'node role "NodeInstanceRole" cannot pull from ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" '
-        'and "ecr:GetDownloadUrlForLayer" are not granted (no statement grants it); attach '
+        'and "ecr:GetDownloadUrlForLayer" are not granted (no statement grants them); attach '
         "AmazonEC2ContainerRegistryPullOnly or grant the missing actions"
     )
 
@@ -175,7 +192,7 @@ def test_cfn_deny_in_an_attached_iam_policy():
 
 
 def test_cfn_parameter_default_is_resolved():
-    assert "are not granted (no statement grants it)" in _message(
+    assert "are not granted (no statement grants them)" in _message(
         "cloudformation/cfn-fail-parameter-default.yaml", "ECR201", 8
     )
 

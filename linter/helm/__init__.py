@@ -6,7 +6,6 @@ is rendered.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Sequence
 
 from ..model import Loc, ParsedFile, Span
@@ -71,12 +70,7 @@ def load_chart(
 
 def _broken(chart_dir: str, display: str, message: str) -> ParsedFile:
     parsed = ParsedFile(display)
-    facts = ChartFacts(
-        name=posixpath.basename(display.rstrip("/")) or display,
-        dir=chart_dir,
-        display=display,
-        chart_yaml=f"{display}/Chart.yaml",
-    )
+    facts = ChartFacts.for_dir(chart_dir, display)
     facts.render_errors.append(RenderError(message, Loc(facts.chart_yaml, Span(1, 1, 1, 2)), None, "chart"))
     parsed.chart = facts
     return parsed

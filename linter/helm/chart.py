@@ -29,12 +29,7 @@ def load_chart(
     max_bytes: int = 10 * 1024 * 1024,
 ) -> ParsedFile:
     parsed = ParsedFile(display)
-    facts = ChartFacts(
-        name=posixpath.basename(display.rstrip("/")) or display,
-        dir=chart_dir,
-        display=display,
-        chart_yaml=f"{display}/Chart.yaml",
-    )
+    facts = ChartFacts.for_dir(chart_dir, display)
     parsed.chart = facts
     try:
         chart = loader.load(chart_dir, display, max_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
 from ..model import Loc
@@ -65,3 +66,13 @@ class ChartFacts:
     notes: list[str] = field(default_factory=list)  # --verbose notes (install-time inputs, fallbacks)
     templates_rendered: int = 0
     values_images: list[ValuesImage] = field(default_factory=list)  # only when templates failed
+
+    @classmethod
+    def for_dir(cls, chart_dir: str, display: str) -> "ChartFacts":
+        """Facts before anything is loaded: named after the directory until Chart.yaml says otherwise."""
+        return cls(
+            name=posixpath.basename(display.rstrip("/")) or display,
+            dir=chart_dir,
+            display=display,
+            chart_yaml=f"{display}/Chart.yaml",
+        )
