@@ -69,12 +69,18 @@ def check_main(argv: Sequence[str]) -> int:
         if args.output:
             from .safe_write import refuse_input_overwrite
 
-            refuse_input_overwrite(args.output, args.paths, os.getcwd())
+            protected = [*args.paths, *args.helm_values] + ([args.config] if args.config else [])
+            refuse_input_overwrite(args.output, protected, os.getcwd())
         result = run(options)
+        if args.output and result.config.path:
+            refuse_input_overwrite(args.output, [result.config.path, *result.config.helm_values], os.getcwd())
         if args.fix:
-            from .fixes import apply_fixes
+            from .fixes import StaleFile, apply_fixes
 
-            applied = apply_fixes(result.findings)
+            try:
+                applied = apply_fixes(result.findings, result.digests)
+            except StaleFile as exc:
+                return _fail(str(exc))
             if applied:
                 print(f"ecrlint: fixed {applied} finding{'s' if applied != 1 else ''}; re-run to see what is left", file=sys.stderr)
                 result = run(options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -65,8 +66,15 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
         try:
             st = os.stat(arg)
         except OSError as exc:
-            out.setdefault(display, Source(arg, display, "missing", True))
+            # Only a path that is not there is "missing"; a symlink loop, a permission problem or a
+            # name too long goes to the reader, whose ECR001 then names the real reason.
+            kind = "missing" if exc.errno in (errno.ENOENT, errno.ENOTDIR) else "file"
+            out.setdefault(display, Source(arg, display, kind, True))
             notes.append(f"{display}: {exc.strerror}")
+            continue
+        if _escapes_tree(arg, cwd):
+            # SPEC §8: never follow a symlink out of the tree, even one named on the command line
+            notes.append(f"{display}: symlink out of the tree not followed")
             continue
         if stat.S_ISDIR(st.st_mode):
             _walk(arg, cwd, exclude, out, notes)
@@ -78,6 +86,26 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             continue
         out.setdefault(display, Source(arg, display, "file", True))
     return list(out.values())
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _escapes_tree(arg: str, cwd: str) -> bool:
+    """Does a command-line path resolve, through a symlink, outside the tree it was named in?
+
+    The tree is the working directory for paths inside it; for a symlink named elsewhere, its own
+    directory. A plain path outside the working directory is the user's explicit choice.
+    """
+    absolute = os.path.abspath(arg)
+    if _within(absolute, os.path.abspath(cwd)):
+        root = os.path.realpath(cwd)
+    elif os.path.islink(absolute):
+        root = os.path.realpath(os.path.dirname(absolute))
+    else:
+        return False
+    return not _within(os.path.realpath(absolute), root)
 
 
 def _excluded(display: str, exclude: tuple[str, ...]) -> bool:

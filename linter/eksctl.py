@@ -34,6 +34,8 @@ def default_policy_names(iam_config: Any, managed: bool, with_oidc: bool) -> lis
     """The managed policies eksctl attaches to a node group's role besides ``attachPolicyARNs``."""
     names: list[str] = []
     attach = iam_config.get("attachPolicyARNs") if isinstance(iam_config, dict) else None
+    if not isinstance(attach, list):
+        attach = None  # eksctl's schema requires a list; anything else attaches nothing
     addons = iam_config.get("withAddonPolicies") if isinstance(iam_config, dict) else None
     addons = addons if isinstance(addons, dict) else {}
     if not attach:

@@ -51,6 +51,7 @@ class RunResult:
     config: Config
     workspace: Workspace
     fail_on: Severity
+    digests: dict[str, str] = field(default_factory=dict)  # display path -> sha256 of what was read
 
     @property
     def failed(self) -> bool:
@@ -106,7 +107,17 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
 
 def _process(source: Source, ctx: ExtractContext, options: RunOptions) -> tuple[ParsedFile, Workspace]:
     parsed = _read_source(source, ctx, options)
-    ws = extract_file(parsed, ctx)
+    try:
+        ws = extract_file(parsed, ctx)
+    except Exception as exc:  # a bug on one odd file must not stop the run over every other file
+        if options.verbose:
+            raise
+        parsed.errors.append(
+            Finding(PARSE_ERROR, PARSE_ERROR_NAME, Severity.ERROR, source.display, Span(1, 1, 1, 1),
+                    f"ecrlint could not read facts from this file ({type(exc).__name__}: {exc}); "
+                    "please report it with the file")
+        )
+        ws = Workspace()
     if source.kind == "file":
         # Pod specs are the bulk of the facts and few rules read them (Fargate-selected
         # workloads): drop them and re-read on demand, to keep memory flat at 10,000 files and
@@ -161,9 +172,9 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
 def run(options: RunOptions) -> RunResult:
     registry = load_registry()
     known = set(registry.rules)
-    clear_reload_cache()  # a file re-read for a pod spec belongs to one run: files change between runs
     cwd = os.path.abspath(options.cwd)
     config = load_config(options.config, known, cwd)
+    clear_reload_cache(config.max_file_size)  # a file re-read for a pod spec belongs to one run
     select = parse_id_list(options.select, known, "--select") or config.select
     ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore") or ())
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
@@ -217,7 +228,8 @@ def run(options: RunOptions) -> RunResult:
     findings, suppressed = _filter(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
                                    cwd, set(registry.rules))
     files = sum(1 for s in sources)
-    return RunResult(findings, suppressed, files, notes, registry, config, ws, fail_on)
+    digests = {p.path: p.digest for p, _ws in results if p.digest}
+    return RunResult(findings, suppressed, files, notes, registry, config, ws, fail_on, digests)
 
 
 def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Source]:

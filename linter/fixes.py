@@ -2,35 +2,53 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
-from typing import Iterable
+from typing import Callable, Iterable
 
-from .model import Finding, Fix
-from .parsing import decode
-from .safe_write import write_atomic
+from .model import Finding, Fix, Span
+from .parsing import decode, line_starts
+from .safe_write import ChangedOnDisk, write_atomic
 
 
 class StaleFile(Exception):
     """The file changed between reading and fixing: refuse rather than clobber an edit."""
 
 
-def _offsets(text: str) -> list[int]:
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
-    return starts
+# Longest BOM first: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
-def _index(starts: list[int], line: int, column: int) -> int:
-    return starts[line - 1] + column - 1
+def _encoder(data: bytes) -> Callable[[str], bytes]:
+    """Encode fixed text exactly as the file was: same encoding, same byte-order mark (or none)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return lambda text, bom=bom, codec=codec: bom + text.encode(codec)
+    return lambda text: text.encode("utf-8")
+
+
+def _offset(starts: list[int], text: str, line: int, column: int) -> int | None:
+    """The character offset of a 1-based (line, column), or None when it is not inside the text."""
+    if not 1 <= line <= len(starts) or column < 1:
+        return None
+    start = starts[line - 1]
+    end = starts[line] if line < len(starts) else len(text)
+    offset = start + column - 1
+    return offset if offset <= end else None
 
 
 def apply_fixes(findings: Iterable[Finding], digests: dict[str, str] | None = None) -> int:
     """Apply every fix whose region does not overlap another's; returns how many were applied.
 
-    ``digests`` (path -> sha256 of the bytes the run read) makes a changed file an error.
+    ``digests`` (path -> sha256 of the bytes the run read) makes a changed file an error, and a
+    file the run did not read is never written.
     """
     by_path: dict[str, list[Fix]] = {}
     for f in findings:
@@ -39,20 +57,37 @@ def apply_fixes(findings: Iterable[Finding], digests: dict[str, str] | None = No
     applied = 0
     for path, fixes in sorted(by_path.items()):
         with open(path, "rb") as handle:
+            read_stat = os.fstat(handle.fileno())
             data = handle.read()
-        if digests and path in digests and hashlib.sha256(data).hexdigest() != digests[path]:
-            raise StaleFile(f"{path} changed since it was read; not fixed")
+        if digests is not None:
+            expected = digests.get(path)
+            if expected is None:
+                raise StaleFile(f"{path} was not read by this run; not fixed")
+            if hashlib.sha256(data).hexdigest() != expected:
+                raise StaleFile(f"{path} changed since it was read; not fixed")
         text = decode(data)
-        starts = _offsets(text)
-        edits = sorted({(fx.span, fx.replacement) for fx in fixes}, reverse=True)
+        # Spans count lines the way the parser does (CR, NEL, LS and PS break lines too).
+        starts = line_starts(text)
+        edits: list[tuple[int, int, Span, str]] = []
+        for span, replacement in sorted({(fx.span, fx.replacement) for fx in fixes}, reverse=True):
+            start = _offset(starts, text, span.line, span.column)
+            end = _offset(starts, text, span.end_line, span.end_column)
+            if start is None or end is None or end < start:
+                continue  # a span outside the file is a rule bug; never guess where it meant
+            edits.append((start, end, span, replacement))
         last_start = len(text) + 1
-        for span, replacement in edits:
-            start = _index(starts, span.line, span.column)
-            end = _index(starts, span.end_line, span.end_column)
+        changed = False
+        for start, end, _span, replacement in sorted(edits, key=lambda e: (e[0], e[1], e[3]), reverse=True):
             if end > last_start:  # overlapping edits are ambiguous: keep the later one only
                 continue
             text = text[:start] + replacement + text[end:]
             last_start = start
             applied += 1
-        write_atomic(path, text, mode=os.stat(path).st_mode & 0o7777)
+            changed = True
+        if not changed:
+            continue
+        try:
+            write_atomic(path, _encoder(data)(text), mode=read_stat.st_mode & 0o7777, unchanged_since=read_stat)
+        except ChangedOnDisk as exc:
+            raise StaleFile(f"{exc}; not fixed") from None
     return applied

@@ -174,6 +174,7 @@ class ParsedFile:
     kinds: set[str] = field(default_factory=set)  # document kinds seen (for --verbose notes)
     # Other files this unit read whose suppression comments apply (a chart's values.yaml).
     companions: list["ParsedFile"] = field(default_factory=list)
+    digest: str | None = None  # sha256 of the bytes read from disk: --fix refuses a file that changed since
 
 
 def walk(node: Any) -> Iterator[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import re
 from typing import Any
@@ -48,7 +49,12 @@ _BOOLS = {
 # Plain scalars that are not strings and do not start like a number: one dict lookup decides.
 _PLAIN_CONSTANTS: dict[str, Any] = {**dict.fromkeys(["~", "null", "Null", "NULL"]), **_BOOLS}
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$|[-+]?\.(?:inf|Inf|INF)$|\.(?:nan|NaN|NAN)$")
+# The last alternative (an exponent without a dot, "1e+21") is not YAML 1.1 but is JSON, and
+# the YAML reader of kubectl and Helm (go-yaml) takes it as a number too.
+_FLOAT = re.compile(
+    r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?$|[-+]?\.(?:inf|Inf|INF)$|\.(?:nan|NaN|NAN)$"
+    r"|[-+]?[0-9]+[eE][-+]?[0-9]+$"
+)
 _NUMERIC_START = frozenset("0123456789+-.")
 
 
@@ -81,6 +87,7 @@ def _resolve_plain(value: str) -> Any:
 # libyaml's line breaks (YAML 1.1): CRLF, CR, LF, NEL, LS, PS. Spans count lines this way, so
 # whatever turns a span back into an offset (--fix) must count them the same way.
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")  # ordinary characters inside JSON strings
 
 
 def line_starts(text: str) -> list[int]:
@@ -199,7 +206,7 @@ class _Builder:
                 top[2] = span
             else:
                 key = top[1]
-                if key == "<<":
+                if key is _MERGE:
                     _merge_into(container, value)
                 else:
                     container[key] = value
@@ -239,11 +246,16 @@ class _Builder:
                     top[0].append(value)
                     top[0].spans.append(span)
                 elif top[1] is missing:
-                    top[1] = value
+                    # a tagged key (``!GetAtt a.b: x``) wraps into a YMap: keep keys hashable;
+                    # only a plain ``<<`` is YAML's merge key, a quoted '<<' is an ordinary key
+                    if value == "<<" and not event.style and tag is None:
+                        top[1] = _MERGE
+                    else:
+                        top[1] = _freeze_key(value) if isinstance(value, YMap) else value
                     top[2] = span
                 else:
                     key = top[1]
-                    if key == "<<":
+                    if key is _MERGE:
                         _merge_into(top[0], value)
                     else:
                         top[0][key] = value
@@ -323,6 +335,13 @@ def _unsafe_tag_message(tag: str) -> str:
 
 class _NoKey:
     __slots__ = ()
+
+
+class _MergeKey:
+    __slots__ = ()
+
+
+_MERGE = _MergeKey()  # a plain ``<<`` key: merge the value's mappings into this one
 
 
 _NO_KEY = _NoKey()
@@ -494,6 +513,14 @@ def parse_text(path: str, text: str, is_json: bool = False) -> tuple[list[tuple[
             return [], [_error(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]
         except (ValueError, RecursionError):
             return [], [_error(path, f"invalid JSON: nesting deeper than the parser allows")]
+    if is_json and _YAML_ONLY_BREAKS.search(text):
+        # NEL/LS/PS are ordinary characters in JSON strings but line breaks to YAML, which would
+        # fold them into spaces: such JSON goes to the JSON parser (same spans, same line counting).
+        try:
+            return [_JsonParser(text).parse()], []
+        except (ParseProblem, RecursionError) as jp:
+            msg = jp.message if isinstance(jp, ParseProblem) else "nesting too deep"
+            return [], [_error(path, msg, getattr(jp, "line", 1), getattr(jp, "column", 1))]
     builder = _Builder(path)
     try:
         docs = builder.build(text)
@@ -555,6 +582,7 @@ def parse_file(path: str, display: str, data: bytes | None = None, max_bytes: in
     try:
         if data is None:
             data = _read_capped(path, max_bytes)
+            parsed.digest = hashlib.sha256(data).hexdigest()  # what --fix checks before writing
         elif len(data) > max_bytes:
             raise ParseProblem(f"file is larger than {max_bytes} bytes; raise max-file-size to lint it")
         text = decode(data)

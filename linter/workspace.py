@@ -61,7 +61,7 @@ def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> An
 
     parsed = _RELOAD_CACHE.get(fs_path)
     if parsed is None:
-        parsed = _RELOAD_CACHE[fs_path] = parse_file(fs_path, display)
+        parsed = _RELOAD_CACHE[fs_path] = parse_file(fs_path, display, max_bytes=_RELOAD_LIMIT["max_bytes"])
     node: Any = next((d.root for d in parsed.documents if d.index == doc_index), None)
     for part in pointer.strip("/").split("/") if pointer.strip("/") else ():
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -73,8 +73,14 @@ def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> An
     return node if isinstance(node, YMap) else YMap()
 
 
-def clear_reload_cache() -> None:
+_RELOAD_LIMIT = {"max_bytes": 10 * 1024 * 1024}
+
+
+def clear_reload_cache(max_bytes: int | None = None) -> None:
+    """Start a run: forget files re-read by the last one, and re-read with this run's size limit."""
     _RELOAD_CACHE.clear()
+    if max_bytes is not None:
+        _RELOAD_LIMIT["max_bytes"] = max_bytes
 
 
 def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:

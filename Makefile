@@ -1,0 +1,15 @@
+# Tests and the long fuzz run; see tests/ and benchmarks/fuzz.py.
+PYTHON ?= .venv/bin/python
+FUZZ_CASES ?= 100000
+
+.PHONY: test fuzz
+
+test:
+	$(PYTHON) -m pytest
+
+# Hypothesis properties at 10,000 examples each (the "fuzz" profile, tests/conftest.py), then
+# FUZZ_CASES seeded mutation cases through whole lint runs; both report how many cases they tried.
+fuzz:
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_properties_images.py tests/test_properties_iam.py \
+		tests/test_properties_loaders.py --hypothesis-profile fuzz --hypothesis-show-statistics
+	$(PYTHON) benchmarks/fuzz.py --cases $(FUZZ_CASES)
