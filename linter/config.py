@@ -182,7 +182,8 @@ def load_config(path: str | None, known_ids: set[str], cwd: str = ".") -> Config
     if path and not Path(path).is_file():
         raise ConfigError(f"config file not found: {path}")
     data = read_config_file(cfg_path) if cfg_path else {}
-    validate(data)
+    if data:
+        validate(data)  # loads the schema: skip it when there is no config to check
     config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data))
     config.root = str(cfg_path.parent) if cfg_path else cwd
     if "select" in data:

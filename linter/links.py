@@ -299,7 +299,8 @@ def _choose_cluster(
         return clusters[0], "the only cluster in the scanned files"
     if not clusters:
         return None, "no cluster, node group or Fargate profile in the scanned files"
-    names = ", ".join(c.label for c in clusters)
+    # At most a few names: this phrase is built per workload, and a repository can hold hundreds of clusters.
+    names = ", ".join(c.label for c in clusters[:5]) + (f" and {len(clusters) - 5} more" if len(clusters) > 5 else "")
     return None, f"several clusters ({names}) and no clusters config maps {workload.path} to one"
 
 

@@ -111,6 +111,8 @@ class HelmOciDependencyUnpinned(Rule):
     severity = Severity.WARNING
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        if not ws.charts:
+            return  # no chart: do not import the Helm package at all
         from ecrlint.helm.semver import is_exact
 
         for chart in _charts(ws):
