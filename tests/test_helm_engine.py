@@ -266,7 +266,7 @@ def test_sentinels_keep_branch_values():
 def test_gotpl_lexer_speedup_gives_identical_tokens(monkeypatch):
     from gotpl.parse import lexer
 
-    from ecrlint.helm import builtin
+    from ecrlint.helm import builtin, gotpl_speed
 
     sources = [
         'a: {{ .Values.x | quote }}\n{{- if .Values.y }}\nb: {{ include "t" . }}\n{{- end }}\n',
@@ -275,13 +275,13 @@ def test_gotpl_lexer_speedup_gives_identical_tokens(monkeypatch):
         "héllo: {{ .Values.ü }}\nwörld\n",  # non-ASCII keeps gotpl's own table
     ]
     builtin.speed_up_gotpl()
-    assert builtin.ORIGINAL_SOURCE_MAP_BUILD is not None
+    assert gotpl_speed.ORIGINAL_SOURCE_MAP_BUILD is not None
 
     def tokens(source):
         return [(t.kind, t.value, t.start, t.end, t.line) for t in lexer.lex(source)]
 
     ours = [tokens(s) for s in sources]
-    original = builtin.ORIGINAL_SOURCE_MAP_BUILD
+    original = gotpl_speed.ORIGINAL_SOURCE_MAP_BUILD
     monkeypatch.setattr(lexer._SourceMap, "build", classmethod(lambda cls, source: original(source)))
     assert ours == [tokens(s) for s in sources]
 

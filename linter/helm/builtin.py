@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -653,50 +652,11 @@ class Engine:
         return TemplateFailure(name, source, int(line), int(column), str(message), kind)
 
 
-class _LineIndex:
-    """Line number at a character index, by bisecting newline positions (no per-character table)."""
-
-    __slots__ = ("newlines",)
-
-    def __init__(self, source: str) -> None:
-        self.newlines = [m.start() for m in re.finditer("\n", source)]
-
-    def __getitem__(self, index: int) -> int:
-        return 1 + bisect.bisect_left(self.newlines, index)
-
-
-_PATCHED = False
-ORIGINAL_SOURCE_MAP_BUILD: Callable[[str], Any] | None = None  # gotpl's own, kept for the equivalence test
-
-
 def speed_up_gotpl() -> None:
-    """Make gotpl's lexer source map O(lines) instead of O(characters) for ASCII templates.
+    """Patch gotpl's lexer and add a compiled-program cache (idempotent; see gotpl_speed)."""
+    from .gotpl_speed import install
 
-    gotpl 0.1 builds two per-character tuples for every template it parses (about a quarter of
-    parse time on real charts). For ASCII sources the byte offset of character i is i and its
-    line is one plus the newlines before it; the tokens produced are identical (tested in
-    tests/test_helm_engine.py). Non-ASCII sources keep gotpl's own table.
-    """
-    global _PATCHED, ORIGINAL_SOURCE_MAP_BUILD
-    if _PATCHED:
-        return
-    _PATCHED = True
-    try:
-        from gotpl.parse import lexer
-    except ImportError:  # pragma: no cover
-        return
-    source_map = getattr(lexer, "_SourceMap", None)
-    original = getattr(source_map, "build", None)
-    if source_map is None or original is None or not hasattr(source_map, "token"):
-        return
-    ORIGINAL_SOURCE_MAP_BUILD = original
-
-    def build(cls: Any, source: str) -> Any:
-        if not source.isascii():
-            return original(source)
-        return cls(range(len(source) + 1), _LineIndex(source))
-
-    source_map.build = classmethod(build)
+    install()
 
 
 _DEFINE = re.compile(r"\{\{-?\s*define\s+\"([^\"]+)\"")
