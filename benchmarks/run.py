@@ -523,7 +523,8 @@ def sanity(results: dict[str, ScenarioResult]) -> list[str]:
             continue
         got, want = _findings(r.cells.get("ecrlint")), int(base * r.scale)
         if got is not None:
-            verdict = "as expected" if got == want else "MISMATCH: the copies were not all linted alike"
+            verdict = ("as expected" if got == want else
+                       "MISMATCH: the copies were not linted alike, or ecrlint changed during the run")
             out.append(f"- `{r.name}`: ecrlint reported {got:,} findings; {r.scale:g} × the corpus's {base:,} "
                        f"= {want:,}: {verdict}")
     return out
@@ -675,6 +676,19 @@ def _capture(cmd: list[str]) -> str:
         return ""
 
 
+def source_digest() -> str:
+    """A digest of ecrlint's source, to tell whether it changed while the benchmark ran."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("linter", "rules"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.suffix in (".py", ".json", ".txt") and "__pycache__" not in path.parts:
+                digest.update(path.as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def ecrlint_facts() -> dict[str, str]:
     python = str(ECRLINT_VENV / "bin" / "python")
     info = _capture([python, "-c", "import ecrlint, yaml; print(ecrlint.__version__, yaml.__version__, yaml.__with_libyaml__)"])
@@ -805,7 +819,7 @@ def _cell_row(cell: Cell, ecr: float, floor: float) -> str:
     measured = cell.valid or cell.samples
     cpu = statistics.median(s.cpu for s in measured)
     rss = max(s.maxrss_mb for s in measured)
-    if math.isnan(ecr):
+    if math.isnan(ecr) or math.isnan(cell.median):
         rel = "—"
     elif cell.tool == "floor":
         rel = f"ecrlint is {_fmt_x(_ratio(ecr, floor))} the floor"
@@ -839,7 +853,8 @@ def headline(results: dict[str, ScenarioResult]) -> list[str]:
             if not c.samples:
                 return "not run"
             if not c.valid:
-                return "killed or timed out"
+                killed = max(s.killed_mb for s in c.samples)
+                return f"killed at {killed / 1024:.1f} GB RSS" if killed else "timed out"
             x = _ratio(c.median, e)
             if tool in ("floor", "ecrlint") or math.isnan(x):
                 return _fmt_s(c.median)
@@ -857,6 +872,8 @@ def write_reports(results: dict[str, ScenarioResult], meta: dict, tools: dict[st
         f"Written by `python benchmarks/run.py{meta['argv']}` ({meta['mode']} mode) on {meta['date']}. "
         "Re-run it to refresh this file; `--quick` takes a few minutes.",
         "",
+        *(["**Warning: ecrlint's source changed while this ran, so the inputs were measured with different "
+            "versions; re-run on a settled tree.**", ""] if meta.get("source_changed") else []),
         "## Machine and versions",
         "",
         "| | |",
@@ -1047,12 +1064,14 @@ def main(argv: list[str] | None = None) -> int:
             "peer_limit": plan.peer_limit_s,
             "skipped": skipped,
             "load_end": _load(),
+            "source_changed": source_digest() != digest_start,
         }
 
     def ordered() -> dict[str, ScenarioResult]:
         return {s.name: results[s.name] for s in scenarios if s.name in results}
 
     versions = ecrlint_facts()
+    digest_start = source_digest()
     try:
         # checkov's whole-corpus time predicts its scale-up cost; measure it first when both are due.
         for sc in sorted(selected, key=lambda s: s.scale):
