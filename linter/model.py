@@ -72,15 +72,6 @@ def _rebuild_seq(span: Span, items: list, spans: list) -> YSeq:
     return s
 
 
-def span_of(container: Any, key: Any) -> Span:
-    """The span of ``container[key]`` (value), falling back to the container's own span."""
-    if isinstance(container, YMap):
-        return container.value_span(key)
-    if isinstance(container, YSeq) and isinstance(key, int):
-        return container.item_span(key)
-    return getattr(container, "span", NO_SPAN)
-
-
 class Severity(IntEnum):
     NOTE = 1
     WARNING = 2
