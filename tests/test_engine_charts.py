@@ -43,3 +43,19 @@ def test_each_rule_points_at_the_values_line_of_the_part_it_is_about(tmp_path):
     )
     result = lint("app", cwd=tmp_path, helm_engine="builtin")
     assert found(result) == {("app/values.yaml", "ECR105", 2, 13), ("app/values.yaml", "ECR103", 4, 8)}
+
+
+def test_helper_used_only_from_a_tpl_rendered_file_is_compiled(tmp_path):
+    root = tmp_path / "c"
+    (root / "templates").mkdir(parents=True)
+    (root / "conf").mkdir()
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (root / "values.yaml").write_text("image: nginx:1.25\n")
+    (root / "templates" / "_helpers.tpl").write_text('{{- define "c.image" -}}{{ .Values.image }}{{- end -}}\n')
+    (root / "conf" / "snippet.tpl").write_text('image: {{ include "c.image" . }}\n')
+    (root / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: web\n"
+        '      {{- tpl (.Files.Get "conf/snippet.tpl") . | nindent 6 }}\n'
+    )
+    result = lint("c", cwd=tmp_path, helm_engine="builtin")
+    assert [f.rule for f in result.findings] == ["ECR101"]  # rendered, not a false ECR401

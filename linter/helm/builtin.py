@@ -520,8 +520,16 @@ class Engine:
                 name = f"{node.full_path}/{rel}"
                 self.sources[name] = source
                 self.owner[name] = node
+        # `tpl (.Files.Get "conf/x.tpl")` can call helpers from any chart file, not only values:
+        # their template text counts as a root too, or a helper used only there looks unused.
+        file_text = "\n".join(
+            data.decode("utf-8", "replace")
+            for node, _is_root in iter_nodes(root)
+            for data in node.chart.files.values()
+            if b"{{" in data and len(data) <= 1024 * 1024
+        )
         # Helm parses deeper templates first so a parent's `define` overrides a subchart's.
-        self.order = sorted(reachable(self.sources, extra_text), key=_sort_key, reverse=True)
+        self.order = sorted(reachable(self.sources, extra_text + "\n" + file_text), key=_sort_key, reverse=True)
         self.engine = self._compile()
 
     def _compile(self) -> Any:
