@@ -227,9 +227,8 @@ def run(options: RunOptions) -> RunResult:
 
     findings, suppressed = _filter(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
                                    cwd, set(registry.rules))
-    files = sum(1 for s in sources)
     digests = {p.path: p.digest for p, _ws in results if p.digest}
-    return RunResult(findings, suppressed, files, notes, registry, config, ws, fail_on, digests)
+    return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
 
 
 def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Source]:

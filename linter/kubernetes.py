@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Any, Iterator
 
-from .model import Document, Loc, Span, YMap, YSeq
+from .model import Document, Loc, Span, YMap, YSeq, dig
 from .workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
@@ -50,14 +50,6 @@ def parse_ignore(value: Any) -> frozenset[str] | None:
     return None if not ids or "ALL" in ids else ids
 
 
-def _get(node: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
-
-
 def extract(doc: Document, ws: Workspace) -> None:
     for obj, pointer in objects(doc.root):
         kind = obj.get("kind")
@@ -77,16 +69,16 @@ def _loc(doc: Document, span: Span) -> Loc:
 
 def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) -> None:
     path = POD_SPEC_PATHS[kind]
-    pod_spec = _get(obj, *path)
+    pod_spec = dig(obj, *path)
     if not isinstance(pod_spec, YMap):
         return
-    template_meta = _get(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
+    template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = metadata.get("name") if isinstance(metadata.get("name"), str) else "(unnamed)"
     namespace = metadata.get("namespace")
-    labels = _get(template_meta, "labels")
-    ignore = parse_ignore(_get(metadata, "annotations", IGNORE_ANNOTATION))
-    template_ignore = parse_ignore(_get(template_meta, "annotations", IGNORE_ANNOTATION)) if len(path) > 1 else frozenset()
+    labels = dig(template_meta, "labels")
+    ignore = parse_ignore(dig(metadata, "annotations", IGNORE_ANNOTATION))
+    template_ignore = parse_ignore(dig(template_meta, "annotations", IGNORE_ANNOTATION)) if len(path) > 1 else frozenset()
     if ignore is None or template_ignore is None:
         ignore = None
     else:
@@ -184,8 +176,8 @@ def _pull_secrets(doc: Document, spec: YMap, workload: Workload | None, ws: Work
 
 
 def _service_account(doc: Document, obj: YMap, pointer: str, ws: Workspace) -> None:
-    name = _get(obj, "metadata", "name")
-    namespace = _get(obj, "metadata", "namespace") or "default"
+    name = dig(obj, "metadata", "name")
+    namespace = dig(obj, "metadata", "namespace") or "default"
     _pull_secrets(doc, obj, None, ws, logical=f"ServiceAccount/{namespace}/{name}")
 
 
@@ -211,8 +203,8 @@ def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
             registries.extend((str(host), loc) for host in auths)
     ws.docker_config_secrets.append(
         DockerConfigSecret(
-            name=str(_get(obj, "metadata", "name") or "(unnamed)"),
-            namespace=str(_get(obj, "metadata", "namespace") or "default"),
+            name=str(dig(obj, "metadata", "name") or "(unnamed)"),
+            namespace=str(dig(obj, "metadata", "namespace") or "default"),
             loc=_loc(doc, obj.value_span("type")),
             registries=registries,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from . import fargate
-from .model import Loc
+from .model import Loc, dig
 from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
 
 # How files are linked (SPEC §3 "Linking workloads to clusters"; issue 6):
@@ -310,21 +310,13 @@ def pinned_node_groups(spec: Any) -> tuple[str, ...]:
     selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
     if isinstance(selector, dict):
         names.extend(str(selector[k]) for k in NODEGROUP_LABELS if k in selector)
-    required = _dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
-    terms = _dig(required, "nodeSelectorTerms")
+    required = dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+    terms = dig(required, "nodeSelectorTerms")
     for term in terms if isinstance(terms, list) else ():
-        for expr in _dig(term, "matchExpressions") or ():
+        for expr in dig(term, "matchExpressions") or ():
             if isinstance(expr, dict) and expr.get("key") in NODEGROUP_LABELS and expr.get("operator") == "In":
                 names.extend(str(v) for v in expr.get("values") or ())
     return tuple(dict.fromkeys(names))
-
-
-def _dig(node: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
 
 
 class _RoleResolver:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 
 class Span(NamedTuple):
@@ -70,6 +70,15 @@ def _rebuild_seq(span: Span, items: list, spans: list) -> YSeq:
     s.extend(items)
     s.spans = spans
     return s
+
+
+def dig(node: Any, *keys: str) -> Any:
+    """``node[k1][k2]...`` through mappings, or None as soon as a step is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
 
 
 class Severity(IntEnum):
@@ -166,17 +175,3 @@ class ParsedFile:
     # Other files this unit read whose suppression comments apply (a chart's values.yaml).
     companions: list["ParsedFile"] = field(default_factory=list)
     digest: str | None = None  # sha256 of the bytes read from disk: --fix refuses a file that changed since
-
-
-def walk(node: Any) -> Iterator[Any]:
-    """Every container and scalar below ``node`` (each shared alias visited once)."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, (YMap, YSeq)):
-            if id(cur) in seen:
-                continue
-            seen.add(id(cur))
-            stack.extend(cur.values() if isinstance(cur, YMap) else cur)
-        yield cur

@@ -40,7 +40,6 @@ class ParseProblem(Exception):
 
 # --- scalar resolution (YAML 1.1 core types, as PyYAML's SafeLoader resolves them) -------------
 
-_NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 _BOOLS = {
     "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False,
     "yes": True, "Yes": True, "YES": True, "no": False, "No": False, "NO": False,
@@ -59,11 +58,10 @@ _NUMERIC_START = frozenset("0123456789+-.")
 
 
 def _resolve_plain(value: str) -> Any:
-    if value in _NULLS:
+    if not value:
         return None
-    b = _BOOLS.get(value)
-    if b is not None:
-        return b
+    if value in _PLAIN_CONSTANTS:
+        return _PLAIN_CONSTANTS[value]
     if value[0] in _NUMERIC_START:
         if _INT.match(value):
             try:
