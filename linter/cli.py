@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import Sequence
@@ -46,6 +47,17 @@ def _fail(message: str) -> int:
 
 
 def check_main(argv: Sequence[str]) -> int:
+    # A short-lived process that keeps most of what it allocates: no automatic garbage collection
+    # (engine.run collects the young generations itself), and everything frozen on the way out so
+    # that the interpreter's final collection has nothing to scan (~80 ms on the shared corpus).
+    gc.disable()
+    try:
+        return _check(argv)
+    finally:
+        gc.freeze()
+
+
+def _check(argv: Sequence[str]) -> int:
     args = _check_parser().parse_args(list(argv))
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")

@@ -125,6 +125,127 @@ def test_fast_lexer_matches_gotpl_on_the_corpus(shared_corpus):
     _assert_same_tokens(sources)
 
 
+# --- the one-pass parser ---------------------------------------------------------------------------
+
+from gotpl.parse import nodes  # noqa: E402
+
+from ecrlint.helm.gotpl_parse import Unsupported, make_parser  # noqa: E402
+
+FAST_PARSE = make_parser(nodes)
+
+PARSER_TRICKY = TRICKY + [
+    '{{- range $key, $value := .Values.env }}\n- name: {{ $key }}\n  value: {{ $value | quote }}\n{{- end }}',
+    "{{ if .a }}A{{ else if .b }}B{{ else if .c }}C{{ else }}D{{ end }}",
+    "{{ with .a }}A{{ else with .b }}B{{ else }}C{{ end }}",
+    "{{ range .a }}A{{ else }}none{{ end }}",
+    "{{ range .a }}{{ else if .b }}{{ end }}",
+    "{{ if .a }}{{ else with .b }}{{ end }}",
+    "{{ if .a }}{{ else }}{{ else }}{{ end }}",
+    "{{ define \"a\" }}x{{ end }}{{ define \"b\" }}{{ if .x }}{{ template \"a\" . }}{{ end }}{{ end }}",
+    "{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+    "{{ define \"a\" }}{{ end }}{{ define \"a\" }}y{{ end }}",
+    "{{ if .x }}{{ define \"a\" }}{{ end }}{{ end }}",
+    "{{ template \"a\" }}{{ template \"a\" .x }}{{ template `a` (dict \"k\" .v) }}{{ template \"a\".}}",
+    "{{ template .x }}",
+    "{{ $x := 1 }}{{ $x = 2 }}{{ $a, $b := 1 }}{{ $a, 1 }}{{ $a, }}{{ $a $b }}",
+    "{{ $x.y.z }}{{ $.Values.a }}{{ (.a).b.c }}{{ (f .x).y }}{{ .a.b | f | g 1 2 }}",
+    "{{ .a | }}{{ .a || .b }}{{ | .a }}{{ .a | 1 }}{{ .a | nil }}{{ .a | \"s\" }}{{ .a | . }}{{ .a | (f) }}",
+    "{{ f (g (h (i .x))) }}{{ () }}{{ (.a }}{{ .a) }}{{ ( .a ) }}",
+    "{{ 1 }}{{ -1 }}{{ 1.5 }}{{ 0 }}{{ 007 }}{{ 1e9 }}{{ 0x10 }}{{ 1_0 }}{{ 18446744073709551616 }}{{ -.5 }}",
+    '{{ "a\\nb\\tc\\"d\\\\e" }}{{ "\\x41\\u00e9\\101" }}{{ "\\q" }}{{ `a\rb` }}',
+    "{{ nil }}{{ true }}{{ false }}{{ if }}{{ end }}{{ else }}{{ f if }}",
+    "{{ break }}{{ range .x }}{{ break }}{{ continue }}{{ end }}{{ block \"b\" . }}x{{ end }}",
+    "{{ .x }}{{- /* c */ -}}{{ .y }}{{/* c */}}{{- .z -}}",
+    "{{ if .a }}" * 70 + "{{ end }}" * 70,
+    "(" * 5 + "{{ " + "(" * 70 + ".a" + ")" * 70 + " }}",
+    "{{ .a }}{{ .b",
+    "{{ if .a }}unclosed",
+    "{{ end }}",
+    "{{ .a .b }}{{ .a.b }}{{ . .a }}{{ ..a }}{{ .a. }}{{ $x. }}",
+    "{{ f \"a\"\"b\" }}{{ f .a\"b\" }}",
+]
+
+
+def _gotpl_tree(source: str):
+    """gotpl's own tree (its lexer and parser, no semantic checks), or its syntax error."""
+    try:
+        tokens = tuple(gotpl_speed.ORIGINAL_LEX(source))
+        return parser._Parser(source, tokens, "t", parser.DEFAULT_LIMITS).parse_document()
+    except TemplateSyntaxError as exc:
+        return ("error", str(exc))
+
+
+def _assert_same_trees(sources) -> tuple[int, int]:
+    """Every tree the fast parser builds is gotpl's; returns (built, gave up)."""
+    built = gave_up = 0
+    for source in sources:
+        try:
+            tree = FAST_PARSE(source, "t")
+        except Unsupported:
+            gave_up += 1
+            continue
+        assert tree == _gotpl_tree(source), source
+        built += 1
+    return built, gave_up
+
+
+def test_fast_parser_builds_gotpl_trees_on_tricky_sources():
+    built, gave_up = _assert_same_trees(PARSER_TRICKY)
+    assert built >= 15 and gave_up >= 30  # both paths exercised: errors and rare forms go to gotpl
+
+
+def test_fast_parser_gives_up_on_every_syntax_error():
+    for source in PARSER_TRICKY:
+        if isinstance(_gotpl_tree(source), tuple):
+            with pytest.raises(Unsupported):
+                FAST_PARSE(source, "t")
+
+
+def test_fast_parser_builds_gotpl_trees_on_fixture_templates():
+    built, gave_up = _assert_same_trees(_fixture_templates())
+    assert built > 20 and gave_up <= built // 10
+
+
+def test_fast_parser_builds_gotpl_trees_on_random_sources():
+    rng = random.Random(20261126)
+    templates = _fixture_templates()
+    sources = []
+    for i in range(4000):
+        if i % 4 == 0:
+            sources.append("".join(rng.choice(PIECES) for _ in range(rng.randint(0, 25))))
+            continue
+        base = rng.choice(templates)
+        start = rng.randrange(len(base))
+        chars = list(base[start : start + rng.randint(0, 400)])
+        for _ in range(rng.randint(0, 3)):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(PIECES))
+        sources.append("".join(chars))
+    built, _gave_up = _assert_same_trees(sources)
+    assert built > 500
+
+
+def test_fast_parser_builds_gotpl_trees_on_the_corpus(shared_corpus):
+    sources = [p.read_text(encoding="utf-8") for p in sorted(shared_corpus.rglob("templates/*")) if p.is_file()]
+    built, gave_up = _assert_same_trees(sources)
+    ascii_sources = sum(s.isascii() for s in sources)
+    assert built == ascii_sources and gave_up == len(sources) - ascii_sources  # only non-ASCII text goes to gotpl
+
+
+def test_installed_parser_reports_errors_exactly_as_gotpl():
+    from gotpl.exts.helm import HelmExtension
+
+    functions = Environment(extensions=(HelmExtension(),)).from_sources({"x": "x"}).template.functions
+    assert gotpl_speed.GOTPL_PARSE is not None and gotpl_speed.ORIGINAL_PARSE is not gotpl_speed.GOTPL_PARSE
+    for source in PARSER_TRICKY + ["{{ $x }}", "{{ undefinedFunction 1 }}", "{{ include \"a\" . | nindent 2 }}"]:
+        outcomes = []
+        for parse in (gotpl_speed.ORIGINAL_PARSE, gotpl_speed.GOTPL_PARSE):
+            try:
+                outcomes.append(parse(source, name="t", functions=functions))
+            except TemplateSyntaxError as exc:
+                outcomes.append(("error", str(exc), exc.position, exc.line, exc.column))
+        assert outcomes[0] == outcomes[1], source
+
+
 # --- the compiled-program cache ------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@
 #   file, compiled - never a namespace and never rendered output: each chart still associates its
 #   own programs in its own order (Helm's define/template override rules), and a cached program
 #   is handed out renamed for the file asking for it;
+# - templates are parsed by gotpl_parse's one-pass parser, which builds the same tree and hands
+#   anything unusual (errors included) back to gotpl's parser;
 # - a `tpl` call links each definition of the chart once, not once per call (see the last section).
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _installed = False
 ORIGINAL_SOURCE_MAP_BUILD: Callable[[str], Any] | None = None  # gotpl's own, kept for the tests
 ORIGINAL_LEX: Callable[..., Iterator[Any]] | None = None
 ORIGINAL_PARSE: Callable[..., Any] | None = None
+GOTPL_PARSE: Callable[..., Any] | None = None  # gotpl's own parse_template, under the fast path
 ORIGINAL_COMPILE: Callable[..., Any] | None = None
 ORIGINAL_LINK: Callable[..., Any] | None = None
 
@@ -54,6 +57,7 @@ def install() -> None:
     if not str(getattr(gotpl, "__version__", "")).startswith(CHECKED_GOTPL):
         return  # pragma: no cover - a newer gotpl: re-check the patches against it first
     _install_lexer(lexer, parser)
+    _install_fast_parser(template_module)  # before the cache, which wraps whatever parses
     _install_program_cache(template_module)
     _install_link_memo()
 
@@ -97,7 +101,7 @@ def _install_source_map(lexer: Any) -> None:
 # wins there too). Only ASCII sources come here, where str.isalpha/isdigit/isprintable are these
 # character classes. Numbers take what gotpl's _scan_number takes and are then checked by its own
 # patterns; quoted strings end where gotpl's _scan_quoted ends them.
-_ACTION_TOKEN = re.compile(
+ACTION_TOKEN = re.compile(
     r"""(?P<close>\}\})
     |(?P<space>[ \t\r\n]+)
     |(?P<number>(?:\.(?=[0-9])|[0-9]|[+-](?=[0-9.]))[A-Za-z0-9.+_-]*)
@@ -141,7 +145,7 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
     def tokens(source: str, functions: Any) -> list[Any]:
         out: list[Any] = []
         append = out.append
-        match = _ACTION_TOKEN.match
+        match = ACTION_TOKEN.match
         count = source.count
         find = source.find
         n = len(source)
@@ -279,6 +283,48 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
         )
 
     parser.lex = lex
+
+
+# --- the parser ----------------------------------------------------------------------------------
+
+
+def _install_fast_parser(template_module: Any) -> None:
+    global GOTPL_PARSE
+    try:
+        from gotpl.parse import nodes, parser
+    except ImportError:  # pragma: no cover
+        return
+    original = getattr(template_module, "parse_template", None)
+    validate = getattr(parser, "validate_template", None)
+    if original is None or validate is None:
+        return
+    from .gotpl_parse import Unsupported, make_parser
+
+    GOTPL_PARSE = original
+    fast = make_parser(nodes)
+
+    def parse_template(
+        source: str,
+        *,
+        name: str = "",
+        left_delimiter: str = "{{",
+        right_delimiter: str = "}}",
+        functions: Any = (),
+        **rest: Any,
+    ) -> Any:
+        if not rest and left_delimiter == "{{" and right_delimiter == "}}" and isinstance(source, str):
+            try:
+                template = fast(source, name)
+            except Unsupported:
+                pass
+            else:
+                validate(source, template, functions=functions)  # gotpl's scope checks, as its parser runs them
+                return template
+        return original(
+            source, name=name, left_delimiter=left_delimiter, right_delimiter=right_delimiter, functions=functions, **rest
+        )
+
+    template_module.parse_template = parse_template
 
 
 # --- the compiled-program cache ------------------------------------------------------------------
