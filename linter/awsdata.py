@@ -125,5 +125,12 @@ def managed_policy_document(name: str, partition: str = "aws") -> dict[str, Any]
     document = entry["Document"]
     if partition == "aws":
         return document
+    return _in_partition(name, partition)
+
+
+@lru_cache(maxsize=64)
+def _in_partition(name: str, partition: str) -> dict[str, Any]:
     # AWS publishes one document per partition; they differ only in the partition of the ARNs.
+    # One copy per policy and partition: callers share it read-only, like the "aws" original.
+    document = managed_policies()[name]["Document"]
     return json.loads(json.dumps(document).replace('"arn:aws:', f'"arn:{partition}:'))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -68,11 +68,23 @@ class Statement:
 _CACHE: "weakref.WeakKeyDictionary[PolicyDocument, list[Statement]]" = weakref.WeakKeyDictionary()
 
 
+# A bundled AWS managed policy is expanded into a new PolicyDocument for every role attaching it;
+# its statements differ only in where they point, so they are parsed once per document.
+_BUNDLED: dict[int, tuple[Any, list[Statement]]] = {}
+
+
 def statements(policy: PolicyDocument) -> list[Statement]:
     """The statements of a policy document (``Statement`` as an object or a list), intrinsics resolved."""
     cached = _CACHE.get(policy)
     if cached is None:
-        cached = list(_parse_statements(policy))
+        if policy.bundled and isinstance(policy.document, dict) and policy.template is None:
+            entry = _BUNDLED.get(id(policy.document))
+            if entry is None or entry[0] is not policy.document:
+                entry = (policy.document, list(_parse_statements(policy)))  # the document: its id stays its own
+                _BUNDLED[id(policy.document)] = entry
+            cached = [replace(s, loc=policy.loc, policy=policy) for s in entry[1]]
+        else:
+            cached = list(_parse_statements(policy))
         _CACHE[policy] = cached
     return cached
 
@@ -410,11 +422,14 @@ def _cover_moves(a: Any, b: Any, i: int, j: int) -> Iterator[tuple[int, int]]:
         yield i + 1, j + 1
 
 
+# The same few patterns meet the same few queries across every role: remember the answers.
+@lru_cache(maxsize=8192)
 def _intersects(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
     """Is there a string both token sequences can stand for?"""
     return _reachable(p, q, _intersect_moves)
 
 
+@lru_cache(maxsize=8192)
 def _covers(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
     """Does pattern ``p`` match every string ``q`` can stand for? (sound, not complete)"""
     return _reachable(p, q, _cover_moves)
