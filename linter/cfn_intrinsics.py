@@ -22,13 +22,17 @@ _MAX_BRANCHES = 16  # !If fans out; cap the product so a pathological template s
 
 
 class Template:
-    """The parts of a template that resolution needs: parameters, mappings, resources."""
+    """The parts of a template that resolution needs: parameters and mappings.
+
+    Only these: a Template travels with every policy and image it can resolve, from the worker
+    that read the file and for the rest of the run, and the whole document would go with it.
+    """
+
+    __slots__ = ("parameters", "mappings")
 
     def __init__(self, root: Mapping[str, Any]) -> None:
-        self.root = root
         self.parameters = _mapping(root.get("Parameters"))
         self.mappings = _mapping(root.get("Mappings"))
-        self.resources = _mapping(root.get("Resources"))
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
