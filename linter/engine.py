@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
@@ -215,10 +216,32 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
         for sub in _consecutive(group):
             tasks.append((sub[0], [sources[i] for i in sub]))
     results: list[Any] = [None] * len(sources)
+
+    def store(done: tuple[int, list[tuple[ParsedFile, Workspace]]]) -> None:
+        first, items = done
+        results[first : first + len(items)] = items
+
+    # The parent is one of the `jobs` processes: it works through the same queue instead of
+    # waiting, and what it reads never has to be pickled across. Each worker keeps two tasks in
+    # hand so it never waits for the parent to hand out the next one.
+    workers = jobs - 1
+    pending = deque(tasks)
+    in_flight: deque[Any] = deque()
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(jobs) as pool:
-        for first, items in pool.imap_unordered(_process_task, tasks):
-            results[first : first + len(items)] = items
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+
+        def top_up() -> None:
+            while pending and len(in_flight) < 2 * workers:
+                in_flight.append(pool.apply_async(_process_task, (pending.popleft(),)))
+
+        top_up()
+        while pending:
+            store(_process_task(pending.popleft()))
+            while in_flight and in_flight[0].ready():
+                store(in_flight.popleft().get())
+            top_up()
+        while in_flight:
+            store(in_flight.popleft().get())
     _WORKER_CTX = None
     return results
 

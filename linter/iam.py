@@ -555,6 +555,49 @@ def evaluate(
     ``ecr:BatchGetImage``). Actions without a resource type (``ecr:GetAuthorizationToken``) are
     always asked about the resource "*", the only one that matches them.
     """
+    key = _bundled_key(policies, action, resource) if symbols is None else None
+    if key is not None:
+        hit = _BUNDLED_DECISIONS.get(key)
+        if hit is not None and all(a.document is b.document for a, b in zip(hit[0], policies)):
+            return _rebound(hit[1], hit[0], policies)
+    decision = _evaluate_query(policies, action, resource, symbols)
+    if key is not None:
+        if len(_BUNDLED_DECISIONS) >= 4096:
+            _BUNDLED_DECISIONS.clear()
+        _BUNDLED_DECISIONS[key] = (list(policies), decision)
+    return decision
+
+
+# Node roles made only of AWS managed policies (every eksctl node group with the defaults, most
+# CloudFormation node roles) are evaluated once per set of policies: such a decision depends
+# only on the documents, and its reason names the policies, never a place in a file. A hit
+# hands back the same decision with its statements taken from the asking role's policies.
+_BUNDLED_DECISIONS: dict[tuple[Any, ...], tuple[list[PolicyDocument], Decision]] = {}
+
+
+def _bundled_key(policies: Sequence[PolicyDocument], action: str, resource: str) -> tuple[Any, ...] | None:
+    if not policies or not all(p.bundled and p.template is None and isinstance(p.document, dict) for p in policies):
+        return None
+    return (tuple(id(p.document) for p in policies), tuple(p.name for p in policies), action, resource)
+
+
+def _rebound(decision: Decision, seen: Sequence[PolicyDocument], policies: Sequence[PolicyDocument]) -> Decision:
+    if not decision.allows and not decision.denies:
+        return decision
+    mapping: dict[int, Statement] = {}
+    for old, new in zip(seen, policies):
+        for a, b in zip(statements(old), statements(new)):
+            mapping[id(a)] = b
+    return replace(
+        decision,
+        allows=tuple(mapping.get(id(s), s) for s in decision.allows),
+        denies=tuple(mapping.get(id(s), s) for s in decision.denies),
+    )
+
+
+def _evaluate_query(
+    policies: Sequence[PolicyDocument], action: str, resource: str, symbols: Mapping[str, str] | None
+) -> Decision:
     query_text, query_kind = _query(action, resource)
     if query_kind == "type" and query_text.startswith("arn:"):
         # "Some repository" is asked within the partition, region and account the policies are

@@ -378,3 +378,18 @@ def test_ecr_action_data():
         "arn:*:ecr-public::*:registry/*"
     )
     assert {"aws", "aws-cn", "aws-us-gov"} <= set(awsdata.partitions())
+
+
+def test_roles_of_the_same_managed_policies_share_a_decision_but_keep_their_own_statements():
+    first_loc, second_loc = Loc("a.yaml", NO_SPAN), Loc("b.yaml", NO_SPAN)
+    names = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly")
+    first = [iam.managed_policy(n, first_loc) for n in names]
+    second = [iam.managed_policy(n, second_loc) for n in names]
+    for action in (*PULL, "ecr:PutImage"):
+        a, b = iam.evaluate(first, action), iam.evaluate(second, action)
+        fresh = iam._evaluate_query(second, action, "*", None)  # no memo
+        assert (b.status, b.allowed, b.reason) == (a.status, a.allowed, a.reason) == (fresh.status, fresh.allowed, fresh.reason)
+        assert [(s.policy, s.loc, s.index) for s in b.allows] == [(s.policy, s.loc, s.index) for s in fresh.allows]
+        assert all(s.policy in second and s.loc == second_loc for s in b.allows + b.denies)
+        assert all(s.policy in first and s.loc == first_loc for s in a.allows + a.denies)
+    assert iam.evaluate(first, "ecr:BatchGetImage").allows  # the case above was not vacuous
