@@ -11,6 +11,7 @@ from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import NodeGroup, PolicyDocument, Role, Workspace
 
 GET_TOKEN = "ecr:GetAuthorizationToken"
+GET_TOKEN_LOWER = GET_TOKEN.lower()
 BATCH_CHECK = "ecr:BatchCheckLayerAvailability"
 PULL_ONLY = "AmazonEC2ContainerRegistryPullOnly"
 PULL_ONLY_ARN = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"
@@ -435,6 +436,8 @@ class EcrAuthTokenResourceScoped(Rule):
         for policy in ws.policies:
             if id(policy) in judged or policy.bundled:
                 continue
+            if not any(n.lower() == GET_TOKEN_LOWER for st in iam.statements(policy) for n in st.actions):
+                continue  # only a statement naming the action is reported below: skip the evaluation
             decision = iam.evaluate([policy], GET_TOKEN)
             if decision.status != "resource-mismatch":
                 continue
@@ -442,7 +445,7 @@ class EcrAuthTokenResourceScoped(Rule):
                 if stmt.principal is not None or stmt.not_principal is not None:
                     continue  # a repository policy: its resource is the repository itself
                 names = stmt.actions if stmt.not_actions is None else ()
-                if any(n.lower() == GET_TOKEN.lower() for n in names) and stmt.loc is not None:
+                if any(n.lower() == GET_TOKEN_LOWER for n in names) and stmt.loc is not None:
                     granted = ", ".join(f'"{r}"' for r in stmt.resources)
                     yield self.finding(
                         stmt.loc,
