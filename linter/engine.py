@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
@@ -222,26 +223,55 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
         results[first : first + len(items)] = items
 
     # The parent is one of the `jobs` processes: it works through the same queue instead of
-    # waiting, and what it reads never has to be pickled across. Each worker keeps two tasks in
-    # hand so it never waits for the parent to hand out the next one.
+    # waiting, from the other end - workers take the charts (dearest first), the parent the
+    # files, whose bulky facts then never have to be pickled across. Every result a worker sends
+    # back hands it the next task from the pool's result thread, so a worker never waits for the
+    # parent to finish a chart before it gets more work.
     workers = jobs - 1
     pending = deque(tasks)
-    in_flight: deque[Any] = deque()
+    state = threading.Condition()
+    outstanding = 0
+    failures: list[BaseException] = []
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
 
-        def top_up() -> None:
-            while pending and len(in_flight) < 2 * workers:
-                in_flight.append(pool.apply_async(_process_task, (pending.popleft(),)))
+        def submit() -> None:
+            nonlocal outstanding
+            try:
+                task = pending.popleft()
+            except IndexError:
+                return
+            with state:
+                outstanding += 1
+            pool.apply_async(_process_task, (task,), callback=finished, error_callback=failed)
 
-        top_up()
-        while pending:
-            store(_process_task(pending.popleft()))
-            while in_flight and in_flight[0].ready():
-                store(in_flight.popleft().get())
-            top_up()
-        while in_flight:
-            store(in_flight.popleft().get())
+        def finished(done: tuple[int, list[tuple[ParsedFile, Workspace]]]) -> None:
+            nonlocal outstanding
+            store(done)
+            submit()
+            with state:
+                outstanding -= 1
+                state.notify()
+
+        def failed(exc: BaseException) -> None:
+            nonlocal outstanding
+            with state:
+                failures.append(exc)
+                outstanding -= 1
+                state.notify()
+
+        for _ in range(2 * workers):
+            submit()
+        while not failures:
+            try:
+                task = pending.pop()
+            except IndexError:
+                break
+            store(_process_task(task))
+        with state:
+            state.wait_for(lambda: outstanding == 0)
+    if failures:
+        raise failures[0]
     _WORKER_CTX = None
     return results
 

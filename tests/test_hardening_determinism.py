@@ -128,3 +128,31 @@ def test_a_raised_max_file_size_holds_for_every_read_with_any_jobs(tmp_path):
     reports = {jobs: _outputs(tree, jobs, ["."]) for jobs in (1, 2)}
     _assert_identical(reports)
     assert "hostNetwork" in reports[1]["text"]
+
+
+def test_an_error_in_a_worker_ends_the_parallel_run_instead_of_hanging(tmp_path):
+    # Workers take the charts; the parent takes files from the other end of the queue. A task
+    # that raises in a worker (with --verbose an extraction bug is raised, not reported) must
+    # reach the parent, which stops and raises it.
+    chart = tmp_path / "boom-chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: boom\nversion: 1.0.0\n")
+    (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    for i in range(6):
+        (tmp_path / f"m{i}.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    script = """
+import ecrlint.engine as E
+parent = os.getpid()
+original = E._process
+def process(source, ctx, options):
+    if "boom" in source.display:
+        raise RuntimeError("raised in a worker" if os.getpid() != parent else "raised in the parent")
+    return original(source, ctx, options)
+E._process = process
+try:
+    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2, verbose=True))
+    print("no error")
+except RuntimeError as exc:
+    print(exc)
+"""
+    assert _child(tmp_path, script, hang_guard=60).strip() == "raised in a worker"
