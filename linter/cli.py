@@ -31,7 +31,8 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin, for kind detection, config and output")
     p.add_argument("--fail-on", choices=("error", "warning", "note"), help="lowest severity that exits 1 (default: error)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    p.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores for large inputs)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="processes reading files, this one included (default: all cores for large inputs)")
     p.add_argument("--helm-values", action="append", default=[], metavar="FILE", help="extra Helm values file (repeatable)")
     p.add_argument("--helm-engine", choices=("auto", "sdk", "binary", "builtin"), help="Helm renderer (default: auto)")
     p.add_argument("--fix", action="store_true", help="apply unambiguous fixes in place")
