@@ -102,21 +102,26 @@ PIECES = [
 ]
 
 
-def test_fast_lexer_matches_gotpl_on_random_sources():
-    rng = random.Random(20240611)
+def _random_sources(seed: int, count: int, *, pieces_every: int, max_slice: int, max_inserts: int) -> list[str]:
+    """Strings of template pieces, and slices of the fixture templates with pieces inserted."""
+    rng = random.Random(seed)
     templates = _fixture_templates()
     sources = []
-    for i in range(3000):
-        if i % 3 == 0:
+    for i in range(count):
+        if i % pieces_every == 0:
             sources.append("".join(rng.choice(PIECES) for _ in range(rng.randint(0, 25))))
             continue
         base = rng.choice(templates)
         start = rng.randrange(len(base))
-        chars = list(base[start : start + rng.randint(0, 300)])
-        for _ in range(rng.randint(0, 4)):
+        chars = list(base[start : start + rng.randint(0, max_slice)])
+        for _ in range(rng.randint(0, max_inserts)):
             chars.insert(rng.randrange(len(chars) + 1), rng.choice(PIECES))
         sources.append("".join(chars))
-    _assert_same_tokens(sources)
+    return sources
+
+
+def test_fast_lexer_matches_gotpl_on_random_sources():
+    _assert_same_tokens(_random_sources(20240611, 3000, pieces_every=3, max_slice=300, max_inserts=4))
 
 
 def test_fast_lexer_matches_gotpl_on_the_corpus(shared_corpus):
@@ -207,19 +212,7 @@ def test_fast_parser_builds_gotpl_trees_on_fixture_templates():
 
 
 def test_fast_parser_builds_gotpl_trees_on_random_sources():
-    rng = random.Random(20261126)
-    templates = _fixture_templates()
-    sources = []
-    for i in range(4000):
-        if i % 4 == 0:
-            sources.append("".join(rng.choice(PIECES) for _ in range(rng.randint(0, 25))))
-            continue
-        base = rng.choice(templates)
-        start = rng.randrange(len(base))
-        chars = list(base[start : start + rng.randint(0, 400)])
-        for _ in range(rng.randint(0, 3)):
-            chars.insert(rng.randrange(len(chars) + 1), rng.choice(PIECES))
-        sources.append("".join(chars))
+    sources = _random_sources(20261126, 4000, pieces_every=4, max_slice=400, max_inserts=3)
     built, _gave_up = _assert_same_trees(sources)
     assert built > 500
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .gotpl_speed import ACTION_TOKEN
+from .gotpl_speed import ACTION_TOKEN, COMMENT, END_OF_SOURCE, next_piece
 
 MAX_SOURCE_CHARS = 1_000_000  # below gotpl's token limit whatever the text, so it never applies here
 MAX_DEPTH = 64  # gotpl allows 100 nested lists or parentheses; deeper goes to gotpl for its message
@@ -261,8 +261,6 @@ def make_parser(nodes: Any) -> Any:
         if len(source) > MAX_SOURCE_CHARS or not source.isascii():
             raise Unsupported
         n = len(source)
-        find = source.find
-        startswith = source.startswith
         root: list[Any] = []
         current = root
         # Open blocks: [keyword, start, pipeline_or_name, body, else_body, chained]; "chained"
@@ -272,34 +270,13 @@ def make_parser(nodes: Any) -> Any:
         defined: set[str] = set()
         cursor = 0
         while cursor < n:
-            action_start = find("{{", cursor)
-            if action_start < 0:
-                current.append(TextNode(source[cursor:], cursor, n))
+            kind, text_end, action_start, content = next_piece(source, cursor, n, Unsupported)
+            if text_end > cursor:
+                current.append(TextNode(source[cursor:text_end], cursor, text_end))
+            if kind == END_OF_SOURCE:
                 break
-            content = action_start + 2
-            left_trim = content + 1 < n and source[content] == "-" and source[content + 1] in _SPACES
-            if action_start > cursor:
-                text_end = action_start
-                if left_trim:
-                    while text_end > cursor and source[text_end - 1] in _SPACES:
-                        text_end -= 1
-                if text_end > cursor:
-                    current.append(TextNode(source[cursor:text_end], cursor, text_end))
-            if left_trim:
-                content += 2
-            if startswith("/*", content):
-                end = find("*/", content + 2)
-                if end < 0:
-                    raise Unsupported
-                end += 2
-                if startswith("}}", end):
-                    cursor = end + 2
-                elif end + 2 <= n and source[end] in _SPACES and source[end + 1] == "-" and startswith("}}", end + 2):
-                    cursor = end + 4
-                    while cursor < n and source[cursor] in _SPACES:
-                        cursor += 1
-                else:
-                    raise Unsupported
+            if kind == COMMENT:
+                cursor = content
                 continue
             toks, right_start, cursor = lex_action(source, content, n)
             right_end = right_start + 2

@@ -118,6 +118,46 @@ ACTION_TOKEN = re.compile(
 )
 
 
+# --- text between actions (shared with gotpl_parse) ----------------------------------------------
+
+ACTION, COMMENT, END_OF_SOURCE = "action", "comment", "end"
+_SPACE_CHARS = " \t\r\n"
+
+
+def next_piece(source: str, cursor: int, n: int, unsupported: type[Exception]) -> tuple[str, int, int, int]:
+    """What follows ``cursor`` as gotpl's lexer reads it: (kind, text_end, action_start, position).
+
+    The text before it runs from ``cursor`` to ``text_end`` (trailing blanks cut by a ``{{- ``).
+    ACTION: an action opens at ``action_start``, its content at ``position``. COMMENT: a comment
+    action was skipped, reading resumes at ``position`` (blanks eaten by `` -}}``). END_OF_SOURCE:
+    the text runs to the end. ``unsupported`` is raised for a comment gotpl refuses.
+    """
+    action_start = source.find("{{", cursor)
+    if action_start < 0:
+        return END_OF_SOURCE, n, n, n
+    content = action_start + 2
+    left_trim = content + 1 < n and source[content] == "-" and source[content + 1] in _SPACE_CHARS
+    text_end = action_start
+    if left_trim:
+        while text_end > cursor and source[text_end - 1] in _SPACE_CHARS:
+            text_end -= 1
+        content += 2
+    if not source.startswith("/*", content):
+        return ACTION, text_end, action_start, content
+    end = source.find("*/", content + 2)
+    if end < 0:
+        raise unsupported
+    end += 2
+    if source.startswith("}}", end):
+        return COMMENT, text_end, action_start, end + 2
+    if end + 2 <= n and source[end] in _SPACE_CHARS and source[end + 1] == "-" and source.startswith("}}", end + 2):
+        position = end + 4
+        while position < n and source[position] in _SPACE_CHARS:
+            position += 1
+        return COMMENT, text_end, action_start, position
+    raise unsupported
+
+
 class _Fallback(Exception):
     """The source needs gotpl's own lexer (an error to report exactly, or an unusual input)."""
 
@@ -147,7 +187,6 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
         append = out.append
         match = ACTION_TOKEN.match
         count = source.count
-        find = source.find
         n = len(source)
         line, line_at = 1, 0  # the line of character line_at; tokens come in source order
 
@@ -159,35 +198,14 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
 
         cursor = 0
         while cursor < n:
-            action_start = find("{{", cursor)
-            if action_start < 0:
-                append(token_type(TEXT, source[cursor:], cursor, n, at(cursor)))
+            kind, text_end, action_start, content = next_piece(source, cursor, n, _Fallback)
+            if text_end > cursor:
+                append(token_type(TEXT, source[cursor:text_end], cursor, text_end, at(cursor)))
+            if kind == END_OF_SOURCE:
                 cursor = n
                 break
-            content = action_start + 2
-            left_trim = content + 1 < n and source[content] == "-" and source[content + 1] in spaces
-            if action_start > cursor:
-                text_end = action_start
-                if left_trim:
-                    while text_end > cursor and source[text_end - 1] in spaces:
-                        text_end -= 1
-                if text_end > cursor:
-                    append(token_type(TEXT, source[cursor:text_end], cursor, text_end, at(cursor)))
-            if left_trim:
-                content += 2
-            if source.startswith("/*", content):
-                end = find("*/", content + 2)
-                if end < 0:
-                    raise _Fallback
-                end += 2
-                if source.startswith("}}", end):
-                    cursor = end + 2
-                elif end + 2 <= n and source[end] in spaces and source[end + 1] == "-" and source.startswith("}}", end + 2):
-                    cursor = end + 4
-                    while cursor < n and source[cursor] in spaces:
-                        cursor += 1
-                else:
-                    raise _Fallback
+            if kind == COMMENT:
+                cursor = content
                 continue
             append(token_type(LEFT, "{{", action_start, action_start + 2, at(action_start)))
             position = content
