@@ -202,9 +202,9 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
     from .extract import preload_extractors
 
     preload_extractors(charts=any(s.kind == "chart" for s in sources))
-    # Charts cost far more than files: each is a task of its own, dearest first, so two workers
-    # share them instead of one worker getting a chunk of them last. Files follow in chunks, which
-    # keep pickling overhead low. Results go back to input order: output is the same for any --jobs.
+    # Charts cost far more than files: each is a task of its own, dearest first, so that the
+    # processes share them. Files follow in chunks, which keep pickling overhead low. Results go
+    # back to input order: output is the same for any --jobs.
     tasks: list[tuple[int, list[Source]]] = []
     charts = sorted((i for i, s in enumerate(sources) if s.kind == "chart"), key=lambda i: -costs[i])
     tasks.extend((i, [sources[i]]) for i in charts)
@@ -270,9 +270,9 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
             store(_process_task(task))
         with state:
             state.wait_for(lambda: outstanding == 0)
+    _WORKER_CTX = None
     if failures:
         raise failures[0]
-    _WORKER_CTX = None
     return results
 
 
@@ -293,7 +293,7 @@ def run(options: RunOptions) -> RunResult:
     # A lint run allocates millions of small objects and keeps most of them (facts, findings):
     # CPython's collector then rescans the growing heap again and again, a quarter of the run on
     # the shared corpus. Automatic collection is off for the run; _process collects the young
-    # generations after every chart and every few files, so cyclic garbage (gotpl's render state,
+    # generations before every chart and every few files, so cyclic garbage (gotpl's render state,
     # exception tracebacks) is still freed and memory stays flat (measured in benchmarks/).
     enabled = gc.isenabled()
     gc.disable()
