@@ -231,27 +231,39 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
     pending = deque(tasks)
     state = threading.Condition()
     outstanding = 0
+    stopping = False
     failures: list[BaseException] = []
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
 
         def submit() -> None:
             nonlocal outstanding
+            if stopping or failures:
+                return
             try:
                 task = pending.popleft()
             except IndexError:
                 return
             with state:
                 outstanding += 1
-            pool.apply_async(_process_task, (task,), callback=finished, error_callback=failed)
+            try:
+                pool.apply_async(_process_task, (task,), callback=finished, error_callback=failed)
+            except ValueError:  # the pool is shutting down: the run is ending with an error
+                with state:
+                    outstanding -= 1
+                    state.notify()
 
+        # Both callbacks run on the pool's result thread, which must never raise: it would die
+        # and leave the count of outstanding tasks stuck.
         def finished(done: tuple[int, list[tuple[ParsedFile, Workspace]]]) -> None:
             nonlocal outstanding
-            store(done)
-            submit()
-            with state:
-                outstanding -= 1
-                state.notify()
+            try:
+                store(done)
+                submit()
+            finally:
+                with state:
+                    outstanding -= 1
+                    state.notify()
 
         def failed(exc: BaseException) -> None:
             nonlocal outstanding
@@ -260,14 +272,19 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
                 outstanding -= 1
                 state.notify()
 
-        for _ in range(2 * workers):
+        # Two tasks in hand per worker when there are plenty; with few, the parent takes its share.
+        for _ in range((2 if len(tasks) > 4 * jobs else 1) * workers):
             submit()
-        while not failures:
-            try:
-                task = pending.pop()
-            except IndexError:
-                break
-            store(_process_task(task))
+        try:
+            while not failures:
+                try:
+                    task = pending.pop()
+                except IndexError:
+                    break
+                store(_process_task(task))
+        except BaseException:
+            stopping = True  # no more submissions from the result thread while the pool goes down
+            raise
         with state:
             state.wait_for(lambda: outstanding == 0)
     _WORKER_CTX = None

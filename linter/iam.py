@@ -68,23 +68,30 @@ class Statement:
 _CACHE: "weakref.WeakKeyDictionary[PolicyDocument, list[Statement]]" = weakref.WeakKeyDictionary()
 
 
-# A bundled AWS managed policy is expanded into a new PolicyDocument for every role attaching it;
-# its statements differ only in where they point, so they are parsed once per document.
-_BUNDLED: dict[int, tuple[Any, list[Statement]]] = {}
+# A bundled AWS managed policy is expanded into a new PolicyDocument for every role attaching it
+# (and arrives as a fresh copy from every pool worker); its statements differ only in where they
+# point, so they are parsed once per managed policy ARN, which fixes the document.
+_BUNDLED: dict[str, list[Statement]] = {}
+
+
+def _bundled_arn(policy: PolicyDocument) -> str | None:
+    if policy.bundled and policy.managed_arn and policy.template is None and isinstance(policy.document, dict):
+        return policy.managed_arn
+    return None
 
 
 def statements(policy: PolicyDocument) -> list[Statement]:
     """The statements of a policy document (``Statement`` as an object or a list), intrinsics resolved."""
     cached = _CACHE.get(policy)
     if cached is None:
-        if policy.bundled and isinstance(policy.document, dict) and policy.template is None:
-            entry = _BUNDLED.get(id(policy.document))
-            if entry is None or entry[0] is not policy.document:
-                entry = (policy.document, list(_parse_statements(policy)))  # the document: its id stays its own
-                _BUNDLED[id(policy.document)] = entry
-            cached = [replace(s, loc=policy.loc, policy=policy) for s in entry[1]]
-        else:
+        arn = _bundled_arn(policy)
+        if arn is None:
             cached = list(_parse_statements(policy))
+        else:
+            parsed = _BUNDLED.get(arn)
+            if parsed is None:
+                parsed = _BUNDLED[arn] = list(_parse_statements(policy))
+            cached = [replace(s, loc=policy.loc, policy=policy) for s in parsed]
         _CACHE[policy] = cached
     return cached
 
@@ -558,7 +565,7 @@ def evaluate(
     key = _bundled_key(policies, action, resource) if symbols is None else None
     if key is not None:
         hit = _BUNDLED_DECISIONS.get(key)
-        if hit is not None and all(a.document is b.document for a, b in zip(hit[0], policies)):
+        if hit is not None:
             return _rebound(hit[1], hit[0], policies)
     decision = _evaluate_query(policies, action, resource, symbols)
     if key is not None:
@@ -569,16 +576,17 @@ def evaluate(
 
 
 # Node roles made only of AWS managed policies (every eksctl node group with the defaults, most
-# CloudFormation node roles) are evaluated once per set of policies: such a decision depends
+# CloudFormation node roles) are evaluated once per set of policy ARNs: such a decision depends
 # only on the documents, and its reason names the policies, never a place in a file. A hit
 # hands back the same decision with its statements taken from the asking role's policies.
 _BUNDLED_DECISIONS: dict[tuple[Any, ...], tuple[list[PolicyDocument], Decision]] = {}
 
 
 def _bundled_key(policies: Sequence[PolicyDocument], action: str, resource: str) -> tuple[Any, ...] | None:
-    if not policies or not all(p.bundled and p.template is None and isinstance(p.document, dict) for p in policies):
+    arns = tuple(_bundled_arn(p) for p in policies)
+    if not arns or None in arns:
         return None
-    return (tuple(id(p.document) for p in policies), tuple(p.name for p in policies), action, resource)
+    return (arns, action, resource)
 
 
 def _rebound(decision: Decision, seen: Sequence[PolicyDocument], policies: Sequence[PolicyDocument]) -> Decision:

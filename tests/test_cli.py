@@ -92,3 +92,23 @@ def test_version_rules_explain(repo):
     assert explain.returncode == 0 and "## What it does" in explain.stdout
     assert "check" in ecrlint("--help", cwd=repo).stdout
     assert "--stdin-filename" in ecrlint("check", "--help", cwd=repo).stdout
+
+
+def test_an_in_process_check_leaves_garbage_collection_as_it_found_it(repo, capsys):
+    # The console script turns automatic collection off and freezes the heap on its way out;
+    # a caller running `check` in its own process keeps its collector.
+    import gc
+
+    from ecrlint.cli import main
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    main(["check", str(repo)])
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        main(["check", str(repo)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    capsys.readouterr()

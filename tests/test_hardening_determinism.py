@@ -130,17 +130,16 @@ def test_a_raised_max_file_size_holds_for_every_read_with_any_jobs(tmp_path):
     assert "hostNetwork" in reports[1]["text"]
 
 
-def test_an_error_in_a_worker_ends_the_parallel_run_instead_of_hanging(tmp_path):
-    # Workers take the charts; the parent takes files from the other end of the queue. A task
-    # that raises in a worker (with --verbose an extraction bug is raised, not reported) must
-    # reach the parent, which stops and raises it.
-    chart = tmp_path / "boom-chart"
+def _boom_tree(tmp_path: Path, chart_name: str, last_file: str) -> None:
+    chart = tmp_path / chart_name
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: boom\nversion: 1.0.0\n")
     (chart / "templates" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
-    for i in range(6):
-        (tmp_path / f"m{i}.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
-    script = """
+    for name in [f"m{i}.yaml" for i in range(12)] + [last_file]:
+        (tmp_path / name).write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+
+
+_BOOM = """
 import ecrlint.engine as E
 parent = os.getpid()
 original = E._process
@@ -155,4 +154,18 @@ try:
 except RuntimeError as exc:
     print(exc)
 """
-    assert _child(tmp_path, script, hang_guard=60).strip() == "raised in a worker"
+
+
+def test_an_error_in_a_worker_ends_the_parallel_run_instead_of_hanging(tmp_path):
+    # Workers take the charts; the parent takes files from the other end of the queue. A task
+    # that raises in a worker (with --verbose an extraction bug is raised, not reported) must
+    # reach the parent, which stops and raises it.
+    _boom_tree(tmp_path, "boom-chart", "z.yaml")
+    assert _child(tmp_path, _BOOM, hang_guard=60).strip() == "raised in a worker"
+
+
+def test_an_error_in_the_parent_ends_the_parallel_run_instead_of_hanging(tmp_path):
+    # The parent's own task raises while the worker still has tasks in hand: the pool goes down
+    # and the error surfaces, without the result thread dying on a closed pool.
+    _boom_tree(tmp_path, "a-chart", "zz-boom.yaml")
+    assert _child(tmp_path, _BOOM, hang_guard=60).strip() == "raised in the parent"

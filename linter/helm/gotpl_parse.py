@@ -26,6 +26,8 @@ MAX_SOURCE_CHARS = 1_000_000  # below gotpl's token limit whatever the text, so 
 MAX_DEPTH = 64  # gotpl allows 100 nested lists or parentheses; deeper goes to gotpl for its message
 _SPACES = " \t\r\n"
 _SIMPLE_NUMBER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+# Shorter than any integer outside gotpl's range (-2**63 .. 2**64-1) or any decimal that overflows.
+_MAX_NUMBER_CHARS = 18
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
 _STATEMENTS = frozenset({"if", "with", "range", "else", "end", "define", "template", "block", "break", "continue"})
 # Words the lexer makes keywords: as a term only `nil` (and true/false) is valid.
@@ -222,8 +224,8 @@ def make_parser(nodes: Any) -> Any:
             fields, end, i = following_fields(toks, i + 1, [], toks[i][3])
             return ParenthesizedNode(pipeline, fields, s, end), i
         if kind == "number":
-            if not _SIMPLE_NUMBER.fullmatch(value):
-                raise Unsupported  # hex, octal, exponents, imaginary...: gotpl validates them
+            if not _SIMPLE_NUMBER.fullmatch(value) or len(value) > _MAX_NUMBER_CHARS:
+                raise Unsupported  # hex, octal, exponents, imaginary, out of range: gotpl validates them
             return NumberNode(value, s, e), i
         if kind == "raw_string":
             return StringNode(value[1:-1].replace("\r", ""), value, s, e), i
