@@ -233,62 +233,79 @@ def _read_all(sources: list[Source], ctx: ExtractContext, options: RunOptions) -
     outstanding = 0
     stopping = False
     failures: list[BaseException] = []
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(workers) as pool:
+    # concurrent.futures, not multiprocessing.Pool: when a worker dies (the OOM killer, a crash in
+    # a native library) its tasks fail with BrokenProcessPool instead of never finishing.
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
-        def submit() -> None:
-            nonlocal outstanding
-            if stopping or failures:
-                return
-            try:
-                task = pending.popleft()
-            except IndexError:
-                return
-            with state:
-                outstanding += 1
-            try:
-                pool.apply_async(_process_task, (task,), callback=finished, error_callback=failed)
-            except ValueError:  # the pool is shutting down: the run is ending with an error
-                with state:
-                    outstanding -= 1
-                    state.notify()
+    def submit() -> None:
+        nonlocal outstanding
+        if stopping or failures:
+            return
+        try:
+            task = pending.popleft()
+        except IndexError:
+            return
+        with state:
+            outstanding += 1
+        try:
+            future = executor.submit(_process_task, task)
+        except (RuntimeError, BrokenProcessPool) as exc:  # shut down, or a worker died
+            settle(exc)
+            return
+        future.add_done_callback(finished)
 
-        # Both callbacks run on the pool's result thread, which must never raise: it would die
-        # and leave the count of outstanding tasks stuck.
-        def finished(done: tuple[int, list[tuple[ParsedFile, Workspace]]]) -> None:
-            nonlocal outstanding
-            try:
-                store(done)
-                submit()
-            finally:
-                with state:
-                    outstanding -= 1
-                    state.notify()
-
-        def failed(exc: BaseException) -> None:
-            nonlocal outstanding
-            with state:
+    def settle(exc: BaseException | None) -> None:
+        nonlocal outstanding
+        with state:
+            if exc is not None:
                 failures.append(exc)
-                outstanding -= 1
-                state.notify()
+            outstanding -= 1
+            state.notify()
 
+    # Runs on the executor's own thread, which must never raise: the count of outstanding tasks
+    # would stay up and the run would wait for ever.
+    def finished(future: Future) -> None:
+        exc: BaseException | None = None
+        try:
+            if future.cancelled():
+                return
+            exc = future.exception()
+            if exc is None:
+                store(future.result())
+                submit()
+        except BaseException as problem:  # noqa: BLE001 - handed to the main thread
+            exc = problem
+        finally:
+            settle(exc)
+
+    try:
         # Two tasks in hand per worker when there are plenty; with few, the parent takes its share.
         for _ in range((2 if len(tasks) > 4 * jobs else 1) * workers):
             submit()
-        try:
-            while not failures:
-                try:
-                    task = pending.pop()
-                except IndexError:
-                    break
-                store(_process_task(task))
-        except BaseException:
-            stopping = True  # no more submissions from the result thread while the pool goes down
-            raise
+        while not failures:
+            try:
+                task = pending.pop()
+            except IndexError:
+                break
+            store(_process_task(task))
         with state:
             state.wait_for(lambda: outstanding == 0)
-    _WORKER_CTX = None
+    except BaseException:
+        stopping = True  # no more submissions from the executor's thread while it goes down
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        _WORKER_CTX = None
+    executor.shutdown(wait=True)
     if failures:
+        if isinstance(failures[0], BrokenProcessPool):
+            raise InternalError(
+                "a worker process died (out of memory?); run again with --jobs 1 to read every file in one process"
+            ) from failures[0]
         raise failures[0]
     return results
 

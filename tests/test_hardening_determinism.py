@@ -169,3 +169,26 @@ def test_an_error_in_the_parent_ends_the_parallel_run_instead_of_hanging(tmp_pat
     # and the error surfaces, without the result thread dying on a closed pool.
     _boom_tree(tmp_path, "a-chart", "zz-boom.yaml")
     assert _child(tmp_path, _BOOM, hang_guard=60).strip() == "raised in the parent"
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_clear_error(tmp_path):
+    # The OOM killer or a crash in a native library takes a worker down mid-task: the run must
+    # end with a one-line error (exit 2 from the CLI), never wait for a result that cannot come.
+    _boom_tree(tmp_path, "boom-chart", "z.yaml")
+    script = """
+import ecrlint.engine as E
+parent = os.getpid()
+original = E._process
+def process(source, ctx, options):
+    if "boom" in source.display and os.getpid() != parent:
+        os._exit(3)
+    return original(source, ctx, options)
+E._process = process
+try:
+    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2))
+    print("no error")
+except E.InternalError as exc:
+    print(exc)
+"""
+    out = _child(tmp_path, script, hang_guard=60).strip()
+    assert out.startswith("a worker process died") and "--jobs 1" in out
