@@ -105,7 +105,9 @@ def links(
     try:
         result = run(RunOptions(paths=paths or ["."], config=config, cwd=os.getcwd(), select="ECR001"))
     except ConfigError as exc:
-        typer.echo(f"ecrlint: {exc}", err=True)
+        from .escape import visible
+
+        typer.echo(f"ecrlint: {visible(str(exc))}", err=True)
         raise typer.Exit(2)
     built = links_mod.build_links(result.workspace, result.config)
     text = links_mod.format_json(built) if format == "json" else links_mod.format_text(built)

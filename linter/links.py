@@ -454,7 +454,9 @@ def _workload_json(w: WorkloadLink) -> dict[str, Any]:
 
 
 def format_json(links: Links) -> str:
-    return json.dumps(to_dict(links), indent=2) + "\n"
+    from .escape import dump_json
+
+    return dump_json(to_dict(links))
 
 
 def format_text(links: Links) -> str:
@@ -503,7 +505,10 @@ def format_text(links: Links) -> str:
         lines.extend(f"  {u['what']} ({u['path']}:{u['line']})" for u in data["unattached"])
     if not lines:
         lines.append("no clusters, node groups, Fargate profiles or workloads found")
-    return "\n".join(lines) + "\n"
+    from .escape import visible
+
+    # Names, paths and ARNs come from the scanned files: each line shown with controls escaped.
+    return "".join(visible(line) + "\n" for line in lines)
 
 
 def _role_text(role: dict[str, Any], what: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from ..escape import visible
 from ..model import Severity
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # The runner's escapes for CR, LF and %; other control characters (ESC would colour or hide
+    # log text) are made visible first, so a message can never end the command or start another.
+    return visible(text).replace("%", "%25")
 
 
 def _prop(text: str) -> str:

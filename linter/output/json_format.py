@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..escape import dump_json
 from ..model import Finding, Severity
 
 
@@ -56,4 +56,4 @@ def format_json(result) -> str:
             "suppressed": len(result.suppressed),
         },
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(doc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
+from ..escape import dump_json, uri_bytes
 from ..model import Finding, Severity
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -21,8 +21,9 @@ _LINE_REF = re.compile(r":\d+\b")
 
 def _artifact(path: str) -> dict[str, Any]:
     if os.path.isabs(path):
-        return {"uri": Path(path).as_uri()}
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+        return {"uri": "file://" + quote(uri_bytes(path))}
+    # Percent-encoding the path's bytes keeps a file name that is not UTF-8 addressable.
+    return {"uri": quote(uri_bytes(path)), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(span) -> dict[str, int]:
@@ -41,7 +42,7 @@ def _location(path: str, span) -> dict[str, Any]:
 def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
     # Stable across unrelated edits: no line numbers, neither ours nor those quoted in messages.
     basis = "\0".join([f.rule, f.path, f.logical or "", _LINE_REF.sub("", f.message)])
-    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    digest = hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     seen[digest] = seen.get(digest, 0) + 1
     return f"{digest}:{seen[digest]}"
 
@@ -126,6 +127,6 @@ def format_sarif(result, cwd: str | None = None) -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(doc)
 
 

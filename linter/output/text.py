@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..escape import line_start, visible
 from ..model import Finding, Severity
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
@@ -9,10 +10,12 @@ _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
 def format_line(f: Finding, color: bool = False) -> str:
-    where = f"{f.path}:{f.span.line}:{f.span.column}:"
+    # Paths and messages carry file-controlled text: shown with its control characters escaped.
+    where = f"{line_start(visible(f.path))}:{f.span.line}:{f.span.column}:"
+    message = visible(f.message)
     if color:
-        return f"{_BOLD}{where}{_RESET} {_BOLD}{f.rule}{_RESET} {_COLORS[f.severity]}{f.severity.label}{_RESET} {f.message} ({f.name})"
-    return f"{where} {f.rule} {f.severity.label} {f.message} ({f.name})"
+        return f"{_BOLD}{where}{_RESET} {_BOLD}{f.rule}{_RESET} {_COLORS[f.severity]}{f.severity.label}{_RESET} {message} ({f.name})"
+    return f"{where} {f.rule} {f.severity.label} {message} ({f.name})"
 
 
 def format_text(result, color: bool = False) -> str:
