@@ -43,8 +43,15 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"ecrlint: {message}", file=sys.stderr)
+    _stderr(message)
     return EXIT_ERROR
+
+
+def _stderr(message: str) -> None:
+    """One ``ecrlint: ...`` line on stderr; file-controlled text in it is shown with controls escaped."""
+    from .escape import visible
+
+    print(f"ecrlint: {visible(message)}", file=sys.stderr)
 
 
 def check_main(argv: Sequence[str], *, exiting: bool = False) -> int:
@@ -85,10 +92,11 @@ def _check(argv: Sequence[str]) -> int:
     )
     try:
         if args.output:
-            from .safe_write import refuse_input_overwrite
+            from .safe_write import check_output_path, refuse_input_overwrite
 
             protected = [*args.paths, *args.helm_values] + ([args.config] if args.config else [])
             refuse_input_overwrite(args.output, protected, os.getcwd())
+            check_output_path(args.output, os.getcwd())  # before the run: a bad --output fails fast
         result = run(options)
         if args.output and result.config.path:
             refuse_input_overwrite(args.output, [result.config.path, *result.config.helm_values], os.getcwd())
@@ -104,9 +112,9 @@ def _check(argv: Sequence[str]) -> int:
                 result = run(options)
         report = _render(result, args)
         if args.output:
-            from .safe_write import write_atomic
+            from .safe_write import write_output
 
-            write_atomic(args.output, report)
+            write_output(args.output, os.getcwd(), report)
         else:
             _write_stdout(report)
     except ConfigError as exc:
@@ -123,7 +131,7 @@ def _check(argv: Sequence[str]) -> int:
 
     if args.verbose:
         for note in result.notes:
-            print(f"ecrlint: note: {note}", file=sys.stderr)
+            _stderr(f"note: {note}")
     print(summary(result), file=sys.stderr)
     if args.exit_zero:
         return EXIT_OK

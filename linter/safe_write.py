@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 from .config import ConfigError
@@ -24,6 +25,96 @@ def refuse_input_overwrite(output: str, inputs: list[str], cwd: str) -> None:
         if os.path.isdir(real) and target.startswith(real + os.sep) and os.path.exists(target) \
                 and target.endswith((".yaml", ".yml", ".json", ".template")):
             raise ConfigError(f"--output {output} would overwrite a file being linted; choose another path")
+
+
+def _in_tree_parts(path: str, cwd: str) -> list[str]:
+    """The paths of ``path``'s components that lie inside the working tree, shortest first.
+
+    Those are what a scanned repository controls: a committed ``reports -> /etc`` directory link or an
+    ``ecrlint.sarif -> ../victim`` file link. Components above the working tree are the user's own.
+    """
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    root = os.path.normpath(cwd)
+    if not (absolute + os.sep).startswith(root.rstrip(os.sep) + os.sep) or absolute == root:
+        return [absolute]
+    parts = []
+    current = absolute
+    while current != root and current.startswith(root.rstrip(os.sep) + os.sep):
+        parts.append(current)
+        current = os.path.dirname(current)
+    return parts[::-1]
+
+
+def check_output_path(output: str, cwd: str) -> str:
+    """Where ``--output`` may be written, or a ConfigError saying why not; returns the absolute path.
+
+    Never through a symbolic link (the file itself or a directory inside the working tree), never
+    over a directory, a device, a FIFO or a read-only file, and never into a directory that is missing.
+    """
+    target = os.path.normpath(os.path.join(cwd, output))
+    for part in _in_tree_parts(output, cwd):
+        try:
+            st = os.lstat(part)
+        except FileNotFoundError:
+            if part == target:
+                break
+            raise ConfigError(f"--output {output}: directory {os.path.dirname(target)} does not exist") from None
+        except OSError as exc:
+            raise ConfigError(f"--output {output}: {exc.strerror}") from None
+        if stat.S_ISLNK(st.st_mode):
+            what = "is a symbolic link" if part == target else f"goes through the symbolic link {part}"
+            raise ConfigError(f"--output {output} {what}; ecrlint does not write through links (remove it or choose another path)")
+        if part != target and not stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"--output {output}: {part} is not a directory")
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise ConfigError(f"--output {output}: directory {directory} does not exist")
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise ConfigError(f"--output {output}: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise ConfigError(f"--output {output} is a symbolic link; ecrlint does not write through links (remove it or choose another path)")
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"--output {output} is a directory; name a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"--output {output} is not a regular file")
+    if not st.st_mode & 0o222:  # checked on the mode: root may write anything, but a 0444 file says "keep"
+        raise ConfigError(f"--output {output} is read-only; ecrlint will not replace it")
+    return target
+
+
+def write_output(output: str, cwd: str, data: str) -> None:
+    """Write the report to ``--output``: checked as above, then a temporary file renamed over it.
+
+    ``os.replace`` replaces the directory entry itself, so even a link created after the check is
+    replaced, not followed.
+    """
+    target = check_output_path(output, cwd)
+    directory = os.path.dirname(target)
+    try:
+        current_mode = os.lstat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        current_mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".ecrlint-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ConfigError(f"--output {output}: cannot write in {directory}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8"))
+        os.chmod(tmp, current_mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
