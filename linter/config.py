@@ -42,8 +42,15 @@ class Config:
 
 
 @lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """gitignore-like globs: ``**`` crosses directories, ``*`` does not; a bare name matches anywhere."""
+def _glob_regex(pattern: str) -> Any:
+    """gitignore-like globs: ``**`` crosses directories, ``*`` does not; a bare name matches anywhere.
+
+    Compiled with RE2, whose matching time is linear in the path whatever the pattern: globs come
+    from config files, which a pull request can change, and a backtracking engine takes exponential
+    time on ``*a*a*a*a*b`` against a long name.
+    """
+    import re2
+
     out = []
     i = 0
     while i < len(pattern):
@@ -61,12 +68,16 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             i += 1
         else:
-            out.append(re.escape(c))
+            # Letters, digits and "/" stand for themselves; anything else as an RE2 code point escape.
+            out.append(c if c == "/" or (c.isascii() and c.isalnum()) else f"\\x{{{ord(c):x}}}")
             i += 1
     body = "".join(out)
     if "/" not in pattern.rstrip("/"):
         body = "(?:.*/)?" + body
-    return re.compile(body.rstrip("/") + "(?:/.*)?$")
+    body = body.rstrip("/")  # "vendor/" means the directory and what is in it
+    options = re2.Options()
+    options.dot_nl = True  # a path is one line whatever it holds
+    return re2.compile(body + "(?:/.*)?\\z", options)
 
 
 def glob_match(pattern: str, path: str) -> bool:
@@ -74,7 +85,11 @@ def glob_match(pattern: str, path: str) -> bool:
     while path.startswith("./"):
         path = path[2:]
     pattern = pattern[2:] if pattern.startswith("./") else pattern
-    return bool(_glob_regex(pattern).match(path))
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # an undecodable file name: its bad bytes match wildcards only
+        path = re.sub("[\ud800-\udfff]", "\ufffd", path)
+    return _glob_regex(pattern).match(path) is not None
 
 
 # --- schema validation -------------------------------------------------------------------------
@@ -107,6 +122,8 @@ def validate(data: Any, sch: dict[str, Any] | None = None, where: str = "") -> N
         raise ConfigError(f"{label}: {data!r} is not valid here")
     if isinstance(data, int) and "minimum" in sch and data < sch["minimum"]:
         raise ConfigError(f"{label}: must be at least {sch['minimum']}")
+    if isinstance(data, int) and "maximum" in sch and data > sch["maximum"]:
+        raise ConfigError(f"{label}: must be at most {sch['maximum']}")
     if isinstance(data, dict):
         props = sch.get("properties", {})
         for key in sch.get("required", ()):
@@ -201,9 +218,27 @@ def load_config(path: str | None, known_ids: set[str], cwd: str = ".") -> Config
     if "max-file-size" in data:
         config.max_file_size = data["max-file-size"]
     helm = data.get("helm", {})
-    config.helm_values = tuple(helm.get("values", ()))
+    config.helm_values = tuple(_inside_tree(v, config.root, str(cfg_path), "helm.values") for v in helm.get("values", ()))
     config.helm_engine = helm.get("engine", "auto")
     return config
+
+
+def _inside_tree(path: str, root: str, config_path: str, key: str) -> str:
+    """A file a config names, relative to the config's directory, and never outside that tree.
+
+    A scanned repository may carry its own config: ``helm: {values: [~/.kube/config]}`` plus a
+    template that prints a value into an image would copy a host file into findings (PR annotations,
+    SARIF). Paths given on the command line (``--helm-values``) are the user's own and not limited.
+    """
+    joined = os.path.normpath(os.path.join(root, os.path.expanduser(path) if path.startswith("~") else path))
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(joined)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise ConfigError(
+            f"{config_path}: {key} names {path!r}, which is outside the config's directory {root}; "
+            "a config may only name files in its own tree (pass it with --helm-values instead)"
+        )
+    return joined
 
 
 def parse_id_list(text: str | None, known_ids: set[str], flag: str) -> tuple[str, ...] | None:

@@ -398,13 +398,33 @@ def _could_match(ref: Reference, globs: list[str]) -> bool:
     if ref.domain is None:
         return True  # ``${Registry}/app``: the host is entirely unknown
     domain = ref.domain.lower()
-    symbolic = re.compile(".*".join(re.escape(part) for part in re.split(r"\$\{[^}]*\}", domain)))
+    parts = re.split(r"\$\{[^}]*\}", domain)
     sampled = re.sub(r"\$\{[^}]*\}", "x", domain)
     for glob in globs:
         host_glob = glob.split("/", 1)[0]
-        if fnmatchcase(sampled, host_glob) or symbolic.fullmatch(host_glob.replace("*", "x").replace("?", "x")):
+        if fnmatchcase(sampled, host_glob) or _parts_fit(parts, host_glob.replace("*", "x").replace("?", "x")):
             return True
     return False
+
+
+def _parts_fit(parts: list[str], text: str) -> bool:
+    """Does ``text`` read as ``parts`` joined by any text? Linear: each middle part at its first fit.
+
+    (A regex ``a.*b.*c`` backtracks polynomially in the number of ``${...}`` an image holds.)
+    """
+    first, *middle, last = parts if len(parts) > 1 else (parts[0], parts[0])
+    if len(parts) == 1:
+        return text == first
+    if not text.startswith(first) or len(text) < len(first) + len(last):
+        return False
+    position = len(first)
+    end = len(text) - len(last)
+    for part in middle:
+        found = text.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return text.endswith(last) and position <= end
 
 
 class EcrImagePullSecret(Rule):
