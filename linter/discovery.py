@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
+from typing import Iterator
 
 from .config import glob_match
 
@@ -118,7 +119,7 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], 
         display = display_path(top, cwd)
         out.setdefault(display, Source(top, display, "chart", True))
         return
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=lambda e: notes.append(f"{e.filename}: {e.strerror}")):
+    for dirpath, dirnames, filenames in _walk_tree(top, notes):
         keep = []
         for name in sorted(dirnames):
             full = os.path.join(dirpath, name)
@@ -149,3 +150,29 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], 
                     notes.append(f"{display}: broken or looping symlink skipped")
                     continue
             out.setdefault(display, Source(full, display, "file"))
+
+
+def _walk_tree(top: str, notes: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top)`` top-down without following links, on an explicit stack.
+
+    Python 3.11's ``os.walk`` recurses once per directory level: a committed tree 1,500 levels deep
+    ends it in RecursionError. The caller prunes ``dirnames`` in place, as with ``os.walk``.
+    """
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and entry.is_dir())
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError as exc:
+            notes.append(f"{exc.filename}: {exc.strerror}")
+            continue
+        yield directory, dirnames, filenames
+        stack.extend(os.path.join(directory, name) for name in reversed(dirnames))

@@ -100,7 +100,10 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
     parsed = loader(source.path, source.display, values_files=values,
                     engine=None if engine == "auto" else engine, max_bytes=ctx.config.max_file_size)
     # Image findings point into values files: their "# ecrlint: ignore" comments must count.
-    for fs_path in [os.path.join(source.path, "values.yaml"), *values]:
+    chart_values = os.path.join(source.path, "values.yaml")
+    for fs_path in [chart_values, *values]:
+        if fs_path == chart_values and not _within_dir(chart_values, source.path):
+            continue  # a values.yaml linked out of the chart is not read (the loader refuses it too)
         try:
             with open(fs_path, "rb") as handle:
                 text = decode(handle.read(ctx.config.max_file_size))
@@ -110,6 +113,11 @@ def _read_chart(source: Source, ctx: ExtractContext, options: RunOptions) -> Par
         scan_suppressions(text, companion)
         parsed.companions.append(companion)
     return parsed
+
+
+def _within_dir(path: str, directory: str) -> bool:
+    real, root = os.path.realpath(path), os.path.realpath(directory)
+    return real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 _processed = 0

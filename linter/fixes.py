@@ -50,21 +50,28 @@ def apply_fixes(findings: Iterable[Finding], digests: dict[str, str] | None = No
     ``digests`` (path -> sha256 of the bytes the run read) makes a changed file an error, and a
     file the run did not read is never written.
     """
+    # Links are resolved once: a file read under two names (``link.yaml -> real.yaml`` in the same
+    # tree) is one file, fixed once; fixing it under each name would find it "changed" the second time.
     by_path: dict[str, list[Fix]] = {}
+    names: dict[str, list[str]] = {}
     for f in findings:
         if f.fix is not None:
-            by_path.setdefault(f.fix.path, []).append(f.fix)
+            real = os.path.realpath(f.fix.path)
+            by_path.setdefault(real, []).append(f.fix)
+            if f.fix.path not in names.setdefault(real, []):
+                names[real].append(f.fix.path)
     applied = 0
     for path, fixes in sorted(by_path.items()):
+        shown = names[path][0]
         with open(path, "rb") as handle:
             read_stat = os.fstat(handle.fileno())
             data = handle.read()
         if digests is not None:
-            expected = digests.get(path)
-            if expected is None:
-                raise StaleFile(f"{path} was not read by this run; not fixed")
-            if hashlib.sha256(data).hexdigest() != expected:
-                raise StaleFile(f"{path} changed since it was read; not fixed")
+            expected = [digests[n] for n in names[path] if n in digests]
+            if not expected:
+                raise StaleFile(f"{shown} was not read by this run; not fixed")
+            if any(hashlib.sha256(data).hexdigest() != e for e in expected):
+                raise StaleFile(f"{shown} changed since it was read; not fixed")
         text = decode(data)
         # Spans count lines the way the parser does (CR, NEL, LS and PS break lines too).
         starts = line_starts(text)
@@ -89,5 +96,5 @@ def apply_fixes(findings: Iterable[Finding], digests: dict[str, str] | None = No
         try:
             write_atomic(path, _encoder(data)(text), mode=read_stat.st_mode & 0o7777, unchanged_since=read_stat)
         except ChangedOnDisk as exc:
-            raise StaleFile(f"{exc}; not fixed") from None
+            raise StaleFile(f"{shown}: {exc}; not fixed") from None
     return applied
