@@ -1,24 +1,63 @@
 """Command line: argument parsing and printing only; the engine does the work.
 
-``ecrlint check`` is parsed with argparse so a pre-commit or on-save run never imports typer
-(~70 ms); ``rules``, ``explain``, ``links`` and the top-level help go through typer.
+Every command is parsed with argparse, one help style and one error style (a single line, with
+"did you mean" from difflib): ``check`` sits in every pre-commit run and on-save lint, so nothing
+heavier than argparse loads before the engine.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
 import os
+import re
 import sys
-from typing import Sequence
+from typing import Any, NoReturn, Sequence
 
 from . import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DESCRIPTION = "Will this EKS cluster be able to pull and run these container images? An offline linter."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``ecrlint check: unknown option --formt (did you mean --format?)``."""
+
+    def error(self, message: str) -> NoReturn:
+        from .escape import visible
+
+        self.exit(EXIT_ERROR, f"{self.prog}: {visible(self._suggest(message))} (see {self.prog} --help)\n")
+
+    def _suggest(self, message: str) -> str:
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            words = unknown.group(1).split()
+            options = [o for action in self._actions for o in action.option_strings]
+            parts = []
+            for word in words:
+                flag = word.split("=", 1)[0]
+                close = difflib.get_close_matches(flag, options, n=1) if flag.startswith("-") else []
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                parts.append(f"{'unknown option' if flag.startswith('-') else 'unexpected argument'} {word}{hint}")
+            return "; ".join(parts)
+        choice = re.match(r"argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)$", message)
+        if choice:
+            choices = re.findall(r"'([^']*)'", choice.group(3))
+            close = difflib.get_close_matches(choice.group(2), choices, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            if choice.group(1) == "COMMAND":
+                return f"unknown command '{choice.group(2)}' ({hint}one of {', '.join(choices)})"
+            return f"{choice.group(1)}: unknown value '{choice.group(2)}' ({hint}one of {', '.join(choices)})"
+        return message
+
+
+def _version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", "-V", action="version", version=f"ecrlint {__version__}", help="show the version and exit")
 
 
 def _check_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="ecrlint check",
         description="Lint IAM policies, CloudFormation, eksctl, Kubernetes manifests and Helm charts for ECR pulls on EKS.",
     )
@@ -38,7 +77,7 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--fix", action="store_true", help="apply unambiguous fixes in place")
     p.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR)")
     p.add_argument("--verbose", "-v", action="store_true", help="notes on skipped files and unjudged roles; tracebacks")
-    p.add_argument("--version", action="version", version=f"ecrlint {__version__}")
+    _version_option(p)
     return p
 
 
@@ -163,18 +202,39 @@ def _write_stdout(text: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def _top_parser() -> tuple[_Parser, dict[str, _Parser]]:
+    top = _Parser(prog="ecrlint", description=DESCRIPTION)
+    _version_option(top)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("check", help="lint files and directories (ecrlint check --help for its options)", add_help=False)
+    rules = sub.add_parser("rules", help="list every rule", description="List every rule: ID, name, default severity, on or off by default.")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    explain = sub.add_parser("explain", help="print a rule's documentation", description="Print a rule's full documentation.")
+    explain.add_argument("rule", metavar="RULE", help="a rule ID, e.g. ECR201")
+    links = sub.add_parser("links", help="print how files were linked",
+                           description="Print how files were linked: clusters, node groups, roles, Fargate profiles, workloads.")
+    links.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories; default: .")
+    links.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    links.add_argument("--config", metavar="FILE", help="config file (default: nearest .ecrlint.yaml or pyproject.toml)")
+    return top, {"rules": rules, "explain": explain, "links": links}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     exiting = argv is None  # the console script: the process ends when this returns
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "check":
+    if argv and argv[0] == "check":  # the hot path: no other parser is even built
         return check_main(argv[1:], exiting=exiting)
-    if argv in (["--version"], ["-V"]):
-        print(f"ecrlint {__version__}")
-        return EXIT_OK
-    from .commands import app
-
+    parser, commands_parsers = _top_parser()
+    if not argv:
+        parser.print_help()
+        return EXIT_ERROR
     try:
-        app(args=argv, prog_name="ecrlint", standalone_mode=True)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
-    return EXIT_OK
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # reported by the command's own parser, against its own options
+            commands_parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    from . import commands
+
+    handler: Any = {"rules": commands.rules, "explain": commands.explain, "links": commands.links}[args.command]
+    return int(handler(args))

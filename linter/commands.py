@@ -1,58 +1,27 @@
-"""The typer app for everything but the hot ``check`` path: ``rules``, ``explain``, ``links``."""
+"""``rules``, ``explain`` and ``links``: each takes parsed arguments, prints, and returns an exit code."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
-from typing import List, Optional
 
-import typer
+from .escape import visible
 
-from . import __version__
-
-app = typer.Typer(
-    name="ecrlint",
-    help="Will this EKS cluster be able to pull and run these container images? An offline linter.",
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+EXIT_OK, EXIT_ERROR = 0, 2
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ecrlint {__version__}")
-        raise typer.Exit()
+def _error(message: str) -> int:
+    print(f"ecrlint: {visible(message)}", file=sys.stderr)
+    return EXIT_ERROR
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version."),
-) -> None:
-    """Will this EKS cluster be able to pull and run these container images?"""
-
-
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
-    add_help_option=False,
-)
-def check(ctx: typer.Context) -> None:
-    """Lint files and directories (see `ecrlint check --help` for every option)."""
-    from .cli import check_main
-
-    raise typer.Exit(check_main(ctx.args))
-
-
-@app.command("rules")
-def rules_cmd(
-    format: str = typer.Option("text", "--format", help="text or json"),
-) -> None:
-    """List every rule: ID, name, default severity, enabled by default."""
+def rules(args: argparse.Namespace) -> int:
     from .registry import load_registry
 
     registry = load_registry()
-    if format == "json":
+    if args.format == "json":
         data = [
             {
                 "id": r.id,
@@ -64,51 +33,35 @@ def rules_cmd(
             }
             for r in registry
         ]
-        typer.echo(json.dumps(data, indent=2))
-        return
-    if format != "text":
-        typer.echo(f"ecrlint: unknown format {format!r} (use text or json)", err=True)
-        raise typer.Exit(2)
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
     for r in registry:
         state = "on" if r.enabled_by_default else "off"
-        typer.echo(f"{r.id}  {r.name:<40} {r.severity.label:<8} {state:<4} {r.summary()}")
+        print(f"{r.id}  {r.name:<40} {r.severity.label:<8} {state:<4} {r.summary()}")
+    return EXIT_OK
 
 
-@app.command()
-def explain(rule_id: str = typer.Argument(..., metavar="ID", help="a rule ID, e.g. ECR201")) -> None:
-    """Print a rule's full documentation."""
+def explain(args: argparse.Namespace) -> int:
     from .registry import load_registry
 
-    rule = load_registry().get(rule_id.upper())
+    rule = load_registry().get(args.rule.upper())
     if rule is None:
-        typer.echo(f"ecrlint: unknown rule ID '{rule_id}' (see `ecrlint rules`)", err=True)
-        raise typer.Exit(2)
-    typer.echo(f"# {rule.id} {rule.name} ({rule.severity.label}{'' if rule.enabled_by_default else ', off by default'})\n")
-    typer.echo(rule.doc())
+        return _error(f"unknown rule ID '{args.rule}' (see `ecrlint rules`)")
+    print(f"# {rule.id} {rule.name} ({rule.severity.label}{'' if rule.enabled_by_default else ', off by default'})\n")
+    print(rule.doc())
+    return EXIT_OK
 
 
-@app.command()
-def links(
-    paths: Optional[List[str]] = typer.Argument(None, metavar="[PATH]...", help="files or directories; default: ."),
-    format: str = typer.Option("text", "--format", help="text or json"),
-    config: Optional[str] = typer.Option(None, "--config", help="config file"),
-) -> None:
-    """Print how files were linked: clusters, node groups, roles, Fargate profiles, workloads."""
+def links(args: argparse.Namespace) -> int:
+    from . import links as links_mod
     from .config import ConfigError
     from .engine import RunOptions, run
 
     try:
-        from . import links as links_mod
-    except ImportError:
-        typer.echo("ecrlint: links are not available in this build", err=True)
-        raise typer.Exit(2)
-    try:
-        result = run(RunOptions(paths=paths or ["."], config=config, cwd=os.getcwd(), select="ECR001"))
+        result = run(RunOptions(paths=args.paths, config=args.config, cwd=os.getcwd(), select="ECR001"))
     except ConfigError as exc:
-        from .escape import visible
-
-        typer.echo(f"ecrlint: {visible(str(exc))}", err=True)
-        raise typer.Exit(2)
+        return _error(str(exc))
     built = links_mod.build_links(result.workspace, result.config)
-    text = links_mod.format_json(built) if format == "json" else links_mod.format_text(built)
+    text = links_mod.format_json(built) if args.format == "json" else links_mod.format_text(built)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK

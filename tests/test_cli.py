@@ -112,3 +112,32 @@ def test_an_in_process_check_leaves_garbage_collection_as_it_found_it(repo, caps
     finally:
         gc.enable()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (["check", "--formt", "json"],
+         "ecrlint check: unknown option --formt (did you mean --format?) (see ecrlint check --help)\n"),
+        (["check", "--format", "jsn"],
+         "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github) "
+         "(see ecrlint check --help)\n"),
+        (["rulez"],
+         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links) (see ecrlint --help)\n"),
+        (["links", "--confg", "x"],
+         "ecrlint links: unknown option --confg (did you mean --config?) (see ecrlint links --help)\n"),
+        (["explain", "ECR201", "extra"], "ecrlint explain: unexpected argument extra (see ecrlint explain --help)\n"),
+        (["explain", "ECR999"], "ecrlint: unknown rule ID 'ECR999' (see `ecrlint rules`)\n"),
+    ],
+)
+def test_usage_errors_are_one_line_with_a_suggestion_and_exit_2(repo, args, stderr):
+    proc = ecrlint(*args, cwd=repo)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", stderr)
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["links"]])
+def test_every_command_has_the_same_help_style(repo, command):
+    proc = ecrlint(*command, "--help", cwd=repo)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(f"usage: ecrlint{''.join(' ' + c for c in command)} [-h]")
+    assert "options:\n  -h, --help" in proc.stdout
