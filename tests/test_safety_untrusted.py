@@ -315,10 +315,29 @@ def test_a_directory_tree_1500_levels_deep_is_walked(repo: Path) -> None:
         Path("pod.yaml").write_text(POD)
     finally:
         os.chdir(Path(__file__).parent)
-    proc = ecrlint(repo, "check", ".")
+    try:
+        proc = ecrlint(repo, "check", ".")
+    finally:
+        _remove_chain(repo / "d", 1500)  # pytest's own clean-up recurses and would fail on it
     assert proc.returncode == 1, proc.stderr[-500:]
     assert proc.stdout.decode().count("ECR101") == 2
     assert proc.stderr.decode() == "ecrlint: 2 findings (2 errors) in 2 files\n"
+
+
+def _remove_chain(top: Path, depth: int) -> None:
+    """Remove ``top/d/d/.../pod.yaml`` bottom-up, one level at a time, without recursion."""
+    here = os.getcwd()
+    os.chdir(top)
+    try:
+        for _ in range(depth - 1):
+            os.chdir(b"d")
+        os.unlink("pod.yaml")
+        for _ in range(depth - 1):
+            os.chdir(b"..")
+            os.rmdir(b"d")
+    finally:
+        os.chdir(here)
+    top.rmdir()
 
 
 TYPO_POLICY = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ecr:GetAuthorizationTokn", '
