@@ -16,7 +16,7 @@ from .extract import ExtractContext, extract_file
 from .model import Finding, ParsedFile, Severity, Span
 from .parsing import PARSE_ERROR, PARSE_ERROR_NAME, ParseProblem, decode, parse_file, scan_suppressions
 from .registry import Context, Registry, load_registry
-from .workspace import Workspace, clear_reload_cache, compact_for_transfer
+from .workspace import PodSpecReader, Workspace, compact_for_transfer
 
 # Below this much work (in bytes of YAML) a process pool costs more than it saves (fork, and
 # pickling facts back). A chart's templates cost about five times their size in YAML: measured on
@@ -351,7 +351,6 @@ def _run(options: RunOptions) -> RunResult:
     known = set(registry.rules)
     cwd = os.path.abspath(options.cwd)
     config = load_config(options.config, known, cwd)
-    clear_reload_cache(config.max_file_size)  # a file re-read for a pod spec belongs to one run
     select = parse_id_list(options.select, known, "--select") or config.select
     ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore") or ())
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
@@ -374,7 +373,7 @@ def _run(options: RunOptions) -> RunResult:
 
     ctx = ExtractContext(config)
     results = _read_all(sources + context_sources, ctx, options)
-    ws = Workspace()
+    ws = Workspace(pod_specs=PodSpecReader(config.max_file_size))  # re-reads use this run's limit
     parse_findings: list[Finding] = []
     suppress_lines: dict[str, ParsedFile] = {}
     for parsed, part in results:

@@ -361,13 +361,16 @@ class Blocker:
     what: str  # what Fargate does not support: "DaemonSets", "hostNetwork", ...
 
 
-def blockers(workload: Workload) -> list[Blocker]:
-    """Every feature of a workload that Fargate does not support, at the field that asks for it."""
+def blockers(workload: Workload, spec: YMap | None = None) -> list[Blocker]:
+    """Every feature of a workload that Fargate does not support, at the field that asks for it.
+
+    ``spec``: the pod spec when the workload no longer holds it (Workspace.pod_spec_of).
+    """
     path = workload.path
     out: list[Blocker] = []
     if workload.kind == "DaemonSet":
         out.append(Blocker(workload.kind_loc, "DaemonSets"))
-    spec = workload.pod_spec
+    spec = spec if spec is not None else workload.pod_spec or YMap()
     if spec.get("hostNetwork") is True:
         out.append(Blocker(Loc(path, spec.key_span("hostNetwork")), "hostNetwork"))
     for list_name in ("initContainers", "containers", "ephemeralContainers"):

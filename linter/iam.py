@@ -875,3 +875,20 @@ def service_principals(stmt: Statement) -> list[str]:
         elif item is not None and stmt.policy is not None:
             out.extend(_resolve(item, stmt.policy))
     return out
+
+
+def describe_missing(missing: list[tuple[str, Decision]]) -> str:
+    """'"a" and "b" are not granted (no statement grants them); "c" is denied by Sid X at f:3'."""
+    by_reason: dict[str | None, list[str]] = {}
+    for action, decision in missing:
+        # None: "not granted", worded once the number of actions sharing it is known
+        reason = None if decision.status == "not-granted" else decision.reason
+        by_reason.setdefault(reason, []).append(f'"{action}"')
+    parts = []
+    for reason, actions in by_reason.items():
+        one = len(actions) == 1
+        names = actions[0] if one else ", ".join(actions[:-1]) + " and " + actions[-1]
+        if reason is None:
+            reason = f"not granted (no statement grants {'it' if one else 'them'})"
+        parts.append(f"{names} {'is' if one else 'are'} {reason}")
+    return "; ".join(parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
@@ -129,15 +128,10 @@ def _literal(name: Any) -> str | None:
     return name if isinstance(name, str) and name and "${" not in name else None
 
 
-_last: tuple[Workspace, Any, Links] | None = None
-
-
-def links_for(ws: Workspace, config: Any) -> Links:
-    """``build_links`` once per run: ECR206, ECR207 and ECR301-ECR305 all read the same map."""
-    global _last
-    if _last is None or _last[0] is not ws or _last[1] is not config:
-        _last = (ws, config, build_links(ws, config))
-    return _last[2]
+def links_for(ws: Workspace, ctx: Any) -> Links:
+    """``build_links`` once per run (``ctx`` is the rules' Context): ECR206, ECR207 and ECR301-ECR305
+    all read the same map."""
+    return ctx.shared("links", lambda: build_links(ws, ctx.config))  # type: ignore[no-any-return]
 
 
 def build_links(ws: Workspace, config: Any = None) -> Links:
@@ -150,7 +144,7 @@ def build_links(ws: Workspace, config: Any = None) -> Links:
     resolver = _RoleResolver(ws.roles)
     pullers = {id(g): resolver.for_node_group(g) for g in ws.node_groups}
     pullers.update((id(p), resolver.for_profile(p)) for p in ws.fargate_profiles)
-    workloads = [_link_workload(w, clusters, entries, config, pullers) for w in ws.workloads]
+    workloads = [_link_workload(ws, w, clusters, entries, config, pullers) for w in ws.workloads]
     return Links(clusters, workloads, pullers, unattached)
 
 
@@ -259,6 +253,7 @@ def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: A
 
 
 def _link_workload(
+    ws: Workspace,
     workload: Workload,
     clusters: list[ClusterLink],
     entries: list[dict[str, Any]],
@@ -276,7 +271,7 @@ def _link_workload(
     groups = cluster.node_groups
     # Only a choice among several node groups needs the pod spec (which a --jobs worker may have
     # dropped, to be re-read on demand): skip it otherwise.
-    link.pinned = pinned_node_groups(workload.pod_spec) if len(groups) > 1 else ()
+    link.pinned = pinned_node_groups(ws.pod_spec_of(workload)) if len(groups) > 1 else ()
     if link.pinned:
         groups = [g for g in groups if g.name in link.pinned]
     link.pullers = [pullers[id(g)] for g in groups]

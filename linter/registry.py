@@ -7,7 +7,7 @@ import inspect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
 from .model import Finding, Fix, Loc, Related, Severity
 from .workspace import Workspace
@@ -15,6 +15,7 @@ from .workspace import Workspace
 ENTRY_POINT_GROUP = "ecrlint.rules"
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 DOC_SECTIONS = ("What it does", "Why", "Example", "Fix", "Options")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,19 @@ class Context:
     config: Any  # config.Config
     verbose: bool = False
     notes: list[str] = field(default_factory=list)  # --verbose notes ("role X is external, not judged")
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def option(self, key: str, default: Any = None) -> Any:
         return self.config.options.get(key, default)
+
+    def shared(self, key: str, build: Callable[[], T]) -> T:
+        """An analysis several rules read (the links map, the node-role subjects), built once per run.
+
+        The engine makes one Context per run, so nothing outlives the run or depends on identity.
+        """
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]  # type: ignore[no-any-return]
 
 
 class Rule:

@@ -24,63 +24,51 @@ class Workload:
     doc_index: int
     kind_loc: Loc  # the ``kind`` value: where findings about the whole workload point
     pod_labels: dict[str, str]  # the pod template's labels (what Fargate selectors see)
-    pod_spec: YMap  # the pod spec (``spec`` of a Pod, ``spec.template.spec`` otherwise)
+    # The pod spec (``spec`` of a Pod, ``spec.template.spec`` otherwise); None once a worker dropped
+    # it to keep its results small (compact_for_transfer): read it with Workspace.pod_spec_of.
+    pod_spec: YMap | None
     pod_spec_pointer: str  # JSON pointer of pod_spec inside the document, e.g. "/spec/template/spec"
     annotations_ignore: frozenset[str] | None = frozenset()  # ecrlint.io/ignore; None = all rules
     chart: str | None = None  # the chart directory when rendered from Helm
     namespace_explicit: bool = False
     object_span: Span | None = None  # the whole object, for annotation suppressions
-    # Set when a worker process dropped ``pod_spec`` to keep its results small: (file to re-read).
-    reload_from: str | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when ``pod_spec`` was dropped for transfer: re-parse the file on first use.
-        # Few workloads are ever looked at this closely (Fargate-selected ones), so this is cheap.
-        if name == "pod_spec" and self.__dict__.get("reload_from"):
-            spec = _reload_node(self.reload_from, self.path, self.doc_index, self.pod_spec_pointer)
-            self.__dict__["pod_spec"] = spec
-            return spec
-        raise AttributeError(name)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return self.__dict__
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    reload_from: str | None = None  # the file to re-read when ``pod_spec`` was dropped
 
     @property
     def logical(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}"
 
 
-_RELOAD_CACHE: dict[str, Any] = {}  # cleared at the start of every run (engine.run)
+@dataclass
+class PodSpecReader:
+    """Re-reads the pod specs a worker dropped, each file once per run, with the run's size limit."""
 
+    max_bytes: int = 10 * 1024 * 1024
+    _files: dict[str, Any] = field(default_factory=dict, repr=False)
 
-def _reload_node(fs_path: str, display: str, doc_index: int, pointer: str) -> Any:
-    from .parsing import parse_file
-
-    parsed = _RELOAD_CACHE.get(fs_path)
-    if parsed is None:
-        parsed = _RELOAD_CACHE[fs_path] = parse_file(fs_path, display, max_bytes=_RELOAD_LIMIT["max_bytes"])
-    node: Any = next((d.root for d in parsed.documents if d.index == doc_index), None)
-    for part in pointer.strip("/").split("/") if pointer.strip("/") else ():
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
+    def read(self, workload: Workload) -> YMap:
+        if workload.pod_spec is not None:
+            return workload.pod_spec
+        if not workload.reload_from:
             return YMap()
-    return node if isinstance(node, YMap) else YMap()
+        from .parsing import parse_file
 
-
-_RELOAD_LIMIT = {"max_bytes": 10 * 1024 * 1024}
-
-
-def clear_reload_cache(max_bytes: int | None = None) -> None:
-    """Start a run: forget files re-read by the last one, and re-read with this run's size limit."""
-    _RELOAD_CACHE.clear()
-    if max_bytes is not None:
-        _RELOAD_LIMIT["max_bytes"] = max_bytes
+        parsed = self._files.get(workload.reload_from)
+        if parsed is None:
+            parsed = self._files[workload.reload_from] = parse_file(workload.reload_from, workload.path,
+                                                                    max_bytes=self.max_bytes)
+        node: Any = next((d.root for d in parsed.documents if d.index == workload.doc_index), None)
+        pointer = workload.pod_spec_pointer.strip("/")
+        for part in pointer.split("/") if pointer else ():
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict):
+                node = node.get(part)
+            else:
+                return YMap()
+        spec = node if isinstance(node, YMap) else YMap()
+        workload.pod_spec = spec  # few workloads are looked at this closely (Fargate-selected ones)
+        return spec
 
 
 def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
@@ -88,7 +76,7 @@ def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
     for workload in ws.workloads:
         if workload.chart is None:  # rendered charts have no file to re-read
             workload.reload_from = os.path.abspath(fs_path)  # valid whatever the cwd is later
-            del workload.__dict__["pod_spec"]
+            workload.pod_spec = None
 
 
 @dataclass(eq=False)
@@ -249,9 +237,17 @@ class Workspace:
     suppression_regions: list[tuple[str, Span, frozenset[str] | None, str]] = field(default_factory=list)
     # Free-form facts for third-party rule packs: {"namespace": [facts...]}.
     extra: dict[str, list[Any]] = field(default_factory=dict)
+    # Not a fact: reads dropped pod specs back (the engine sets one per run, with its size limit).
+    pod_specs: PodSpecReader = field(default_factory=PodSpecReader)
+
+    def pod_spec_of(self, workload: Workload) -> YMap:
+        """The workload's pod spec, re-read from its file if a worker process dropped it."""
+        return self.pod_specs.read(workload)
 
     def merge(self, other: "Workspace") -> None:
         for name in self.__dataclass_fields__:
+            if name == "pod_specs":
+                continue
             mine = getattr(self, name)
             theirs = getattr(other, name)
             if isinstance(mine, list):

@@ -32,7 +32,7 @@ def _pulls(ws: Workspace, ctx: Context) -> Iterator[_Pull]:
     from ecrlint.images import analyze, ecr_repository_arn
     from ecrlint.links import links_for
 
-    links = links_for(ws, ctx.config)
+    links = links_for(ws, ctx)
     for use in ws.images:
         link = links.of(use.workload) if use.workload is not None else None
         if link is None or link.cluster is None:

@@ -81,18 +81,16 @@ class _RoleUse:
         return f"Fargate profiles {', '.join(names[:-1])} and {names[-1]}"
 
 
-_last: tuple[Workspace, Any, list[_RoleUse]] | None = None
-
-
 def _role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
     """Each pod execution role defined in the scanned files with the profiles that use it, built
     once per run: ECR302, ECR303 and ECR304 read the same list (and the same trust evaluation)."""
-    global _last
-    if _last is not None and _last[0] is ws and _last[1] is ctx.config:
-        return _last[2]
+    return ctx.shared("fargate.role_uses", lambda: _build_role_uses(ws, ctx))
+
+
+def _build_role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
     from ecrlint.links import links_for
 
-    links = links_for(ws, ctx.config)
+    links = links_for(ws, ctx)
     uses: dict[tuple[int, str | None, str | None], _RoleUse] = {}
     for profile in ws.fargate_profiles:
         role = links.puller(profile).role
@@ -103,8 +101,7 @@ def _role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
         account = cluster.account if cluster else None
         key = (id(role), name, account)
         uses.setdefault(key, _RoleUse(role, name, account)).profiles.append(profile)
-    _last = (ws, ctx.config, list(uses.values()))
-    return _last[2]
+    return list(uses.values())
 
 
 class FargateProfileMissingExecutionRole(Rule):
@@ -292,7 +289,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.rules.node_role import describe_missing  # ECR201's wording, so both read alike
+        from ecrlint.iam import describe_missing  # ECR201's wording, so both read alike
 
         for use in _role_uses(ws, ctx):
             missing = use.missing_pull
@@ -415,7 +412,7 @@ class FargateIncompatibleWorkload(Rule):
         from ecrlint.fargate import blockers
         from ecrlint.links import links_for
 
-        links = links_for(ws, ctx.config)
+        links = links_for(ws, ctx)
         for link in links.workloads:
             if not link.profiles:
                 continue
@@ -424,7 +421,7 @@ class FargateIncompatibleWorkload(Rule):
             names = ", ".join(f'"{p.name}" ({p.loc.short()})' for p, _s in link.profiles)
             named = f"Fargate profile{'s' if len(link.profiles) > 1 else ''} {names}"
             related = [Related(s.loc, f'selector of Fargate profile "{p.name}"') for p, s in link.profiles]
-            found = blockers(link.workload)
+            found = blockers(link.workload, ws.pod_spec_of(link.workload))
             if link.workload.kind == "DaemonSet":
                 # Its pods can never be placed on Fargate: that is the one thing to fix (moving it to
                 # a node group fixes hostNetwork, privileged and hostPort as well).

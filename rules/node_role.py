@@ -49,14 +49,15 @@ class Subject:
         return PULL_ONLY in self.managed_names or any(p.bundled and p.name == PULL_ONLY for p in self.policies)
 
 
-_LAST: tuple[Workspace, list[Subject]] | None = None
-
-
 def subjects(ws: Workspace, ctx: Context | None = None) -> list[Subject]:
-    """Every node role of the workspace, once each; roles outside the scanned files are skipped."""
-    global _LAST
-    if _LAST is not None and _LAST[0] is ws:
-        return _LAST[1]
+    """Every node role of the workspace, once each (built once per run when a Context is given, as
+    every ECR2xx rule reads them); roles outside the scanned files are skipped."""
+    if ctx is None:
+        return _build_subjects(ws, None)
+    return ctx.shared("node_role.subjects", lambda: _build_subjects(ws, ctx))
+
+
+def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
     out: list[Subject] = []
     by_role: dict[int, Subject] = {}
     for group in ws.node_groups:
@@ -92,7 +93,6 @@ def subjects(ws: Workspace, ctx: Context | None = None) -> list[Subject]:
                 policy=policy,
             )
         )
-    _LAST = (ws, out)
     return out
 
 
@@ -122,24 +122,7 @@ def _note(ctx: Context, subject: Subject, what: str, decision: iam.Decision | No
 
 
 def _phrase(action: str, decision: iam.Decision) -> str:
-    return describe_missing([(action, decision)])
-
-
-def describe_missing(missing: list[tuple[str, iam.Decision]]) -> str:
-    """'"a" and "b" are not granted (no statement grants them); "c" is denied by Sid X at f:3'."""
-    by_reason: dict[str | None, list[str]] = {}
-    for action, decision in missing:
-        # None: "not granted", worded once the number of actions sharing it is known
-        reason = None if decision.status == "not-granted" else decision.reason
-        by_reason.setdefault(reason, []).append(f'"{action}"')
-    parts = []
-    for reason, actions in by_reason.items():
-        one = len(actions) == 1
-        names = actions[0] if one else ", ".join(actions[:-1]) + " and " + actions[-1]
-        if reason is None:
-            reason = f"not granted (no statement grants {'it' if one else 'them'})"
-        parts.append(f"{names} {'is' if one else 'are'} {reason}")
-    return "; ".join(parts)
+    return iam.describe_missing([(action, decision)])
 
 
 def _implicated(decision: iam.Decision) -> list[iam.Statement]:
@@ -292,7 +275,7 @@ class NodeRoleMissingEcrPull(Rule):
                 yield self._finding(subject, missing)
 
     def _finding(self, subject: Subject, missing: list[tuple[str, iam.Decision]]) -> Finding:
-        reasons = describe_missing(missing)
+        reasons = iam.describe_missing(missing)
         statuses = {d.status for _, d in missing}
         advice = [text for status, text in _ADVICE if status in statuses]
         message = f"{subject.label} cannot pull from ECR: {reasons}; {'; '.join(advice)}"

@@ -40,7 +40,7 @@ def test_not_granted_names_the_action_and_points_at_statement_key():
 
 def test_missing_actions_agree_in_number():
     from ecrlint.iam import Decision
-    from ecrlint.rules.node_role import describe_missing
+    from ecrlint.iam import describe_missing
 
     nothing = Decision("not-granted", False, "no statement grants it")
     denied = Decision("denied", False, "denied by Sid DenyPull at node.json:5")
