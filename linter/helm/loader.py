@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import fnmatch
-import io
 import os
 import posixpath
 import stat
-import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import Finding, Loc, Severity, Span, YMap, YSeq
 from ..parsing import ParseProblem, decode, parse_text
 from .facts import RenderError
+from .tarstream import TarError, TarLimitError, TarReader
 
 # Helm caps a decompressed chart at 100 MiB and one file at 5 MiB (pkg/chart/loader/archive.go);
 # ours follow max-file-size: one file <= max_bytes, a whole chart tree <= TOTAL_FACTOR * max_bytes.
 TOTAL_FACTOR = 10
 MAX_FILES = 10_000
 MAX_NESTING = 8  # charts/a/charts/b/... deeper than this is refused, not recursed into
+# Tar headers in one archive: directories, links and extension headers are no files, but each is
+# parsed, so a flood of them (a few bytes each once compressed) is capped too.
+MAX_ENTRIES = 2 * MAX_FILES
 
 
 class ChartLoadError(Exception):
@@ -75,6 +77,17 @@ class _Budget:
             raise ChartLoadError(f"the chart is larger than {self.max_bytes * TOTAL_FACTOR} bytes in total")
         if self.files < 0:
             raise ChartLoadError(f"the chart has more than {MAX_FILES} files")
+
+    def charge(self, size: int, what: str) -> None:
+        """Bytes read that are no file's content (tar headers, padding, skipped members): the total only.
+
+        Called before they are decompressed, so an archive inflates no further than the chart's total.
+        """
+        self.total -= size
+        if self.total < 0:
+            raise ChartLoadError(
+                f"the chart is larger than {self.max_bytes * TOTAL_FACTOR} bytes in total ({what} decompresses past it)"
+            )
 
 
 # --- .helmignore ---------------------------------------------------------------------------------
@@ -167,30 +180,32 @@ def _read(path: str, budget: _Budget, name: str) -> bytes:
 def read_archive(data: bytes, budget: _Budget, name: str) -> tuple[str, dict[str, bytes]]:
     """A chart .tgz read in memory: regular files only, paths confined to the chart, sizes capped.
 
-    Returns the archive's top-level directory (the chart name) and its files relative to it.
+    Returns the archive's top-level directory (the chart name) and its files relative to it. The tar
+    stream is parsed by tarstream, which has every byte paid for before it is decompressed: content
+    through ``budget.take`` (per file), the rest (headers, padding, skipped entries) through
+    ``budget.charge``; a PAX or GNU long-name header larger than max-file-size (or Helm's 1 MiB) is
+    refused from its declared size.
     """
     files: dict[str, bytes] = {}
     root = ""
+    reader = TarReader(data, lambda size: budget.charge(size, name), max_bytes=budget.max_bytes, max_entries=MAX_ENTRIES)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            for member in archive:
-                if not member.isreg():
-                    continue  # directories, symlinks, hard links, devices: never followed
-                parts = [p for p in member.name.replace("\\", "/").split("/") if p not in ("", ".")]
-                if len(parts) < 2 or ".." in parts or member.name.startswith("/"):
-                    continue  # files must sit below the archive's one top-level chart directory
-                rel = "/".join(parts[1:])
-                root = root or parts[0]
-                budget.take(member.size, f"{name}:{rel}")
-                handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                content = handle.read(budget.max_bytes + 1)
-                if len(content) > budget.max_bytes:
-                    raise ChartLoadError(f"{name}:{rel} is larger than the {budget.max_bytes}-byte limit")
-                files[rel] = content
-    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        for member in reader:
+            if not member.isreg():
+                continue  # directories, symlinks, hard links, devices: never followed
+            parts = [p for p in member.name.replace("\\", "/").split("/") if p not in ("", ".")]
+            if len(parts) < 2 or ".." in parts or member.name.startswith("/"):
+                continue  # files must sit below the archive's one top-level chart directory
+            rel = "/".join(parts[1:])
+            root = root or parts[0]
+            budget.take(member.size, f"{name}:{rel}")
+            files[rel] = reader.read(member)
+    except TarLimitError as exc:
+        raise ChartLoadError(f"{name}: {exc}") from None
+    except TarError as exc:
         raise ChartLoadError(f"{name} is not a readable chart archive ({exc})") from None
+    finally:
+        reader.close()
     if not files:
         raise ChartLoadError(f"{name} is not a readable chart archive (no files)")
     return root, files
