@@ -37,7 +37,10 @@ class HelmRenderFailed(Rule):
       `values.yaml` declares empty, such as `clusterName: ""`, is an install-time input: the
       chart renders on as `helm lint` does and only `--verbose` mentions it);
     - a template syntax or execution error;
-    - a `Chart.yaml` dependency that is not vendored in `charts/` (at the dependency entry).
+    - a `Chart.yaml` dependency that is not vendored in `charts/` (at the dependency entry);
+    - a chart that exceeds the render budget of Helm's own engine (helm-python-sdk renders each
+      chart in a process of its own, within 20 s of CPU, 30 s and 2 GiB: a template that loops,
+      recurses or allocates without end), or on which that engine crashed.
 
     Everything that still renders is checked: the other templates, and the chart's own
     templates when a dependency is missing.

@@ -1,7 +1,7 @@
 """Helm charts rendered offline like `helm template` (SPEC §6), with values.yaml traceability.
 
-Importing this package is cheap: the loader, gotpl and helm-python-sdk load only when a chart
-is rendered.
+Importing this package is cheap: the loader and gotpl load only when a chart is rendered, and
+helm-python-sdk only ever in the child process that renders one chart.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ __all__ = [
 def preload() -> None:
     """Import the built-in engine before a process pool forks (workers then share it).
 
-    helm-python-sdk is deliberately not loaded here: Go's runtime does not survive fork(), so
-    each worker loads it for itself on its first chart.
+    helm-python-sdk is never loaded by ecrlint's own processes: each chart renders in a child
+    process of its own (external.render_sdk), so forking workers is safe.
     """
     from . import chart  # noqa: F401 - the loader, values and tracing modules
     from .builtin import speed_up_gotpl

@@ -11,7 +11,7 @@ from ..model import Document, Loc, ParsedFile, Span, YMap
 from ..parsing import parse_file, parse_text
 from . import loader
 from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, Engine, TemplateFailure, iter_nodes
-from .external import EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
+from .external import EngineOverrun, EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
 from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
 from .trace import Sentinels, image_fields, parts_direct, parts_from_sentinel, resolve, template_image_lines, trace_image
 from .values import Node, build_tree, dup, import_values, merge_maps, prune_disabled, render_values, without_nulls
@@ -67,7 +67,7 @@ def load_chart(
     if chart.chart_type == "library":
         facts.notes.append(f"{display}: library chart; it has no manifests of its own to render")
         return parsed
-    renderer = _Renderer(chart_dir, display, chart, root, values, user, facts)
+    renderer = _Renderer(chart_dir, display, chart, root, values, user, facts, max_bytes)
     outputs = renderer.run(engine or "auto")
     facts.engine = renderer.engine_name
     _documents(parsed, root, outputs, renderer, user_docs)
@@ -147,8 +147,10 @@ class _Renderer:
         values: dict[str, Any],
         user: dict[str, Any],
         facts: ChartFacts,
+        max_bytes: int = 10 * 1024 * 1024,
     ) -> None:
         self.chart_dir = chart_dir
+        self.max_bytes = max_bytes  # max-file-size, for the copy sdk_determinism renders from
         self.display = display
         self.chart = chart
         self.root = root
@@ -173,7 +175,9 @@ class _Renderer:
         external: ExternalResult | None = None
         missing = any(e.kind == "missing-dependency" for e in self.facts.render_errors)
         # External engines read the directory themselves: only when it is a plain, complete chart,
-        # and not when a template asks for more than they can be trusted to build (no budgets there).
+        # and not when a template asks for more than they can be trusted to build: the built-in
+        # engine caps these literals and renders on (the SDK's budgets would only stop the chart,
+        # and a `helm` binary has no memory budget).
         usable = not self.chart.has_symlinks and not missing and not self.chart.load_problems
         if usable and _oversized_literal(self.root):
             usable = False
@@ -185,13 +189,19 @@ class _Renderer:
                 self.engine_name = ENGINE_BINARY
             elif mode in ("auto", "sdk") and usable and sdk_available():
                 self.engine_tried = ENGINE_SDK
-                external = render_sdk(self.chart_dir, self.user)
+                external = self._render_sdk()
                 self.engine_name = ENGINE_SDK
         except EngineUnavailable as exc:
             self.facts.notes.append(f"{self.display}: {exc}; rendered with the built-in engine")
             external = None
+        except EngineOverrun as exc:
+            # No fallback (see EngineOverrun): the chart is reported and its values.yaml images
+            # are still checked (load_chart does that for a chart without documents).
+            self.engine_name = self.engine_tried
+            self.facts.render_errors.append(loader.load_problem(self.display, str(exc)))
+            return {}
         if external is not None and external.error is None:
-            if sum(len(text) for text in external.outputs.values()) <= self.max_output:
+            if not external.too_large and sum(len(text) for text in external.outputs.values()) <= self.max_output:
                 return external.outputs
             self.facts.notes.append(f"{self.display}: the rendered chart is larger than {self.max_output} characters")
             external = None
@@ -206,6 +216,25 @@ class _Renderer:
                 # The built-in engine is more lenient here than Helm: Helm's error stands.
                 self.facts.render_errors.append(self._external_error(external.error))
         return outputs
+
+    def _render_sdk(self) -> ExternalResult:
+        """helm-python-sdk, with calls of clock/random/key functions fixed (sdk_determinism)."""
+        from . import sdk_determinism
+
+        names = sdk_determinism.calls(self.chart, self.user)
+        if not names:
+            return render_sdk(self.chart_dir, self.user, max_output=self.max_output)
+        try:
+            archive = sdk_determinism.archive(self.chart_dir, self.max_bytes)
+        except (loader.ChartLoadError, OSError) as exc:
+            raise EngineUnavailable(f"the chart cannot be copied to fix {', '.join(sorted(names))} ({exc})") from None
+        user, _ = sdk_determinism.rewrite_values(self.user)
+        result = render_sdk(self.chart_dir, user, max_output=self.max_output, archive=archive)
+        if result.error is None and not result.too_large:
+            self.facts.notes.append(
+                f"{self.display}: {', '.join(sorted(names))} rendered with fixed values (reproducible output)"
+            )
+        return result
 
     def _render_builtin(self) -> dict[str, str]:
         engine = self.builtin
@@ -316,7 +345,9 @@ def _clone(node: Node, sentinels: Sentinels, scope: str, depth: int) -> Node:
     return out
 
 
-_ALLOCATING_CALL = re.compile(r"\b(?:until|untilStep|seq|repeat|randAlpha\w*|randNumeric|randAscii)\s+\(?\s*(\d{6,})")
+# `\s+(?:\(\s*)?` and not `\s+\(?\s*`: two blank runs side by side backtrack quadratically
+# (`until` and a megabyte of spaces took minutes).
+_ALLOCATING_CALL = re.compile(r"\b(?:until|untilStep|seq|repeat|randAlpha\w*|randNumeric|randAscii)\s+(?:\(\s*)?(\d{6,})")
 
 
 def _oversized_literal(root: Node) -> bool:
