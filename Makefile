@@ -1,6 +1,7 @@
 # Tests and the long fuzz run; see tests/ and benchmarks/fuzz.py.
 PYTHON ?= .venv/bin/python
 FUZZ_CASES ?= 100000
+FUZZ_TEMPLATE_CASES ?= 20000
 
 .PHONY: test fuzz
 
@@ -8,8 +9,10 @@ test:
 	$(PYTHON) -m pytest
 
 # Hypothesis properties at 10,000 examples each (the "fuzz" profile, tests/conftest.py), then
-# FUZZ_CASES seeded mutation cases through whole lint runs; both report how many cases they tried.
+# FUZZ_CASES seeded mutation cases through whole lint runs and FUZZ_TEMPLATE_CASES charts calling
+# template functions with huge arguments under the built-in engine's budgets; all report how many
+# cases they tried.
 fuzz:
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_properties_images.py tests/test_properties_iam.py \
 		tests/test_properties_loaders.py --hypothesis-profile fuzz --hypothesis-show-statistics
-	$(PYTHON) benchmarks/fuzz.py --cases $(FUZZ_CASES)
+	$(PYTHON) benchmarks/fuzz.py --cases $(FUZZ_CASES) --templates $(FUZZ_TEMPLATE_CASES)

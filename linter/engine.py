@@ -347,6 +347,12 @@ def run(options: RunOptions) -> RunResult:
 
 
 def _run(options: RunOptions) -> RunResult:
+    # The built-in Helm engine's run budget counts per process: a process that runs again (tests,
+    # an editor integration) starts afresh. Only if a chart was rendered before (importing the
+    # engine costs ~0.1 s).
+    budgets = sys.modules.get("ecrlint.helm.budgets")
+    if budgets is not None:
+        budgets.reset_run()
     registry = load_registry()
     known = set(registry.rules)
     cwd = os.path.abspath(options.cwd)

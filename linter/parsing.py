@@ -325,6 +325,63 @@ class _Builder:
         return value
 
 
+def check_yaml_limits(text: str, max_chars: int = DEFAULT_MAX_BYTES) -> None:
+    """Raise ParseProblem when ``text`` is larger, deeper or expands aliases more than parse_text allows.
+
+    For YAML that another loader constructs (a chart template's ``fromYaml``): the same size,
+    nesting and alias limits as ecrlint's own parser, counted as _Builder counts them on libyaml's
+    events, before anything is built. Syntax errors are left to that loader.
+    """
+    if len(text) > max_chars:
+        raise ParseProblem(f"YAML text is larger than {max_chars} characters")
+    if "*" not in text and sum(text.count(c) for c in ":-[{?") < MAX_DEPTH:
+        return  # no alias, and every level of nesting needs one of these indicators: nothing to count
+    loader = _Loader(text)
+    anchors: dict[str, int] = {}  # anchor -> expanded node count of the node it names
+    stack: list[list[Any]] = []  # open collections: [expanded node count, anchor]
+    expanded = 0
+    try:
+        while True:
+            event: Any = loader.get_event()
+            if event is None:
+                break
+            cls = event.__class__
+            if cls is ev.ScalarEvent:
+                if event.anchor is not None:
+                    anchors[event.anchor] = 1
+                if stack:
+                    stack[-1][0] += 1
+            elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    mark = event.start_mark
+                    raise ParseProblem(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+                stack.append([1, event.anchor])
+            elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
+                size, anchor = stack.pop()
+                if anchor is not None:
+                    anchors[anchor] = size
+                if stack:
+                    stack[-1][0] += size
+            elif cls is ev.AliasEvent:
+                size = anchors.get(event.anchor, 1)
+                expanded += size
+                if expanded > MAX_ALIAS_EXPANSION:
+                    mark = event.start_mark
+                    raise ParseProblem(
+                        f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                if stack:
+                    stack[-1][0] += size
+            elif cls is ev.DocumentStartEvent:
+                anchors = {}
+    except yaml.YAMLError:
+        return  # not YAML: the loader reports it its own way
+    finally:
+        loader.dispose()
+
+
 def _unsafe_tag_message(tag: str) -> str:
     # One wording for scalars and collections, in the "!!python/..." form users write.
     return (f'unsafe tag "!!{tag[len(_STANDARD_TAG):]}" is never constructed; the value is read as plain data '

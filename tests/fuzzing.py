@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,3 +436,175 @@ def run_campaign(first: int, count: int, workdir: Path, *, batch: int = 100, ext
             progress(done, crashes)
     return {"seeds": len(seeds), "cases": done, "crashes": [c.__dict__ for c in crashes],
             "signatures": sorted({" @ ".join(c.signature) for c in crashes})}
+
+
+# --- template functions under the built-in engine's budgets -------------------------------------
+#
+# A template case is a chart whose templates call the functions that build strings and collections
+# (repeat, indent, printf widths, wrap, join, toYaml, list growth, fromYaml of an alias bomb, ...)
+# with random arguments, huge ones included, nested in each other and in loops. The engine must end
+# every case with rendered output or an ECR401 - never a traceback, an internal error, a
+# MemoryError, or a case that takes more than SLOW_CASE_SECONDS. Budgets can be scaled down
+# (``budget_scale``) so that a case that exhausts its chart's budget ends in a fraction of the
+# time; the mechanisms that stop it are the same.
+
+# A case slower than this (seconds, at budget scale 1) is a crash: a budget counts less work than
+# some function does. Most of it scales with the budgets, a little (startup, parsing) does not.
+SLOW_CASE_SECONDS = 30.0
+COUNTS = ["0", "1", "2", "7", "80", "1000", "65536", "100000", "9999999", "10000001", "500000000", "2147483648",
+          "-1", "-500000000", "1.5", '"12"', "true"]
+FORMATS = ['"%s"', '"%v-%q"', '"%x"', '"%0500000000d"', '"%500000000s"', '"%.500000000f"', '"%*d"', '"%[2]*[1]d"',
+           '"%-*s|"', '"%.*x"', '"%d %d %d"', '"%[3]v%[3]v%[3]v"', '"%!"', '"%"', '"%09d"', '"% x"', '"%+.3e"']
+REGEXES = ['""', '"a"', '"(a|b)+z"', '"[a-z]{1,300}X"', '"x*"', '"(?i)A+"', '"\\\\s+"', '"("', '"a{1000}"']
+STRINGS = ['""', '"x"', '"ab cd"', '"\\n"', '"é€😀"', '"{{ . }}"', '"a,b,c"', '"- "', '"\\t\\x01"', '"1.2.3"']
+TEMPLATE_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "repeat": ("count", "str"), "indent": ("count", "str"), "nindent": ("count", "str"),
+    "printf": ("format", "value", "value"), "trunc": ("count", "str"), "substr": ("count", "count", "str"),
+    "wrap": ("count", "str"), "wrapWith": ("count", "str", "str"), "cat": ("value", "value", "value"),
+    "join": ("str", "list"), "replace": ("str", "str", "str"), "b64enc": ("str",), "b32enc": ("str",),
+    "b64dec": ("str",), "toYaml": ("value",), "toJson": ("value",), "toPrettyJson": ("value",),
+    "toYamlPretty": ("value",), "list": ("value", "value", "value"), "append": ("list", "value"),
+    "concat": ("list", "list"), "dict": ("str", "value", "str", "value"), "set": ("dict", "str", "value"),
+    "merge": ("dict", "dict"), "mergeOverwrite": ("dict", "dict"), "print": ("value", "value"),
+    "println": ("value",), "quote": ("value",), "squote": ("value",), "upper": ("str",), "kebabcase": ("str",),
+    "title": ("str",), "regexReplaceAll": ("regex", "str", "str"), "regexFindAll": ("regex", "str", "count"),
+    "regexSplit": ("regex", "str", "count"), "splitList": ("str", "str"), "split": ("str", "str"),
+    "until": ("count",), "seq": ("count",), "untilStep": ("count", "count", "count"), "deepCopy": ("value",),
+    "uniq": ("list",), "fromYaml": ("yaml",), "fromYamlArray": ("yaml",), "fromJson": ("json",),
+    "fromJsonArray": ("json",), "tpl": ("tplsrc", "dot"), "include": ("define", "value"),
+    "randAlphaNum": ("count",), "randBytes": ("count",), "randInt": ("count", "count"), "shuffle": ("str",),
+    "sha256sum": ("str",), "semverCompare": ("str", "str"), "keys": ("dict",), "sortAlpha": ("list",),
+    "has": ("value", "list"), "without": ("list", "value"), "toString": ("value",), "toStrings": ("list",),
+    "deepEqual": ("value", "value"), "eq": ("value", "value"), "uuidv4": (), "now": (), "ago": ("value",),
+    "html": ("value",), "js": ("value",), "urlquery": ("value",), "slice": ("list", "count", "count"),
+    "abbrev": ("count", "str"), "chunk": ("count", "list"), "toDecimal": ("value",), "default": ("value", "value"),
+    "genCA": ("str", "count"), "htpasswd": ("str", "str"), "len": ("value",), "index": ("list", "count"),
+}
+_SIMPLE = {"count": COUNTS, "format": FORMATS, "regex": REGEXES,
+           "define": ['"twice"', '"loop"', '"deep"', '"missing"'],
+           "tplsrc": ['"{{ . }}{{ . }}"', "$t", '(repeat 1000 "{{ . }}")', '"{{ range until 100000 }}{{ . }}{{ end }}"',
+                      '"{{ define \\"q\\" }}{{ . }}{{ end }}{{ template \\"q\\" . }}"'],
+           "dot": ["$", "$s", "$l", "$d", "."]}
+
+
+def _expression(rng: random.Random, kind: str, depth: int) -> str:
+    """A random template expression of roughly ``kind``: a literal, a variable, a value or a nested call."""
+    if kind in _SIMPLE and (kind != "count" or rng.random() < 0.8):
+        return rng.choice(_SIMPLE[kind])
+    if kind == "yaml":
+        return rng.choice(['(.Files.Get "bomb.yaml")', '(.Files.Get "bomba.yaml")', "(toYaml $d)", '"a: [1, 2]"', "$s"])
+    if kind == "json":
+        return rng.choice(['(.Files.Get "deep.json")', "(toJson $l)", '"[1, [2, [3]]]"', '"{\\"a\\": 1}"', "$s"])
+    if depth > 0 and rng.random() < 0.45:
+        name = rng.choice(sorted(TEMPLATE_FUNCTIONS))
+        args = " ".join(_expression(rng, arg, depth - 1) for arg in TEMPLATE_FUNCTIONS[name])
+        return f"({name} {args})".replace(" )", ")")
+    pools = {
+        "str": ["$s", "$t", ".Values.text", '(.Files.Get "big.txt")', '(repeat 100000 "ab")', *STRINGS],
+        "list": ["$l", "(list 1 2 3)", "(until 100)", '(splitList "," "a,b,c")', ".Values.items", "(list $l $l)"],
+        "dict": ["$d", "$", ".Values", '(dict "a" $d "b" $d)', "(dict)"],
+    }
+    pool = pools.get(kind) or [*pools["str"], *pools["list"], *pools["dict"], *COUNTS]
+    return rng.choice(pool)
+
+
+def _statements(rng: random.Random, depth: int) -> str:
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        if roll < 0.2 and depth > 0:
+            body = _statements(rng, depth - 1)
+            out.append(f"{{{{ range $i := until {rng.choice(COUNTS)} }}}}{body}{{{{ end }}}}")
+        elif roll < 0.3:
+            var = rng.choice(["$s", "$l", "$d"])
+            out.append(f"{{{{ range until 40 }}}}{{{{ {var} = list {var} {var} }}}}{{{{ end }}}}" if var != "$s" else
+                       "{{ range until 40 }}{{ $s = print $s $s }}{{ end }}")
+        elif roll < 0.6:
+            var, kind = rng.choice([("$s", "str"), ("$l", "list"), ("$d", "dict"), ("$t", "str")])
+            out.append(f"{{{{ {var} = {_expression(rng, kind, 3)} }}}}")
+        elif roll < 0.8:
+            out.append(f"{{{{ $_ := {_expression(rng, 'value', 3)} }}}}")
+        else:
+            out.append(f"x: {{{{ {_expression(rng, 'value', 3)} }}}}\n")
+    return "".join(out)
+
+
+_HELPERS = """{{- define "twice" }}{{ . }}{{ . }}{{ end }}
+{{- define "loop" }}{{ range until 1000 }}{{ . }}{{ end }}{{ end }}
+{{- define "deep" }}{{ if lt (len (toString .)) 200 }}{{ include "deep" (print . "x") }}{{ end }}{{ end }}
+"""
+
+
+def make_template_case(seed: int) -> dict[str, bytes]:
+    """The files of template case ``seed`` (a chart): the same seed always gives the same chart."""
+    rng = random.Random(seed)
+    files = {
+        "Chart.yaml": f"apiVersion: v2\nname: case{seed}\nversion: 1.0.0\n",
+        "values.yaml": "text: " + rng.choice(["x", "abc " * 1000, "é" * 100_000]) + "\nitems: [1, 2, 3]\n",
+        "templates/_helpers.tpl": _HELPERS,
+        "bomb.yaml": "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+            f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)),
+        "bomba.yaml": "- [&a [x, x, x, x, x, x, x, x]" + ", [*a, *a, *a, *a, *a, *a, *a, *a]" * 3 + "]\n",
+        "deep.json": "[" * rng.choice([10, 600]) + "]" * 600,
+        "big.txt": "y" * rng.choice([10, 1_000_000]),
+    }
+    for index in range(rng.randint(1, 3)):
+        prelude = '{{ $s := "x" }}{{ $t := "{{ . }}" }}{{ $l := list 1 2 }}{{ $d := dict "k" "v" }}'
+        files[f"templates/t{index}.yaml"] = "kind: ConfigMap\n" + prelude + _statements(rng, 2) + "\n"
+    return {name: text.encode() for name, text in files.items()}
+
+
+_INTERNAL = re.compile(r"cannot be rendered: (?:[A-Za-z_.]*(?:Error|Exception)\b|it needs too much memory)")
+
+
+def run_template_campaign(first: int, count: int, workdir: Path, *, budget_scale: float = 1.0,
+                          max_rss_mb: int = 1_500) -> dict[str, Any]:
+    """Lint template cases ``first .. first+count-1`` one chart each with the built-in engine.
+
+    For a child process with an address-space limit (the test and benchmarks/fuzz.py set one). A
+    crash is an exception out of the run, an ECR401 that reports an internal error or exhausted
+    memory, a case slower than SLOW_CASE_SECONDS (scaled like the budgets), or the process's peak
+    memory above ``max_rss_mb``.
+    """
+    import resource
+    import time
+
+    from ecrlint.helm import budgets
+    from ecrlint.registry import load_registry
+    from helpers import lint
+
+    if budget_scale != 1.0:
+        budgets.MAX_CHART_WORK = int(budgets.MAX_CHART_WORK * budget_scale)
+        budgets.MAX_RUN_WORK = int(budgets.MAX_RUN_WORK * budget_scale)
+    rule_ids = set(load_registry().rules)
+    crashes: list[Crash] = []
+    slowest = 0.0
+    for seed in range(first, first + count):
+        name = f"tcase{seed}"
+        chart = workdir / name
+        for rel, data in make_template_case(seed).items():
+            (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+            (chart / rel).write_bytes(data)
+        budgets.reset_run()  # each case is a run of its own
+        started = time.monotonic()
+        try:
+            result = lint(name, cwd=workdir, helm_engine="builtin")
+            well_formed(result, {name}, rule_ids)
+            for f in result.findings:
+                if f.rule == "ECR401" and _INTERNAL.search(f.message):
+                    crashes.append(Crash(name, f"ECR401: {f.message[:200]}", "render"))
+        except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            crashes.append(Crash(name, f"{type(cause).__name__}: {str(cause)[:200]}", _where(cause)))
+        elapsed = time.monotonic() - started
+        slowest = max(slowest, elapsed)
+        if elapsed > 5 + SLOW_CASE_SECONDS * budget_scale:
+            crashes.append(Crash(name, f"Slow: {elapsed:.0f} s", "render"))
+        for path in sorted(chart.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        chart.rmdir()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    if peak_mb > max_rss_mb:
+        crashes.append(Crash(f"tcases {first}..{first + count - 1}", f"Memory: peak {peak_mb} MB", "render"))
+    return {"cases": count, "crashes": [c.__dict__ for c in crashes], "slowest_s": round(slowest, 2),
+            "peak_mb": peak_mb, "signatures": sorted({" @ ".join(c.signature) for c in crashes})}

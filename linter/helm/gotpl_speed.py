@@ -268,8 +268,11 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
                 else:
                     append(token_type(CHAR, m.group(), position, end, at(position)))
                 position = end
-            if len(out) > max_tokens:
-                raise _Fallback  # let gotpl's lexer and the parser's token limit say so
+                if len(out) > max_tokens:
+                    # The parser stops at this token ("template token limit exceeded", at its
+                    # position): lexing the rest of an unclosed megabyte action first took
+                    # gigabytes (it used to fall back to gotpl's lexer once the action ended).
+                    return out
         append(token_type(EOF, "", n, n, at(n)))
         return out
 

@@ -114,7 +114,9 @@ def satisfies(constraint: str, version: str) -> bool:
     if v is None or not isinstance(constraint, str) or not constraint.strip():
         return False
     for alternative in constraint.split("||"):
-        text = re.sub(r"\s+-\s+", " - ", alternative.strip())
+        # Blank runs become one space first: `\s+-\s+` alone backtracks quadratically in a long
+        # run of blanks (a Chart.yaml constraint is the chart author's text).
+        text = re.sub(r"\s+-\s+", " - ", re.sub(r"\s+", " ", alternative.strip()))
         hyphen = re.match(r"^(\S+) - (\S+)$", text)
         if hyphen:
             clauses = [">=" + hyphen.group(1), "<=" + hyphen.group(2)]

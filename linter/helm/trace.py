@@ -21,8 +21,13 @@ PARTS = ("registry", "repository", "tag", "digest")
 # strings keep their value so `eq .Values.service.type "NodePort"` branches render the same way.
 _IMAGE_KEYS = re.compile(r"image|registry|repo|tag|digest|version|account|region|domain|host|prefix|suffix", re.I)
 _IMAGE_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
-_TEMPLATE_IMAGE_LINE = re.compile(r"""^(\s*(?:-\s+)?["']?image["']?\s*:\s*)(\S.*?)\s*(?:\s#.*)?$""")
-_PLACEHOLDER = re.compile(r"\$\{|\{\{|<[^>]*>|REPLACE|CHANGE_?ME|TODO", re.I)
+# The start of a template line that writes `image:`; where its value ends is found by
+# _image_line (one regex for the whole line backtracked quadratically in a run of blanks).
+_TEMPLATE_IMAGE_PREFIX = re.compile(r"""\s*(?:-\s+)?["']?image["']?\s*:\s*(?=\S)""")
+_BLANKS = re.compile(r"\s+")
+# `<[^<>]*>` and not `<[^>]*>`: the same strings contain a match (the last `<` before a `>`), but
+# a run of `<` without `>` is scanned once, not once per `<`.
+_PLACEHOLDER = re.compile(r"\$\{|\{\{|<[^<>]*>|REPLACE|CHANGE_?ME|TODO", re.I)
 _ECR_HOST_OK = re.compile(
     r"^\d{12}\.dkr[.-]ecr(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.(?:amazonaws\.com(?:\.cn)?|on\.aws|amazonaws\.eu|"
     r"on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$"
@@ -189,10 +194,7 @@ def _align(real: str, sentinel: str, sentinels: Sentinels) -> list[tuple[int, in
     if "".join(rebuilt) == real:
         return out
     # 2. The template transformed a value (lower, trimSuffix, ...): match literals around it.
-    pattern = "".join(
-        "(.*?)" if isinstance(piece, Leaf) else re.escape(piece) for piece in pieces
-    )
-    m = re.fullmatch(pattern, real, re.S | re.I)
+    m = _match_around(pieces, real)
     if m:
         leaves = [p for p in pieces if isinstance(p, Leaf)]
         return [(m.start(i + 1), m.end(i + 1), leaf) for i, leaf in enumerate(leaves)]
@@ -203,6 +205,37 @@ def _align(real: str, sentinel: str, sentinels: Sentinels) -> list[tuple[int, in
             start = real.find(piece.original)
             found.append((start, start + len(piece.original), piece))
     return found
+
+
+# Docker caps a repository name at 255 characters, a tag at 128 and a digest is 71: longer "images"
+# are not aligned by pattern (where each original value occurs is still found).
+_MAX_ALIGNED = 4096
+
+
+def _match_around(pieces: list[str | Leaf], real: str) -> Any:
+    """``re.fullmatch`` of the literal pieces with ``(.*?)`` for each leaf, case-insensitively, on RE2.
+
+    Python's backtracking takes time exponential in the number of leaves when the literals do not
+    line up (a chart decides both the image and how many values it is built from); RE2 is linear
+    in the image and reports the same groups (leftmost-first, as short as possible).
+    """
+    import re2
+
+    if len(real) > _MAX_ALIGNED or sum(len(p) for p in pieces if not isinstance(p, Leaf)) > _MAX_ALIGNED:
+        return None  # not an image reference anyone can pull; a megabyte pattern is not worth compiling
+
+    def literal(text: str) -> str:
+        return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+    options = re2.Options()
+    options.dot_nl = True
+    options.case_sensitive = False
+    options.log_errors = False
+    pattern = "".join("(.*?)" if isinstance(piece, Leaf) else literal(piece) for piece in pieces)
+    try:
+        return re2.compile(pattern, options).fullmatch(real)
+    except re2.error:  # a pattern beyond RE2's memory budget: no alignment, step 3 still runs
+        return None
 
 
 def _best(ranges: list[tuple[int, int, Leaf]], part: tuple[int, int]) -> Leaf | None:
@@ -415,7 +448,24 @@ def template_image_lines(source: str, path: str) -> list[Loc]:
     """Lines of a template that write an ``image:`` field, pointing at the value expression."""
     out = []
     for number, line in enumerate(source.splitlines(), start=1):
-        m = _TEMPLATE_IMAGE_LINE.match(line)
-        if m:
-            out.append(Loc(path, Span(number, len(m.group(1)) + 1, number, len(m.group(1)) + len(m.group(2)) + 1)))
+        found = _image_line(line)
+        if found:
+            start, end = found
+            out.append(Loc(path, Span(number, start + 1, number, end + 1)))
     return out
+
+
+def _image_line(line: str) -> tuple[int, int] | None:
+    """Where the value of an ``image:`` line starts and ends (a trailing `` # comment`` and blanks cut).
+
+    What ``^(\\s*(?:-\\s+)?["']?image["']?\\s*:\\s*)(\\S.*?)\\s*(?:\\s#.*)?$`` matched, in linear
+    time: the value ends at the first run of blanks that ends the line or is followed by ``#``.
+    """
+    m = _TEMPLATE_IMAGE_PREFIX.match(line)
+    if m is None or "\n" in line:
+        return None
+    start = m.end()
+    for blank in _BLANKS.finditer(line, start + 1):
+        if blank.end() == len(line) or line[blank.end()] == "#":
+            return start, blank.start()
+    return start, len(line)
