@@ -131,7 +131,7 @@ def _check(argv: Sequence[str]) -> int:
     )
     try:
         if args.output:
-            from .safe_write import check_output_path, refuse_input_overwrite
+            from .engine.safe_write import check_output_path, refuse_input_overwrite
 
             protected = [*args.paths, *args.helm_values] + ([args.config] if args.config else [])
             refuse_input_overwrite(args.output, protected, os.getcwd())
@@ -140,7 +140,7 @@ def _check(argv: Sequence[str]) -> int:
         if args.output and result.config.path:
             refuse_input_overwrite(args.output, [result.config.path, *result.config.helm_values], os.getcwd())
         if args.fix:
-            from .fixes import StaleFile, apply_fixes
+            from .engine.fixes import StaleFile, apply_fixes
 
             try:
                 applied = apply_fixes(result.findings, result.digests)
@@ -151,7 +151,7 @@ def _check(argv: Sequence[str]) -> int:
                 result = run(options)
         report = _render(result, args)
         if args.output:
-            from .safe_write import write_output
+            from .engine.safe_write import write_output
 
             write_output(args.output, os.getcwd(), report)
         else:

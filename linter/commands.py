@@ -53,7 +53,7 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def links(args: argparse.Namespace) -> int:
-    from . import links as links_mod
+    from .analysis import links as links_mod
     from .config import ConfigError
     from .engine import RunOptions, run
 

@@ -166,6 +166,7 @@ class ParsedFile:
 
     path: str
     documents: list[Document] = field(default_factory=list)
+    reader: str = "documents"  # the FileSource or UnitSource that read it (sources.registered())
     errors: list[Finding] = field(default_factory=list)
     lines_ignored: dict[int, frozenset[str] | None] = field(default_factory=dict)
     file_ignored: frozenset[str] | None | bool = False  # False: none; None: all rules; set: those

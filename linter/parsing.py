@@ -510,7 +510,7 @@ def parse_text(path: str, text: str, is_json: bool = False) -> tuple[list[tuple[
         except json.JSONDecodeError as exc:
             return [], [_error(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]
         except (ValueError, RecursionError):
-            return [], [_error(path, f"invalid JSON: nesting deeper than the parser allows")]
+            return [], [_error(path, "invalid JSON: nesting deeper than the parser allows")]
     if is_json and _YAML_ONLY_BREAKS.search(text):
         # NEL/LS/PS are ordinary characters in JSON strings but line breaks to YAML, which would
         # fold them into spaces: such JSON goes to the JSON parser (same spans, same line counting).

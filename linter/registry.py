@@ -165,8 +165,8 @@ def load_registry(plugins: bool = True) -> Registry:
     return registry
 
 
-def _declares_rule_packs() -> bool:
-    """Whether any installed distribution declares ``ecrlint.rules`` entry points.
+def declares_entry_points(group: str) -> bool:
+    """Whether any installed distribution declares entry points in ``group`` (rule packs, sources).
 
     ``importlib.metadata`` costs ~15 ms to import and scan on every run; most installs have no
     rule packs, so look for the group name in the metadata files first (a few stat calls).
@@ -182,7 +182,7 @@ def _declares_rule_packs() -> bool:
             if name.endswith((".dist-info", ".egg-info")):
                 try:
                     with open(os.path.join(entry, name, "entry_points.txt"), encoding="utf-8") as handle:
-                        if f"[{ENTRY_POINT_GROUP}]" in handle.read():
+                        if f"[{group}]" in handle.read():
                             return True
                 except OSError:
                     continue
@@ -190,7 +190,7 @@ def _declares_rule_packs() -> bool:
 
 
 def _entry_point_rules() -> list[type[Rule]]:
-    if not _declares_rule_packs():
+    if not declares_entry_points(ENTRY_POINT_GROUP):
         return []
     from importlib.metadata import entry_points
 

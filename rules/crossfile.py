@@ -29,8 +29,8 @@ class _Pull:
 def _pulls(ws: Workspace, ctx: Context) -> Iterator[_Pull]:
     if not ws.images or not (ws.node_groups or ws.fargate_profiles or ctx.option("clusters")):
         return
-    from ecrlint.images import analyze, ecr_repository_arn
-    from ecrlint.links import links_for
+    from ecrlint.analysis.images import analyze, ecr_repository_arn
+    from ecrlint.analysis.links import links_for
 
     links = links_for(ws, ctx)
     for use in ws.images:
@@ -120,7 +120,7 @@ class EcrRepositoryNotCovered(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.iam import evaluate, granted_resources
+        from ecrlint.analysis.iam import evaluate, granted_resources
 
         for pull in _pulls(ws, ctx):
             results = []
@@ -242,7 +242,7 @@ class CrossAccountPullNotGranted(Rule):
         repositories = [r for r in ws.repositories if not r.registry_policy and r.name]
         if not repositories:
             return
-        from ecrlint.principals import Caller
+        from ecrlint.analysis.principals import Caller
 
         registry_policies = [_document(ws, r) for r in ws.repositories if r.registry_policy and r.policy is not None]
         pulls = list(_pulls(ws, ctx))
@@ -297,7 +297,7 @@ def _document(ws: Workspace, repo: Any) -> PolicyDocument:
 
 def _granted(policies: list[PolicyDocument], caller: Any) -> tuple[str, str]:
     """("ok" | "fails", why): may ``caller`` pull under these repository and registry policies?"""
-    from ecrlint.principals import evaluate
+    from ecrlint.analysis.principals import evaluate
 
     why = ""
     for action in IMAGE_ACTIONS:

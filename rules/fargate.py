@@ -11,9 +11,9 @@ from ecrlint.registry import Context, Rule
 from ecrlint.workspace import FargateProfile, Role, Workspace
 
 if TYPE_CHECKING:
-    from ecrlint.fargate import Trust
+    from ecrlint.analysis.fargate import Trust
 
-# ecrlint.fargate / ecrlint.links import the IAM evaluator: only load them when a run has profiles.
+# ecrlint.analysis.fargate / ecrlint.analysis.links import the IAM evaluator: only load them when a run has profiles.
 
 
 def _finding_loc(profile: FargateProfile) -> Loc:
@@ -37,14 +37,14 @@ class _RoleUse:
 
     @cached_property
     def trust(self) -> Trust | None:
-        from ecrlint.fargate import check_trust
+        from ecrlint.analysis.fargate import check_trust
 
         return check_trust(self.role, self.cluster_name, self.account)
 
     @cached_property
     def missing_pull(self) -> list[tuple[str, Any]]:
         """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
-        from ecrlint.iam import ECR_PULL_ACTIONS, evaluate
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, evaluate
 
         missing = []
         for action in ECR_PULL_ACTIONS:
@@ -88,7 +88,7 @@ def _role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
 
 
 def _build_role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
-    from ecrlint.links import links_for
+    from ecrlint.analysis.links import links_for
 
     links = links_for(ws, ctx)
     uses: dict[tuple[int, str | None, str | None], _RoleUse] = {}
@@ -215,7 +215,7 @@ class FargateExecutionRoleUntrusted(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import FARGATE_SERVICE
+        from ecrlint.analysis.fargate import FARGATE_SERVICE
 
         for use in _role_uses(ws, ctx):
             trust, role = use.trust, use.role
@@ -289,7 +289,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.iam import describe_missing  # ECR201's wording, so both read alike
+        from ecrlint.analysis.iam import describe_missing  # ECR201's wording, so both read alike
 
         for use in _role_uses(ws, ctx):
             missing = use.missing_pull
@@ -409,8 +409,8 @@ class FargateIncompatibleWorkload(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles or not ws.workloads:
             return
-        from ecrlint.fargate import blockers
-        from ecrlint.links import links_for
+        from ecrlint.analysis.fargate import blockers
+        from ecrlint.analysis.links import links_for
 
         links = links_for(ws, ctx)
         for link in links.workloads:
@@ -475,7 +475,7 @@ class FargateExecutionRoleArnInvalid(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import role_ref_problem
+        from ecrlint.analysis.fargate import role_ref_problem
 
         for profile in ws.fargate_profiles:
             problem = role_ref_problem(profile)

@@ -170,7 +170,7 @@ class HelmOciReferenceInvalid(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.images import InvalidEcrHost, classify_host
+        from ecrlint.analysis.images import InvalidEcrHost, classify_host
 
         for chart in _charts(ws):
             for dep in _own_oci_dependencies(chart):

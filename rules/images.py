@@ -6,7 +6,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator
 
-from ecrlint.images import EcrHost, ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
+from ecrlint.analysis.images import EcrHost, ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
 from ecrlint.model import Finding, Loc, Severity
 from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace

@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from ecrlint import eksctl, iam
+from ecrlint.sources import eksctl
+from ecrlint.analysis import iam
 from ecrlint.model import Document
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import Workspace

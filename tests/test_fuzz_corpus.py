@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import fuzzing
-from ecrlint.kinds import detect_kind
+from ecrlint.sources import detect_kind
 from ecrlint.parsing import parse_file
 
 TESTS = Path(__file__).resolve().parent

@@ -140,7 +140,8 @@ def _boom_tree(tmp_path: Path, chart_name: str, last_file: str) -> None:
 
 
 _BOOM = """
-import ecrlint.engine as E
+import ecrlint.engine.pool as E
+from ecrlint.engine import InternalError
 parent = os.getpid()
 original = E._process
 def process(source, ctx, options):
@@ -149,7 +150,7 @@ def process(source, ctx, options):
     return original(source, ctx, options)
 E._process = process
 try:
-    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2, verbose=True))
+    run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2, verbose=True))
     print("no error")
 except RuntimeError as exc:
     print(exc)
@@ -176,7 +177,8 @@ def test_a_worker_that_dies_ends_the_run_with_a_clear_error(tmp_path):
     # end with a one-line error (exit 2 from the CLI), never wait for a result that cannot come.
     _boom_tree(tmp_path, "boom-chart", "z.yaml")
     script = """
-import ecrlint.engine as E
+import ecrlint.engine.pool as E
+from ecrlint.engine import InternalError
 parent = os.getpid()
 original = E._process
 def process(source, ctx, options):
@@ -185,9 +187,9 @@ def process(source, ctx, options):
     return original(source, ctx, options)
 E._process = process
 try:
-    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2))
+    run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2))
     print("no error")
-except E.InternalError as exc:
+except InternalError as exc:
     print(exc)
 """
     out = _child(tmp_path, script, hang_guard=60).strip()

@@ -1,4 +1,4 @@
-"""The offline IAM evaluator (ecrlint.iam): matching, statements, decisions, managed policies."""
+"""The offline IAM evaluator (ecrlint.analysis.iam): matching, statements, decisions, managed policies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from ecrlint import awsdata, iam
-from ecrlint.cfn_intrinsics import Template
+from ecrlint.analysis import awsdata
+from ecrlint.analysis import iam
+from ecrlint.sources.cfn_intrinsics import Template
 from ecrlint.model import NO_SPAN, Loc
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import PolicyDocument

@@ -1,10 +1,10 @@
-"""Table tests for ecrlint.images: the reference grammar, ECR hosts, placeholders, the per-image analysis."""
+"""Table tests for ecrlint.analysis.images: the reference grammar, ECR hosts, placeholders, the per-image analysis."""
 
 from __future__ import annotations
 
 import pytest
 
-from ecrlint.images import (
+from ecrlint.analysis.images import (
     EcrHost,
     InvalidEcrHost,
     InvalidReference,

@@ -16,7 +16,7 @@ from functools import lru_cache
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecrlint.iam import action_matches, resource_matches
+from ecrlint.analysis.iam import action_matches, resource_matches
 
 
 def reference_action_match(pattern: str, action: str) -> bool:

@@ -7,8 +7,8 @@ import hashlib
 import os
 from typing import Callable, Iterable
 
-from .model import Finding, Fix, Span
-from .parsing import decode, line_starts
+from ..model import Finding, Fix, Span
+from ..parsing import decode, line_starts
 from .safe_write import ChangedOnDisk, write_atomic
 
 

@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import awsdata
-from .model import NO_SPAN, Loc, YMap, YSeq
-from .workspace import PolicyDocument
+from ..model import NO_SPAN, Loc, YMap, YSeq
+from ..workspace import PolicyDocument
 
 # Semantics follow the IAM User Guide (DOMAIN.md §2): action names are case-insensitive globs with
 # "*" and "?"; resource ARNs are matched segment by segment (a "*" that ends a segment may run across
@@ -234,7 +234,7 @@ def _resolve(value: Any, policy: PolicyDocument) -> list[str]:
         return [str(value)]
     if template is None or not isinstance(value, dict):
         return []
-    from .cfn_intrinsics import resolve_values
+    from ..sources.cfn_intrinsics import resolve_values
 
     return list(dict.fromkeys(resolve_values(value, template)))
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from . import fargate
-from .model import Loc, dig
-from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
+from ..model import Loc, dig
+from ..workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
 
 # How files are linked (SPEC §3 "Linking workloads to clusters"; issue 6):
 # - clusters come from CloudFormation and eksctl; node groups and Fargate profiles hang off them.
@@ -119,7 +119,7 @@ def _path_matches(config: Any, globs: Any, path: str) -> bool:
     matcher = getattr(config, "path_matches", None)
     if matcher is not None:
         return bool(matcher(globs, path))
-    from .config import glob_match
+    from ..config import glob_match
 
     return any(glob_match(g, path) for g in globs or ())
 
@@ -449,7 +449,7 @@ def _workload_json(w: WorkloadLink) -> dict[str, Any]:
 
 
 def format_json(links: Links) -> str:
-    from .escape import dump_json
+    from ..escape import dump_json
 
     return dump_json(to_dict(links))
 
@@ -500,7 +500,7 @@ def format_text(links: Links) -> str:
         lines.extend(f"  {u['what']} ({u['path']}:{u['line']})" for u in data["unattached"])
     if not lines:
         lines.append("no clusters, node groups, Fargate profiles or workloads found")
-    from .escape import visible
+    from ..escape import visible
 
     # Names, paths and ARNs come from the scanned files: each line shown with controls escaped.
     return "".join(visible(line) + "\n" for line in lines)

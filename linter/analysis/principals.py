@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .iam import Statement, action_matches, statements
-from .workspace import PolicyDocument
+from ..workspace import PolicyDocument
 
 # ``iam.evaluate`` answers for identity policies and ignores principals; here they are the point.
 # Sources: IAM UG reference_policies_elements_principal.html ("*" and {"AWS": "*"} mean every
@@ -61,7 +61,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        from .cfn_intrinsics import Template, resolve_string
+        from ..sources.cfn_intrinsics import Template, resolve_string
 
         return resolve_string(value, Template({}))[0]
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import awsdata, iam
-from .model import Document, Loc, YMap, YSeq
-from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, PolicyDocument, Role, Workspace
+from ..analysis import awsdata
+from ..analysis import iam
+from ..model import Document, Loc, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, PolicyDocument, Role, Workspace
 
 # eksctl's node-role policies (DOMAIN §3; pkg/cfn/builder/iam_helper.go makeManagedPolicies).
 WORKER_NODE = "AmazonEKSWorkerNodePolicy"
@@ -62,6 +64,18 @@ def default_policy_names(iam_config: Any, managed: bool, with_oidc: bool) -> lis
 def _resource_name(arn: str) -> str:
     resource = arn.split(":", 5)[-1]
     return resource.split("/", 1)[1] if "/" in resource else resource
+
+
+class EksctlSource(DocumentSource):
+    name = "eksctl"
+    priority = 10
+
+    def detect(self, root: Any) -> bool:
+        api = root.get("apiVersion") if isinstance(root, dict) else None
+        return isinstance(api, str) and api.startswith("eksctl.io/") and root.get("kind") == "ClusterConfig"
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        extract(doc, ws, ctx)
 
 
 def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:

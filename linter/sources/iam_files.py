@@ -6,19 +6,45 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from . import iam
-from .model import Document, Loc, YMap, YSeq
-from .workspace import NodeGroup, PolicyDocument, Role, Workspace
+from ..analysis import iam
+from ..model import Document, Loc, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import NodeGroup, PolicyDocument, Role, Workspace
 
 NODE_ROLE_POLICIES = "node-role-policies"  # config key: globs of policy files that are node-role policies
 WORKER_NODE_POLICY = "AmazonEKSWorkerNodePolicy"
 
 
-def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
-    if doc.kind == "iam-authorization-details":
+class AuthorizationDetailsSource(DocumentSource):
+    """``aws iam get-account-authorization-details`` output: roles, their policies, managed policies."""
+
+    name = "iam-authorization-details"
+    priority = 30
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and ("RoleDetailList" in root or ("Policies" in root and "UserDetailList" in root))
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
         _authorization_details(doc, ws)
-    else:
+
+
+class IamPolicySource(DocumentSource):
+    """A standalone IAM policy document (or a list of them, or one wrapped in ``PolicyDocument``)."""
+
+    name = "iam-policy"
+    priority = 40
+
+    def detect(self, root: Any) -> bool:
+        if isinstance(root, dict):
+            return _is_policy(root) or (isinstance(root.get("PolicyDocument"), dict) and _is_policy(root["PolicyDocument"]))
+        return isinstance(root, list) and bool(root) and all(_is_policy(item) for item in root)
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
         _policy_file(doc, ws, ctx)
+
+
+def _is_policy(root: Any) -> bool:
+    return isinstance(root, dict) and "Statement" in root and isinstance(root["Statement"], (dict, list))
 
 
 def _node_role_globs(ctx: Any) -> list[str]:

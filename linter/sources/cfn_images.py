@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from .cfn_intrinsics import Template, is_symbolic, resolve_values
-from .model import Document, Loc, YMap, YSeq
-from .workspace import ImageUse, Workspace
+from ..model import Document, Loc, YMap, YSeq
+from ..workspace import ImageUse, Workspace
 
 
 def _image_fields(rtype: str, props: YMap) -> Iterator[tuple[YMap, str, str, str | None]]:

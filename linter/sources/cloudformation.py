@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from . import iam
+from ..analysis import iam
 from .cfn_intrinsics import Template, resolve_string, resolve_values
-from .model import Document, Loc, Span, YMap, YSeq
-from .workspace import (
+from ..model import Document, Loc, Span, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import (
     Cluster,
     EcrRepository,
     FargateProfile,
@@ -33,6 +34,33 @@ _IAM_ARN = re.compile(
 )
 # AWS::EKS policies that only a worker node carries (DOMAIN §1).
 WORKER_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKSWorkerNodeMinimalPolicy")
+
+
+class CloudFormationSource(DocumentSource):
+    name = "cloudformation"
+    priority = 20
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and ("AWSTemplateFormatVersion" in root or _is_cfn_resources(root.get("Resources")))
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        from . import cfn_images
+
+        cfn_images.extract(doc, ws)
+        _cfn_metadata_suppressions(doc, ws)
+        extract(doc, ws, ctx)
+        _annotate_template(doc, ws)  # after the profiles and clusters of this template exist
+
+
+def _is_cfn_resources(resources: Any) -> bool:
+    if not isinstance(resources, dict) or not resources:
+        return False
+    for value in resources.values():
+        if isinstance(value, dict):
+            t = value.get("Type")
+            if isinstance(t, str) and (t.startswith("AWS::") or t.startswith("Custom::")):
+                return True
+    return False
 
 
 def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
@@ -443,3 +471,49 @@ def _describe(value: Any) -> str:
         inner = arg if isinstance(arg, str) else (resolve_string(arg, Template({}))[0] or "...")
         return f"{fn} {inner}"
     return str(value)
+
+
+# A reference as cfn_intrinsics writes it, with any attribute (``${Role.Arn}``).
+_FARGATE_TOKEN = re.compile(r"^\$\{([^}.]+)(?:\.([^}]+))?\}$")
+
+
+def _annotate_template(doc: Document, ws: Workspace) -> None:
+    """Dangling PodExecutionRoleArn references (ECR301) and clusters whose name EKS picks at deploy
+    time (no literal ``Name``: the logical ID stands in, and must not be compared with ARNs)."""
+    root = doc.root
+    resources = root.get("Resources") if isinstance(root, dict) else None
+    if not isinstance(resources, dict):
+        return
+    parameters = root.get("Parameters") if isinstance(root.get("Parameters"), dict) else {}
+    for profile in ws.fargate_profiles:
+        m = _FARGATE_TOKEN.match(profile.role_ref or "")
+        if profile.source == "cloudformation" and profile.loc.path == doc.path and profile.role is None and m:
+            target = m.group(1)
+            if not target.startswith("AWS::") and target not in resources and target not in parameters:
+                profile.role_target_missing = target
+    for cluster in ws.clusters:
+        if cluster.source == "cloudformation" and cluster.path == doc.path:
+            resource = resources.get(cluster.name)
+            props = resource.get("Properties") if isinstance(resource, dict) else None
+            if isinstance(props, dict) and not isinstance(props.get("Name"), str):
+                cluster.name_known = False
+
+
+def _cfn_metadata_suppressions(doc: Any, ws: Workspace) -> None:
+    """``Metadata: {ecrlint: {ignore: [ECR201]}}`` on a resource covers the whole resource."""
+    resources = doc.root.get("Resources")
+    if not isinstance(resources, dict):
+        return
+    for logical, resource in resources.items():
+        meta = resource.get("Metadata") if isinstance(resource, dict) else None
+        ours = meta.get("ecrlint") if isinstance(meta, dict) else None
+        if not isinstance(ours, dict) or "ignore" not in ours:
+            continue
+        ids = ours["ignore"]
+        if isinstance(ids, str):
+            ids = ids.split(",")
+        rule_ids = frozenset(str(i).strip().upper() for i in ids or () if str(i).strip()) if isinstance(ids, list) else frozenset()
+        key_span = resources.key_span(logical)
+        end = getattr(resource, "span", key_span)
+        region = Span(key_span.line, key_span.column, end.end_line, end.end_column)
+        ws.suppression_regions.append((doc.path, region, rule_ids or None, "metadata"))

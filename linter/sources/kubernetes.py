@@ -7,8 +7,9 @@ import binascii
 import json
 from typing import Any, Iterator
 
-from .model import Document, Loc, Span, YMap, YSeq, dig
-from .workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from ..model import Document, Loc, Span, YMap, YSeq, dig
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -48,6 +49,20 @@ def parse_ignore(value: Any) -> frozenset[str] | None:
         return frozenset()
     ids = frozenset(part.strip().upper() for part in value.split(",") if part.strip())
     return None if not ids or "ALL" in ids else ids
+
+
+class KubernetesSource(DocumentSource):
+    """Any object with string ``apiVersion`` and ``kind``: the last kind tried, as every other
+    kind that also has them (eksctl's ClusterConfig) is more specific."""
+
+    name = "kubernetes"
+    priority = 90
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str)
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        extract(doc, ws)
 
 
 def extract(doc: Document, ws: Workspace) -> None:
