@@ -6,7 +6,7 @@ import codecs
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml import events as ev
@@ -99,7 +99,7 @@ def text_position(text: str, offset: int) -> tuple[int, int]:
     return len(starts), offset - starts[-1] + 1
 
 
-def _span(start, end) -> Span:
+def _span(start: Any, end: Any) -> Span:  # libyaml's marks: yaml.Mark, or the C parser's own
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
@@ -168,7 +168,7 @@ class _Builder:
             loader.dispose()
         return docs
 
-    def _run(self, loader: Any, docs: list[tuple[Any, Span]]) -> None:
+    def _run(self, loader: Any, docs: list[tuple[Any, Span]]) -> None:  # noqa: C901 - the event loop, inlined on purpose
         # The hot loop of every run: one iteration per libyaml event. Scalars are attached to
         # their parent inline and spans are built with tuple.__new__ directly, because a Python
         # call per node (a helper, NamedTuple's __new__) doubled the cost of parsing.
@@ -365,6 +365,8 @@ def _merge_into(container: YMap, value: Any) -> None:
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+# json's own string scanner (the C one when built): public in json.decoder, left out of typeshed's stub.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class _JsonParser:
@@ -383,22 +385,29 @@ class _JsonParser:
     def span(self, start: int, end: int) -> Span:
         return Span(*self.pos(start), *self.pos(end))
 
+    def skip(self, i: int) -> int:
+        """The offset of the first character at or after ``i`` that is not JSON whitespace."""
+        m = _WS.match(self.text, i)
+        return m.end() if m else i  # the pattern matches the empty string: always a match
+
     def parse(self) -> tuple[Any, Span]:
-        i = _WS.match(self.text, 0).end()
+        i = self.skip(0)
         value, end = self.value(i, 0)
-        j = _WS.match(self.text, end).end()
+        j = self.skip(end)
         if j != len(self.text):
             raise ParseProblem("invalid JSON: extra data", *self.pos(j))
         return value, self.span(i, end)
 
-    def value(self, i: int, depth: int) -> tuple[Any, int]:
+    def value(self, i: int, depth: int) -> tuple[Any, int]:  # noqa: C901 - one frame per nesting level, see below
+        # Objects and arrays are parsed inline, not by helpers: a helper per container would take two
+        # stack frames per level and reach Python's recursion limit before MAX_DEPTH does.
         if depth >= MAX_DEPTH:
             raise ParseProblem(f"nesting deeper than {MAX_DEPTH} levels", *self.pos(i))
         text = self.text
         ch = text[i : i + 1]
         if ch == "{":
             obj = YMap()
-            i = _WS.match(text, i + 1).end()
+            i = self.skip(i + 1)
             start = i - 1
             if text[i : i + 1] == "}":
                 obj.span = self.span(start, i + 1)
@@ -406,19 +415,19 @@ class _JsonParser:
             while True:
                 if text[i : i + 1] != '"':
                     raise ParseProblem("invalid JSON: expected a string key", *self.pos(i))
-                key, kend = json.decoder.scanstring(text, i + 1)
+                key, kend = _scanstring(text, i + 1)
                 kspan = self.span(i, kend)
-                i = _WS.match(text, kend).end()
+                i = self.skip(kend)
                 if text[i : i + 1] != ":":
                     raise ParseProblem("invalid JSON: expected ':'", *self.pos(i))
-                i = _WS.match(text, i + 1).end()
+                i = self.skip(i + 1)
                 val, vend = self.value(i, depth + 1)
                 obj[key] = val
                 obj.spans[key] = (kspan, self.span(i, vend))
-                i = _WS.match(text, vend).end()
+                i = self.skip(vend)
                 ch = text[i : i + 1]
                 if ch == ",":
-                    i = _WS.match(text, i + 1).end()
+                    i = self.skip(i + 1)
                     continue
                 if ch == "}":
                     obj.span = self.span(start, i + 1)
@@ -427,7 +436,7 @@ class _JsonParser:
         if ch == "[":
             arr = YSeq()
             start = i
-            i = _WS.match(text, i + 1).end()
+            i = self.skip(i + 1)
             if text[i : i + 1] == "]":
                 arr.span = self.span(start, i + 1)
                 return arr, i + 1
@@ -435,10 +444,10 @@ class _JsonParser:
                 val, vend = self.value(i, depth + 1)
                 arr.append(val)
                 arr.spans.append(self.span(i, vend))
-                i = _WS.match(text, vend).end()
+                i = self.skip(vend)
                 ch = text[i : i + 1]
                 if ch == ",":
-                    i = _WS.match(text, i + 1).end()
+                    i = self.skip(i + 1)
                     continue
                 if ch == "]":
                     arr.span = self.span(start, i + 1)
@@ -446,7 +455,7 @@ class _JsonParser:
                 raise ParseProblem("invalid JSON: expected ',' or ']'", *self.pos(i))
         if ch == '"':
             try:
-                return json.decoder.scanstring(text, i + 1)
+                return _scanstring(text, i + 1)
             except json.JSONDecodeError as exc:
                 raise ParseProblem(f"invalid JSON: {exc.msg}", *self.pos(exc.pos)) from None
         for literal, val in (("true", True), ("false", False), ("null", None)):

@@ -7,10 +7,14 @@ import inspect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
 from .model import Finding, Fix, Loc, Related, Severity
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .config import Config
 
 ENTRY_POINT_GROUP = "ecrlint.rules"
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -32,7 +36,7 @@ class Option:
 class Context:
     """What a rule may know besides the workspace: config values and run settings."""
 
-    config: Any  # config.Config
+    config: Config
     verbose: bool = False
     notes: list[str] = field(default_factory=list)  # --verbose notes ("role X is external, not judged")
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -47,7 +51,7 @@ class Context:
         """
         if key not in self._shared:
             self._shared[key] = build()
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
 
 class Rule:
@@ -136,7 +140,7 @@ class Registry:
         return {opt.key: opt for rule in self for opt in rule.options}
 
 
-def rules_in_module(module: Any) -> list[type[Rule]]:
+def rules_in_module(module: ModuleType) -> list[type[Rule]]:
     return [
         obj
         for obj in vars(module).values()

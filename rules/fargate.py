@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ecrlint.model import Finding, Loc, Related, Severity
 from ecrlint.registry import Context, Rule
@@ -12,12 +12,13 @@ from ecrlint.workspace import FargateProfile, Role, Workspace
 
 if TYPE_CHECKING:
     from ecrlint.analysis.fargate import Trust
+    from ecrlint.analysis.iam import Decision
 
 # ecrlint.analysis.fargate / ecrlint.analysis.links import the IAM evaluator: only load them when a run has profiles.
 
 
 def _finding_loc(profile: FargateProfile) -> Loc:
-    """SPEC §2: eksctl findings sit on the profile's name; CloudFormation and EKS API JSON ones on
+    """eksctl findings sit on the profile's name; CloudFormation and EKS API JSON ones on
     the PodExecutionRoleArn value when it is written, else on the profile."""
     if profile.source == "eksctl":
         return profile.loc
@@ -27,7 +28,7 @@ def _finding_loc(profile: FargateProfile) -> Loc:
 @dataclass(eq=False)
 class _RoleUse:
     """A pod execution role defined in the scanned files, with every profile of one cluster that
-    uses it: ECR302-ECR304 judge the role once and report it once, on the first profile (SPEC §2),
+    uses it: ECR302-ECR304 judge the role once and report it once, on the first profile,
     with the other profiles as related locations."""
 
     role: Role
@@ -42,11 +43,11 @@ class _RoleUse:
         return check_trust(self.role, self.cluster_name, self.account)
 
     @cached_property
-    def missing_pull(self) -> list[tuple[str, Any]]:
+    def missing_pull(self) -> list[tuple[str, Decision]]:
         """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
         from ecrlint.analysis.iam import ECR_PULL_ACTIONS, evaluate
 
-        missing = []
+        missing: list[tuple[str, Decision]] = []
         for action in ECR_PULL_ACTIONS:
             decision = evaluate(self.role.policies, action)
             if decision.allowed or decision.status in ("unknown", "possibly-denied"):
@@ -416,7 +417,7 @@ class FargateIncompatibleWorkload(Rule):
         for link in links.workloads:
             if not link.profiles:
                 continue
-            if link.workload.kind == "DaemonSet" and link.cluster.node_groups:
+            if link.workload.kind == "DaemonSet" and link.cluster is not None and link.cluster.node_groups:
                 continue  # DaemonSet pods are made one per node: with node groups they run there
             names = ", ".join(f'"{p.name}" ({p.loc.short()})' for p, _s in link.profiles)
             named = f"Fargate profile{'s' if len(link.profiles) > 1 else ''} {names}"

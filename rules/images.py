@@ -528,7 +528,8 @@ class EcrImagePullSecret(Rule):
 def _why_no_secret(hosts: list[str], remove: str) -> str:
     """Why ECR needs no pull secret, and what to do, for the private and public ECR hosts named.
 
-    Private ECR: nodes pull with the node role, Fargate with the pod execution role (DOMAIN.md §8).
+    Private ECR: nodes pull with the node role, Fargate with the pod execution role (ECR User Guide,
+    "Using Amazon ECR Images with Amazon EKS": https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_EKS.html).
     ECR Public supports unauthenticated pulls (ECR Public User Guide, "Pulling an image from the
     Amazon ECR Public Gallery"): no role to grant, ``ecr:`` actions do not cover it anyway.
     """

@@ -61,12 +61,14 @@ def _assert_identical(reports: dict[int, dict[str, str]]) -> None:
             assert data == reports[first][fmt], f"--jobs {jobs} {fmt} output differs from --jobs {first}"
 
 
+@pytest.mark.slow
 def test_jobs_give_byte_identical_output_on_the_shared_corpus(shared_corpus):
     reports = {jobs: _outputs(shared_corpus.parent, jobs, ["corpus"]) for jobs in (1, 2, 3)}
     _assert_identical(reports)
     assert reports[1]["json"].count('"rule"') > 50  # a real comparison, not two empty reports
 
 
+@pytest.mark.slow
 def test_jobs_give_byte_identical_output_on_fixtures_and_examples(tmp_path):
     tree = tmp_path / "tree"
     shutil.copytree(FIXTURES, tree / "fixtures")

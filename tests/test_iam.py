@@ -354,11 +354,19 @@ def test_managed_policy_in_every_partition():
     assert cn.managed_arn == "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"
     assert iam.statements(cn)[1].resources == ("arn:aws-cn:ec2:*:*:network-interface/*",)
     gov = iam.managed_policy("arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
-    assert gov is not None
+    assert (gov.name, gov.managed_arn) == (
+        "AmazonEC2ContainerRegistryReadOnly", "arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    )
+    assert all(iam.evaluate([gov], a).allowed for a in PULL)
     symbolic = iam.managed_policy("arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly")
-    assert symbolic is not None and symbolic.managed_arn.startswith("arn:${AWS::Partition}:")
+    assert (symbolic.name, symbolic.managed_arn) == (
+        "AmazonEC2ContainerRegistryPullOnly", "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"
+    )
     service_role = iam.managed_policy("arn:aws:iam::aws:policy/aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy")
-    assert service_role is not None
+    assert (service_role.name, service_role.managed_arn) == (
+        "AWSECRPullThroughCache_ServiceRolePolicy",
+        "arn:aws:iam::aws:policy/aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy",
+    )
 
 
 def test_managed_policy_unknown_or_wrong_path():

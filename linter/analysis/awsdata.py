@@ -13,7 +13,8 @@ from typing import Any
 DATA_DIR = Path(__file__).parent.parent / "data"  # ecrlint/data, beside the package root
 
 # ARN of an AWS managed policy in any partition, or with a still-symbolic partition
-# (``arn:${AWS::Partition}:iam::aws:policy/...``). DOMAIN §2: aws, aws-cn, aws-us-gov, aws-iso*, aws-eusc.
+# (``arn:${AWS::Partition}:iam::aws:policy/...``): aws, aws-cn, aws-us-gov (IAM User Guide, reference-arns.html),
+# aws-iso*, aws-eusc (botocore partitions.json).
 _MANAGED_ARN = re.compile(r"^arn:(?P<partition>aws[A-Za-z0-9-]*|\$\{[^}]+\}):iam::aws:policy/(?P<path>(?:[^/]+/)*)(?P<name>[^/]+)$")
 
 

@@ -13,9 +13,10 @@ from . import principals
 from ..model import Loc, Span, YMap, YSeq
 from ..workspace import FargateProfile, FargateSelector, PolicyDocument, Role, Workload
 
-# Sources (DOMAIN.md §5): EKS UG pod-execution-role.html (trust principal, the SourceArn
-# condition), fargate-profile.html (selectors, wildcards, the profile label), fargate.html
-# ("AWS Fargate considerations": no DaemonSets, privileged containers, HostNetwork/HostPort, GPUs).
+# Sources, pages of the EKS User Guide (https://docs.aws.amazon.com/eks/latest/userguide/):
+# pod-execution-role.html (trust principal, the SourceArn condition), fargate-profile.html
+# (selectors, wildcards, the profile label), fargate.html ("AWS Fargate considerations": no
+# DaemonSets, privileged containers, HostNetwork/HostPort, GPUs).
 FARGATE_SERVICE = "eks-fargate-pods.amazonaws.com"
 ASSUME_ROLE = "sts:AssumeRole"
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
@@ -250,8 +251,9 @@ def _source_condition(
     base = operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:").removesuffix("IfExists")
     if key not in SOURCE_KEYS or base not in ("ArnLike", "ArnEquals", "StringLike", "StringEquals"):
         return None, ""
-    texts = [principals.as_text(v) for v in values]
-    if not texts or any(t is None or "${" in t for t in texts):
+    written = [principals.as_text(v) for v in values]
+    texts = [t for t in written if t is not None and "${" not in t]
+    if not written or len(texts) != len(written):
         return True, ""  # symbolic: "this stack's" values, never guessed to be wrong
     shown = ", ".join(f'"{t}"' for t in texts)
     if key == "aws:sourceaccount":
@@ -259,7 +261,7 @@ def _source_condition(
             return True, ""
         return False, f"requires aws:SourceAccount {shown}, not the cluster's account {account}"
     like = base in ("ArnLike", "StringLike")
-    if any(_may_be_profile_arn(t, like, cluster_name) for t in texts):  # type: ignore[arg-type]
+    if any(_may_be_profile_arn(t, like, cluster_name) for t in texts):
         return True, ""
     target = f"arn:aws:eks:REGION:ACCOUNT:fargateprofile/{cluster_name or 'CLUSTER'}/*"
     return False, f"requires aws:SourceArn {shown}, which no Fargate profile ARN matches (they look like {target})"

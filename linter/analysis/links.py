@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Union
+from typing import TYPE_CHECKING, Any, Iterable, Union
 
 from . import fargate
 from ..model import Loc, dig
 from ..workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
 
-# How files are linked (SPEC §3 "Linking workloads to clusters"; issue 6):
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..registry import Context
+
+    # What the linker reads its ``clusters`` entries and globs from: the run's Config, or (in tests)
+    # the options mapping itself.
+    LinkConfig = Config | dict[str, Any] | None
+
+# How files are linked (issue 6):
 # - clusters come from CloudFormation and eksctl; node groups and Fargate profiles hang off them.
 #   A profile or node group whose cluster is not in the scanned files but is named literally
 #   (the EKS API JSON's clusterName) forms a cluster of that name; one whose cluster name is not
@@ -106,14 +114,14 @@ class Links:
 # --- building --------------------------------------------------------------------------------------
 
 
-def _options(config: Any) -> dict[str, Any]:
+def _options(config: LinkConfig) -> dict[str, Any]:
     """``config`` is the run's Config (or, in tests, the options mapping itself)."""
     if isinstance(config, dict):
         return config
     return getattr(config, "options", None) or {}
 
 
-def _path_matches(config: Any, globs: Any, path: str) -> bool:
+def _path_matches(config: LinkConfig, globs: Any, path: str) -> bool:
     if isinstance(globs, str):
         globs = [globs]
     matcher = getattr(config, "path_matches", None)
@@ -128,13 +136,13 @@ def _literal(name: Any) -> str | None:
     return name if isinstance(name, str) and name and "${" not in name else None
 
 
-def links_for(ws: Workspace, ctx: Any) -> Links:
+def links_for(ws: Workspace, ctx: Context) -> Links:
     """``build_links`` once per run (``ctx`` is the rules' Context): ECR206, ECR207 and ECR301-ECR305
     all read the same map."""
-    return ctx.shared("links", lambda: build_links(ws, ctx.config))  # type: ignore[no-any-return]
+    return ctx.shared("links", lambda: build_links(ws, ctx.config))
 
 
-def build_links(ws: Workspace, config: Any = None) -> Links:
+def build_links(ws: Workspace, config: LinkConfig = None) -> Links:
     """Link clusters, node groups, Fargate profiles, roles and workloads (see the notes above)."""
     options = _options(config)
     entries = [e for e in options.get("clusters") or () if isinstance(e, dict)]
@@ -171,7 +179,9 @@ def _cluster_links(ws: Workspace) -> list[ClusterLink]:
     return out
 
 
-def _attach(ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> list[Any]:
+def _attach(
+    ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig
+) -> list[Union[NodeGroup, FargateProfile]]:
     """Hang node groups and profiles off their cluster; returns the ones that fit nowhere."""
     by_cluster = {id(c): link for link in clusters for c in link.clusters}
     by_name = {link.name: link for link in clusters if link.name and link.name_known}
@@ -213,16 +223,18 @@ def _attach(ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, 
 
 
 def _add(link: ClusterLink, fact: Union[NodeGroup, FargateProfile]) -> None:
-    target = link.profiles if isinstance(fact, FargateProfile) else link.node_groups
-    if fact not in target:
-        target.append(fact)
+    if isinstance(fact, FargateProfile):
+        if fact not in link.profiles:
+            link.profiles.append(fact)
+    elif fact not in link.node_groups:
+        link.node_groups.append(fact)
 
 
 def _fact_label(fact: Union[NodeGroup, FargateProfile]) -> str:
     return f'{"Fargate profile" if isinstance(fact, FargateProfile) else "node group"} "{fact.name}"'
 
 
-def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> None:
+def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig) -> None:
     """Config entries name clusters (by name or definition file) and give their account."""
     for entry in entries:
         link = _entry_cluster(clusters, entry, config)
@@ -235,7 +247,7 @@ def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], c
             link.account = str(account)
 
 
-def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: Any) -> ClusterLink | None:
+def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: LinkConfig) -> ClusterLink | None:
     name = entry.get("name")
     definition = entry.get("definition")
 
@@ -257,7 +269,7 @@ def _link_workload(
     workload: Workload,
     clusters: list[ClusterLink],
     entries: list[dict[str, Any]],
-    config: Any,
+    config: LinkConfig,
     pullers: dict[int, Puller],
 ) -> WorkloadLink:
     cluster, why = _choose_cluster(workload, clusters, entries, config)
@@ -279,7 +291,7 @@ def _link_workload(
 
 
 def _choose_cluster(
-    workload: Workload, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any
+    workload: Workload, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig
 ) -> tuple[ClusterLink | None, str]:
     paths = [workload.path] + ([workload.chart] if workload.chart else [])
     for entry in entries:

@@ -76,7 +76,7 @@ def _run(options: RunOptions) -> RunResult:
         for companion in parsed.companions:
             suppress_lines.setdefault(companion.path, companion)
         if parsed.chart is not None:
-            notes.extend(f"{parsed.path}: {note}" for note in getattr(parsed.chart, "notes", ()))
+            notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
         if parsed.skipped_reason:
             notes.append(f"{parsed.path}: {parsed.skipped_reason}")
         elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:

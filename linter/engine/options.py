@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 from ..config import Config
 from ..model import Finding, Severity
 from ..registry import Registry
@@ -28,7 +26,7 @@ class RunOptions:
     helm_engine: str | None = None
     verbose: bool = False
     cwd: str = "."
-    stdin: Any = None  # bytes for "-" (tests); default: sys.stdin
+    stdin: bytes | None = None  # what "-" reads (tests); default: sys.stdin
 
 
 @dataclass

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..model import Finding, ParsedFile, Severity, Span
 from ..parsing import PARSE_ERROR, PARSE_ERROR_NAME
@@ -15,6 +15,9 @@ from ..sources import ExtractContext, extract_file, registered
 from ..sources.discovery import Input
 from ..workspace import Workspace, compact_for_transfer
 from .options import InternalError, RunOptions
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 PARALLEL_MIN_BYTES = 512 * 1024
 CHART_COST_PER_BYTE = 5
@@ -124,7 +127,6 @@ def _size(path: str) -> int:
 
 
 def read_all(sources: list[Input], ctx: ExtractContext, options: RunOptions) -> list[tuple[ParsedFile, Workspace]]:
-    global _WORKER_CTX
     if any(s.kind == "stdin" for s in sources):
         return [_process(s, ctx, options) for s in sources]
     costs = [_source_cost(s) for s in sources] if options.jobs != 1 else []
@@ -135,17 +137,16 @@ def read_all(sources: list[Input], ctx: ExtractContext, options: RunOptions) -> 
     jobs = max(1, min(jobs, len(sources)))
     if jobs == 1:
         return [_process(s, ctx, options) for s in sources]
-    import multiprocessing
+    return _read_parallel(sources, costs, jobs, ctx, options)
 
-    _WORKER_CTX = (ctx, options)
-    # Import every extractor (and the Helm engine) once, before forking: otherwise each worker
-    # pays the imports again for the first file of each kind.
-    from ..sources import preload
 
-    preload(units=any(s.kind not in ("file", "stdin", "missing") for s in sources))
-    # Charts cost far more than files: each is a task of its own, dearest first, so that the
-    # processes share them. Files follow in chunks, which keep pickling overhead low. Results go
-    # back to input order: output is the same for any --jobs.
+def _tasks(sources: list[Input], costs: list[int], jobs: int) -> list[tuple[int, list[Input]]]:
+    """(index of the first source, the sources) of each task, in the order they are handed out.
+
+    Charts cost far more than files: each is a task of its own, dearest first, so that the
+    processes share them. Files follow in chunks, which keep pickling overhead low. Results go
+    back to input order: output is the same for any --jobs.
+    """
     tasks: list[tuple[int, list[Input]]] = []
     charts = sorted((i for i, s in enumerate(sources) if is_unit(s)), key=lambda i: -costs[i])
     tasks.extend((i, [sources[i]]) for i in charts)
@@ -157,30 +158,69 @@ def read_all(sources: list[Input], ctx: ExtractContext, options: RunOptions) -> 
         # Consecutive in input order (charts are taken out), so one index locates the chunk.
         for sub in _consecutive(group):
             tasks.append((sub[0], [sources[i] for i in sub]))
-    results: list[Any] = [None] * len(sources)
+    return tasks
+
+
+def _read_parallel(
+    sources: list[Input], costs: list[int], jobs: int, ctx: ExtractContext, options: RunOptions
+) -> list[tuple[ParsedFile, Workspace]]:
+    global _WORKER_CTX
+    import multiprocessing
+
+    _WORKER_CTX = (ctx, options)
+    # Import every extractor (and the Helm engine) once, before forking: otherwise each worker
+    # pays the imports again for the first file of each kind.
+    from ..sources import preload
+
+    preload(units=any(s.kind not in ("file", "stdin", "missing") for s in sources))
+    tasks = _tasks(sources, costs, jobs)
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # concurrent.futures, not multiprocessing.Pool: when a worker dies (the OOM killer, a crash in
+    # a native library) its tasks fail with BrokenProcessPool instead of never finishing.
+    executor = ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context(method))
+    try:
+        results, failures = _share(executor, tasks, jobs, len(sources))
+    finally:
+        _WORKER_CTX = None
+    executor.shutdown(wait=True)
+    if failures:
+        if isinstance(failures[0], BrokenProcessPool):
+            raise InternalError(
+                "a worker process died (out of memory?); run again with --jobs 1 to read every file in one process"
+            ) from failures[0]
+        raise failures[0]
+    return results
+
+
+def _share(
+    executor: Executor, tasks: list[tuple[int, list[Input]]], jobs: int, size: int
+) -> tuple[list[Any], list[BaseException]]:
+    """Work through ``tasks`` with the executor's ``jobs - 1`` workers: (results in input order, failures).
+
+    The parent is one of the `jobs` processes: it works through the same queue instead of
+    waiting, from the other end - workers take the charts (dearest first), the parent the
+    files, whose bulky facts then never have to be pickled across. Every result a worker sends
+    back hands it the next task from the pool's result thread, so a worker never waits for the
+    parent to finish a chart before it gets more work.
+    """
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    results: list[Any] = [None] * size  # every slot is filled unless a task failed
 
     def store(done: tuple[int, list[tuple[ParsedFile, Workspace]]]) -> None:
         first, items = done
         results[first : first + len(items)] = items
 
-    # The parent is one of the `jobs` processes: it works through the same queue instead of
-    # waiting, from the other end - workers take the charts (dearest first), the parent the
-    # files, whose bulky facts then never have to be pickled across. Every result a worker sends
-    # back hands it the next task from the pool's result thread, so a worker never waits for the
-    # parent to finish a chart before it gets more work.
     workers = jobs - 1
     pending = deque(tasks)
     state = threading.Condition()
     outstanding = 0
     stopping = False
     failures: list[BaseException] = []
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    # concurrent.futures, not multiprocessing.Pool: when a worker dies (the OOM killer, a crash in
-    # a native library) its tasks fail with BrokenProcessPool instead of never finishing.
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
 
     def submit() -> None:
         nonlocal outstanding
@@ -227,28 +267,28 @@ def read_all(sources: list[Input], ctx: ExtractContext, options: RunOptions) -> 
         # Two tasks in hand per worker when there are plenty; with few, the parent takes its share.
         for _ in range((2 if len(tasks) > 4 * jobs else 1) * workers):
             submit()
-        while not failures:
-            try:
-                task = pending.pop()
-            except IndexError:
-                break
-            store(_process_task(task))
+        _parent_share(pending, failures, store)
         with state:
             state.wait_for(lambda: outstanding == 0)
     except BaseException:
         stopping = True  # no more submissions from the executor's thread while it goes down
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        _WORKER_CTX = None
-    executor.shutdown(wait=True)
-    if failures:
-        if isinstance(failures[0], BrokenProcessPool):
-            raise InternalError(
-                "a worker process died (out of memory?); run again with --jobs 1 to read every file in one process"
-            ) from failures[0]
-        raise failures[0]
-    return results
+    return results, failures
+
+
+def _parent_share(
+    pending: deque[tuple[int, list[Input]]],
+    failures: list[BaseException],
+    store: Callable[[tuple[int, list[tuple[ParsedFile, Workspace]]]], None],
+) -> None:
+    """The parent's own work: tasks from the back of the queue until none is left or a worker failed."""
+    while not failures:
+        try:
+            task = pending.pop()
+        except IndexError:
+            break
+        store(_process_task(task))
 
 
 def is_unit(source: Input) -> bool:

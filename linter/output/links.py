@@ -14,20 +14,20 @@ def format_text(links: Links) -> str:
     """The map for people: clusters, their node groups and profiles, and each workload's puller."""
     lines: list[str] = []
     data = to_dict(links)
-    for link, cluster in zip(links.clusters, data["clusters"]):
+    for link, cluster in zip(links.clusters, data["clusters"], strict=True):
         where = "; ".join(f"{d['source']}, {d['path']}:{d['line']}" for d in cluster["definitions"])
         where = where or "not defined in the scanned files"
         facts = [f"account {link.account}" if link.account else "", f"region {link.region}" if link.region else ""]
         lines.append(f"cluster {link.label} ({where})" + "".join(f", {f}" for f in facts if f))
         for note in link.notes:
             lines.append(f"  note: {note}")
-        for g, gj in zip(link.node_groups, cluster["node_groups"]):
+        for g, gj in zip(link.node_groups, cluster["node_groups"], strict=True):
             role = role_text(gj["role"], "node role")
             lines.append(f'  node group "{g.name}" ({g.kind}, {g.loc.short()}): {role}')
-        for p, pj in zip(link.profiles, cluster["fargate_profiles"]):
+        for p, pj in zip(link.profiles, cluster["fargate_profiles"], strict=True):
             role = role_text(pj["role"], "pod execution role")
             lines.append(f'  Fargate profile "{p.name}" ({p.loc.short()}): {role}')
-            for s, sj in zip(p.selectors, pj["selectors"]):
+            for s, sj in zip(p.selectors, pj["selectors"], strict=True):
                 labels = ", ".join(f"{k}={v}" for k, v in s.labels.items())
                 labels = f", labels {labels}" if labels else ""
                 lines.append(f'    selector namespace "{s.namespace}"{labels} ({s.loc.short()})')

@@ -28,6 +28,7 @@ from ..workspace import Workspace
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..engine.options import RunOptions
 
 ENTRY_POINT_GROUP = "ecrlint.sources"
 UNKNOWN = "unknown"
@@ -91,7 +92,7 @@ class UnitSource(Source):
 
     marker: ClassVar[str]
 
-    def read(self, path: str, display: str, ctx: ExtractContext, options: Any) -> ParsedFile:  # pragma: no cover
+    def read(self, path: str, display: str, ctx: ExtractContext, options: RunOptions) -> ParsedFile:  # pragma: no cover
         raise NotImplementedError
 
     def extract(self, parsed: ParsedFile, ws: Workspace, ctx: ExtractContext) -> None:  # pragma: no cover

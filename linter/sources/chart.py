@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model import ParsedFile
 from ..parsing import ParseProblem, decode, scan_suppressions
 from ..workspace import ImageUse, Workspace
 from . import ExtractContext, UnitSource, extract_documents
 from .discovery import display_path
+
+if TYPE_CHECKING:
+    from ..engine.options import RunOptions
 
 
 class HelmChartSource(UnitSource):
@@ -21,7 +24,7 @@ class HelmChartSource(UnitSource):
 
         helm.preload()
 
-    def read(self, path: str, display: str, ctx: ExtractContext, options: Any) -> ParsedFile:
+    def read(self, path: str, display: str, ctx: ExtractContext, options: RunOptions) -> ParsedFile:
         from .. import helm
 
         values = list(ctx.config.helm_values) + list(options.helm_values)
@@ -50,7 +53,7 @@ class HelmChartSource(UnitSource):
             return
         ws.charts.append(parsed.chart)
         # A chart no engine can render still has its values.yaml images checked.
-        for image in getattr(parsed.chart, "values_images", ()):
+        for image in parsed.chart.values_images:
             ws.images.append(
                 ImageUse(value=image.value, loc=image.loc, source="helm", field=image.path,
                          logical=None, origin=f"{image.path} in {image.loc.path}, not rendered")

@@ -93,7 +93,7 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             notes.append(f"{display}: {exc.strerror}")
             continue
         if _escapes_tree(arg, cwd):
-            # SPEC §8: never follow a symlink out of the tree, even one named on the command line
+            # never follow a symlink out of the tree, even one named on the command line
             notes.append(f"{display}: symlink out of the tree not followed")
             continue
         if stat.S_ISDIR(st.st_mode):

@@ -88,8 +88,10 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
     if not isinstance(pod_spec, YMap):
         return
     template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) else "(unnamed)"
+    meta = obj.get("metadata")
+    metadata = meta if isinstance(meta, dict) else {}
+    written_name = metadata.get("name")
+    name = written_name if isinstance(written_name, str) else "(unnamed)"
     namespace = metadata.get("namespace")
     labels = dig(template_meta, "labels")
     ignore = parse_ignore(dig(metadata, "annotations", IGNORE_ANNOTATION))
@@ -126,10 +128,9 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
                 continue
             if "image" not in container:
                 continue  # kustomize patches and pod templates filled in later omit it
-            image = container.get("image")
-            not_a_string = None if isinstance(image, str) else _describe_non_string(image)
-            if not_a_string:
-                image = ""
+            written = container.get("image")
+            image = written if isinstance(written, str) else ""
+            not_a_string = None if isinstance(written, str) else _describe_non_string(written)
             cname = container.get("name") if isinstance(container.get("name"), str) else None
             field = f"{spec_pointer}/{list_name}/{i}/image"
             loc = _loc(doc, container.value_span("image"))
