@@ -3,10 +3,14 @@ PYTHON ?= .venv/bin/python
 FUZZ_CASES ?= 100000
 FUZZ_TEMPLATE_CASES ?= 20000
 
-.PHONY: test fuzz
+.PHONY: test test-fast fuzz
 
 test:
 	$(PYTHON) -m pytest
+
+# While iterating: everything but the tests marked slow (pre-commit, corpus, fuzz and budget runs).
+test-fast:
+	$(PYTHON) -m pytest -m "not slow"
 
 # Hypothesis properties at 10,000 examples each (the "fuzz" profile, tests/conftest.py), then
 # FUZZ_CASES seeded mutation cases through whole lint runs and FUZZ_TEMPLATE_CASES charts calling

@@ -1,8 +1,8 @@
 """The parse floor: a bare libyaml ``compose_all`` over the same files, in one process."""
 
 # The floor is what any YAML linter must pay at least: start Python, import PyYAML, read every
-# YAML/JSON file and build libyaml's node graph (with marks), nothing else. SPEC §8 holds ecrlint
-# to 2.5x this on the corpus. Files are walked like a linter walks a tree (hidden directories,
+# YAML/JSON file and build libyaml's node graph (with marks), nothing else. ecrlint's budget is
+# 2.5x this on the corpus. Files are walked like a linter walks a tree (hidden directories,
 # .git and node_modules skipped below each root); a file that is not valid YAML (a Helm template)
 # costs what libyaml spends before it gives up, as it would for a linter.
 

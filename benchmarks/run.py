@@ -1,4 +1,4 @@
-"""Benchmark ecrlint against checkov, cfn-lint and the libyaml parse floor (SPEC §8, issue 7)."""
+"""Benchmark ecrlint against checkov, cfn-lint and the libyaml parse floor, and check its budgets (issue 7)."""
 
 # One entry point: `python benchmarks/run.py [--quick] [--only NAME[,NAME]]`.
 #
@@ -42,7 +42,7 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 ECRLINT_VENV = REPO / ".venv"
 CORPUS_FOLDERS = ("kubernetes", "cloudformation", "eksctl", "iam", "helm")
 
-# The single files named by SPEC §8: one Deployment manifest and one CloudFormation template of
+# The single files of the one-file budgets: one Deployment manifest and one CloudFormation template of
 # median size with a self-managed node group (so the IAM evaluation runs).
 ONE_MANIFEST = "kubernetes/aws-lbc__echoserver-deployment.yaml"
 ONE_TEMPLATE = "cloudformation/eks-ami__amazon-eks-nodegroup.yaml"
@@ -68,7 +68,7 @@ PEERS = {
     "cfn-lint": Peer("cfn-lint", "cfn-lint", "1.58.0", "cfn-lint"),
 }
 
-# checkov: no platform download, no PyPI update check, no API key (SPEC §8). The run is also put
+# checkov: no platform download, no PyPI update check, no API key (offline, as ecrlint). The run is also put
 # in an empty network namespace when the machine allows it, so a forgotten call fails fast.
 CHECKOV_ENV = {
     "BC_SKIP_MAPPING": "TRUE",
@@ -758,7 +758,7 @@ def _fmt_x(x: float) -> str:
 
 
 def budgets(results: dict[str, ScenarioResult]) -> list[tuple[str, str, str]]:
-    """SPEC §8 budgets as (budget, measured, verdict)."""
+    """The speed, scale and memory budgets as (budget, measured, verdict); each row's label states its budget."""
     def med(sc: str, tool: str) -> float:
         r = results.get(sc)
         return r.cells[tool].median if r and tool in r.cells else math.nan
@@ -812,7 +812,7 @@ def budgets(results: dict[str, ScenarioResult]) -> list[tuple[str, str, str]]:
                            "ecrlint-j1", "ecrlint-j2"))
     d, j1 = med("manifest", "ecrlint"), med("manifest", "ecrlint-j1")
     extra = d - j1
-    # SPEC gives no number for "no pool start-up cost"; read it as: the default on one file is
+    # The budget "no pool start-up cost" has no number; read it as: the default on one file is
     # within 10 ms (or 5 %) of an explicit --jobs 1.
     out.append(row("one manifest: no pool start-up (default − --jobs 1 ≤ max(10 ms, 5 %))", extra,
                    f"{extra * 1000:+.0f} ms", extra <= max(0.010, 0.05 * j1), "manifest", "ecrlint", "ecrlint-j1"))
@@ -921,10 +921,10 @@ def write_reports(results: dict[str, ScenarioResult], meta: dict, tools: dict[st
         "file gets a distinct trailing comment (a Go-template comment in chart templates, blanks after JSON) so "
         "no cache keyed on file content can fold the copies together.",
         "- checkov runs with `--skip-download`, `BC_SKIP_MAPPING=TRUE`, `CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE` "
-        "and no API key, frameworks kubernetes, cloudformation, helm (SPEC §8). A slow peer is not run when "
+        "and no API key, frameworks kubernetes, cloudformation, helm (offline, as ecrlint). A slow peer is not run when "
         f"its estimated single run (its corpus median × the scale) exceeds {meta['peer_limit']:,.0f} s.",
         "",
-        "## SPEC §8 budgets",
+        "## Budgets",
         "",
         "| budget | measured | verdict |",
         "|---|---:|---|",
@@ -966,7 +966,7 @@ def write_reports(results: dict[str, ScenarioResult], meta: dict, tools: dict[st
             "",
         ] + headline(results) + [
             "",
-            "The full tables (runs, min–max, CPU, peak memory, the SPEC §8 budgets) and the method are in "
+            "The full tables (runs, min–max, CPU, peak memory, the budgets) and the method are in "
             "[benchmarks/RESULTS.md](benchmarks/RESULTS.md). Reproduce with `python benchmarks/run.py` "
             "(`--quick` for a few minutes; it installs the pinned peers into `benchmarks/.venvs/`).",
         ]

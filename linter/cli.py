@@ -13,9 +13,12 @@ import gc
 import os
 import re
 import sys
-from typing import Any, NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .engine import RunResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 DESCRIPTION = "Will this EKS cluster be able to pull and run these container images? An offline linter."
@@ -131,7 +134,7 @@ def _check(argv: Sequence[str]) -> int:
     )
     try:
         if args.output:
-            from .safe_write import check_output_path, refuse_input_overwrite
+            from .engine.safe_write import check_output_path, refuse_input_overwrite
 
             protected = [*args.paths, *args.helm_values] + ([args.config] if args.config else [])
             refuse_input_overwrite(args.output, protected, os.getcwd())
@@ -140,7 +143,7 @@ def _check(argv: Sequence[str]) -> int:
         if args.output and result.config.path:
             refuse_input_overwrite(args.output, [result.config.path, *result.config.helm_values], os.getcwd())
         if args.fix:
-            from .fixes import StaleFile, apply_fixes
+            from .engine.fixes import StaleFile, apply_fixes
 
             try:
                 applied = apply_fixes(result.findings, result.digests)
@@ -149,13 +152,7 @@ def _check(argv: Sequence[str]) -> int:
             if applied:
                 print(f"ecrlint: fixed {applied} finding{'s' if applied != 1 else ''}; re-run to see what is left", file=sys.stderr)
                 result = run(options)
-        report = _render(result, args)
-        if args.output:
-            from .safe_write import write_output
-
-            write_output(args.output, os.getcwd(), report)
-        else:
-            _write_stdout(report)
+        _write_report(_render(result, args), args)
     except ConfigError as exc:
         return _fail(str(exc))
     except InternalError as exc:
@@ -166,6 +163,11 @@ def _check(argv: Sequence[str]) -> int:
         if args.verbose:
             raise
         return _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with --verbose for details)")
+    return _finish(result, args)
+
+
+def _finish(result: RunResult, args: argparse.Namespace) -> int:
+    """The --verbose notes and the one-line summary on stderr; the exit code."""
     from .output.text import summary
 
     if args.verbose:
@@ -177,7 +179,7 @@ def _check(argv: Sequence[str]) -> int:
     return EXIT_FINDINGS if result.failed else EXIT_OK
 
 
-def _render(result, args) -> str:
+def _render(result: RunResult, args: argparse.Namespace) -> str:
     from .output import formatter
 
     if args.format == "text":
@@ -191,6 +193,15 @@ def _render(result, args) -> str:
     if args.format == "sarif":
         return formatter("sarif")(result, cwd=os.getcwd())
     return formatter(args.format)(result)
+
+
+def _write_report(report: str, args: argparse.Namespace) -> None:
+    if args.output:
+        from .engine.safe_write import write_output
+
+        write_output(args.output, os.getcwd(), report)
+    else:
+        _write_stdout(report)
 
 
 def _write_stdout(text: str) -> None:
@@ -236,5 +247,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     from . import commands
 
-    handler: Any = {"rules": commands.rules, "explain": commands.explain, "links": commands.links}[args.command]
+    handler = {"rules": commands.rules, "explain": commands.explain, "links": commands.links}[args.command]
     return int(handler(args))

@@ -53,15 +53,16 @@ def explain(args: argparse.Namespace) -> int:
 
 
 def links(args: argparse.Namespace) -> int:
-    from . import links as links_mod
+    from .analysis.links import build_links
     from .config import ConfigError
     from .engine import RunOptions, run
+    from .output.links import format_json, format_text
 
     try:
         result = run(RunOptions(paths=args.paths, config=args.config, cwd=os.getcwd(), select="ECR001"))
     except ConfigError as exc:
         return _error(str(exc))
-    built = links_mod.build_links(result.workspace, result.config)
-    text = links_mod.format_json(built) if args.format == "json" else links_mod.format_text(built)
+    built = build_links(result.workspace, result.config)
+    text = format_json(built) if args.format == "json" else format_text(built)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK

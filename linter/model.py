@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from .helm.facts import ChartFacts
 
 
 class Span(NamedTuple):
@@ -37,7 +40,7 @@ class YMap(dict):
         entry = self.spans.get(key)
         return entry[1] if entry else self.span
 
-    def __reduce__(self):  # pickling keeps spans (process pool)
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling keeps spans (process pool)
         return (_rebuild_map, (self.span, dict(self), self.spans))
 
 
@@ -54,7 +57,7 @@ class YSeq(list):
     def item_span(self, index: int) -> Span:
         return self.spans[index] if 0 <= index < len(self.spans) else self.span
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_seq, (self.span, list(self), self.spans))
 
 
@@ -166,11 +169,12 @@ class ParsedFile:
 
     path: str
     documents: list[Document] = field(default_factory=list)
+    reader: str = "documents"  # the FileSource or UnitSource that read it (sources.registered())
     errors: list[Finding] = field(default_factory=list)
     lines_ignored: dict[int, frozenset[str] | None] = field(default_factory=dict)
-    file_ignored: frozenset[str] | None | bool = False  # False: none; None: all rules; set: those
+    file_ignored: frozenset[str] | None | Literal[False] = False  # False: none; None: all rules; set: those
     skipped_reason: str | None = None
-    chart: Any = None  # helm.ChartFacts when this "file" is a rendered chart
+    chart: ChartFacts | None = None  # when this "file" is a rendered chart
     kinds: set[str] = field(default_factory=set)  # document kinds seen (for --verbose notes)
     # Other files this unit read whose suppression comments apply (a chart's values.yaml).
     companions: list["ParsedFile"] = field(default_factory=list)

@@ -6,7 +6,7 @@ import codecs
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml import events as ev
@@ -99,7 +99,7 @@ def text_position(text: str, offset: int) -> tuple[int, int]:
     return len(starts), offset - starts[-1] + 1
 
 
-def _span(start, end) -> Span:
+def _span(start: Any, end: Any) -> Span:  # libyaml's marks: yaml.Mark, or the C parser's own
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
@@ -168,7 +168,7 @@ class _Builder:
             loader.dispose()
         return docs
 
-    def _run(self, loader: Any, docs: list[tuple[Any, Span]]) -> None:
+    def _run(self, loader: Any, docs: list[tuple[Any, Span]]) -> None:  # noqa: C901 - the event loop, inlined on purpose
         # The hot loop of every run: one iteration per libyaml event. Scalars are attached to
         # their parent inline and spans are built with tuple.__new__ directly, because a Python
         # call per node (a helper, NamedTuple's __new__) doubled the cost of parsing.
@@ -325,6 +325,52 @@ class _Builder:
         return value
 
 
+class _LimitCounter:
+    """Nesting depth and alias expansion over libyaml events, counted as _Builder counts them."""
+
+    def __init__(self) -> None:
+        self.anchors: dict[str, int] = {}  # anchor -> expanded node count of the node it names
+        self.stack: list[list[Any]] = []  # open collections: [expanded node count, anchor]
+        self.expanded = 0
+
+    def feed(self, event: Any) -> None:
+        cls = event.__class__
+        stack = self.stack
+        if cls is ev.ScalarEvent:
+            if event.anchor is not None:
+                self.anchors[event.anchor] = 1
+            if stack:
+                stack[-1][0] += 1
+        elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                mark = event.start_mark
+                raise ParseProblem(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+            stack.append([1, event.anchor])
+        elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
+            size, anchor = stack.pop()
+            if anchor is not None:
+                self.anchors[anchor] = size
+            if stack:
+                stack[-1][0] += size
+        elif cls is ev.AliasEvent:
+            self._alias(event)
+        elif cls is ev.DocumentStartEvent:
+            self.anchors = {}
+
+    def _alias(self, event: Any) -> None:
+        size = self.anchors.get(event.anchor, 1)
+        self.expanded += size
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            mark = event.start_mark
+            raise ParseProblem(
+                f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
+                mark.line + 1,
+                mark.column + 1,
+            )
+        if self.stack:
+            self.stack[-1][0] += size
+
+
 def check_yaml_limits(text: str, max_chars: int = DEFAULT_MAX_BYTES) -> None:
     """Raise ParseProblem when ``text`` is larger, deeper or expands aliases more than parse_text allows.
 
@@ -337,45 +383,13 @@ def check_yaml_limits(text: str, max_chars: int = DEFAULT_MAX_BYTES) -> None:
     if "*" not in text and sum(text.count(c) for c in ":-[{?") < MAX_DEPTH:
         return  # no alias, and every level of nesting needs one of these indicators: nothing to count
     loader = _Loader(text)
-    anchors: dict[str, int] = {}  # anchor -> expanded node count of the node it names
-    stack: list[list[Any]] = []  # open collections: [expanded node count, anchor]
-    expanded = 0
+    counter = _LimitCounter()
     try:
         while True:
             event: Any = loader.get_event()
             if event is None:
                 break
-            cls = event.__class__
-            if cls is ev.ScalarEvent:
-                if event.anchor is not None:
-                    anchors[event.anchor] = 1
-                if stack:
-                    stack[-1][0] += 1
-            elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
-                if len(stack) >= MAX_DEPTH:
-                    mark = event.start_mark
-                    raise ParseProblem(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
-                stack.append([1, event.anchor])
-            elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
-                size, anchor = stack.pop()
-                if anchor is not None:
-                    anchors[anchor] = size
-                if stack:
-                    stack[-1][0] += size
-            elif cls is ev.AliasEvent:
-                size = anchors.get(event.anchor, 1)
-                expanded += size
-                if expanded > MAX_ALIAS_EXPANSION:
-                    mark = event.start_mark
-                    raise ParseProblem(
-                        f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)",
-                        mark.line + 1,
-                        mark.column + 1,
-                    )
-                if stack:
-                    stack[-1][0] += size
-            elif cls is ev.DocumentStartEvent:
-                anchors = {}
+            counter.feed(event)
     except yaml.YAMLError:
         return  # not YAML: the loader reports it its own way
     finally:
@@ -422,6 +436,8 @@ def _merge_into(container: YMap, value: Any) -> None:
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+# json's own string scanner (the C one when built): public in json.decoder, left out of typeshed's stub.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 class _JsonParser:
@@ -440,22 +456,29 @@ class _JsonParser:
     def span(self, start: int, end: int) -> Span:
         return Span(*self.pos(start), *self.pos(end))
 
+    def skip(self, i: int) -> int:
+        """The offset of the first character at or after ``i`` that is not JSON whitespace."""
+        m = _WS.match(self.text, i)
+        return m.end() if m else i  # the pattern matches the empty string: always a match
+
     def parse(self) -> tuple[Any, Span]:
-        i = _WS.match(self.text, 0).end()
+        i = self.skip(0)
         value, end = self.value(i, 0)
-        j = _WS.match(self.text, end).end()
+        j = self.skip(end)
         if j != len(self.text):
             raise ParseProblem("invalid JSON: extra data", *self.pos(j))
         return value, self.span(i, end)
 
-    def value(self, i: int, depth: int) -> tuple[Any, int]:
+    def value(self, i: int, depth: int) -> tuple[Any, int]:  # noqa: C901 - one frame per nesting level, see below
+        # Objects and arrays are parsed inline, not by helpers: a helper per container would take two
+        # stack frames per level and reach Python's recursion limit before MAX_DEPTH does.
         if depth >= MAX_DEPTH:
             raise ParseProblem(f"nesting deeper than {MAX_DEPTH} levels", *self.pos(i))
         text = self.text
         ch = text[i : i + 1]
         if ch == "{":
             obj = YMap()
-            i = _WS.match(text, i + 1).end()
+            i = self.skip(i + 1)
             start = i - 1
             if text[i : i + 1] == "}":
                 obj.span = self.span(start, i + 1)
@@ -463,19 +486,19 @@ class _JsonParser:
             while True:
                 if text[i : i + 1] != '"':
                     raise ParseProblem("invalid JSON: expected a string key", *self.pos(i))
-                key, kend = json.decoder.scanstring(text, i + 1)
+                key, kend = _scanstring(text, i + 1)
                 kspan = self.span(i, kend)
-                i = _WS.match(text, kend).end()
+                i = self.skip(kend)
                 if text[i : i + 1] != ":":
                     raise ParseProblem("invalid JSON: expected ':'", *self.pos(i))
-                i = _WS.match(text, i + 1).end()
+                i = self.skip(i + 1)
                 val, vend = self.value(i, depth + 1)
                 obj[key] = val
                 obj.spans[key] = (kspan, self.span(i, vend))
-                i = _WS.match(text, vend).end()
+                i = self.skip(vend)
                 ch = text[i : i + 1]
                 if ch == ",":
-                    i = _WS.match(text, i + 1).end()
+                    i = self.skip(i + 1)
                     continue
                 if ch == "}":
                     obj.span = self.span(start, i + 1)
@@ -484,7 +507,7 @@ class _JsonParser:
         if ch == "[":
             arr = YSeq()
             start = i
-            i = _WS.match(text, i + 1).end()
+            i = self.skip(i + 1)
             if text[i : i + 1] == "]":
                 arr.span = self.span(start, i + 1)
                 return arr, i + 1
@@ -492,10 +515,10 @@ class _JsonParser:
                 val, vend = self.value(i, depth + 1)
                 arr.append(val)
                 arr.spans.append(self.span(i, vend))
-                i = _WS.match(text, vend).end()
+                i = self.skip(vend)
                 ch = text[i : i + 1]
                 if ch == ",":
-                    i = _WS.match(text, i + 1).end()
+                    i = self.skip(i + 1)
                     continue
                 if ch == "]":
                     arr.span = self.span(start, i + 1)
@@ -503,7 +526,7 @@ class _JsonParser:
                 raise ParseProblem("invalid JSON: expected ',' or ']'", *self.pos(i))
         if ch == '"':
             try:
-                return json.decoder.scanstring(text, i + 1)
+                return _scanstring(text, i + 1)
             except json.JSONDecodeError as exc:
                 raise ParseProblem(f"invalid JSON: {exc.msg}", *self.pos(exc.pos)) from None
         for literal, val in (("true", True), ("false", False), ("null", None)):
@@ -567,7 +590,7 @@ def parse_text(path: str, text: str, is_json: bool = False) -> tuple[list[tuple[
         except json.JSONDecodeError as exc:
             return [], [_error(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]
         except (ValueError, RecursionError):
-            return [], [_error(path, f"invalid JSON: nesting deeper than the parser allows")]
+            return [], [_error(path, "invalid JSON: nesting deeper than the parser allows")]
     if is_json and _YAML_ONLY_BREAKS.search(text):
         # NEL/LS/PS are ordinary characters in JSON strings but line breaks to YAML, which would
         # fold them into spaces: such JSON goes to the JSON parser (same spans, same line counting).

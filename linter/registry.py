@@ -7,10 +7,14 @@ import inspect
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Iterator, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
 from .model import Finding, Fix, Loc, Related, Severity
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .config import Config
 
 ENTRY_POINT_GROUP = "ecrlint.rules"
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -32,7 +36,7 @@ class Option:
 class Context:
     """What a rule may know besides the workspace: config values and run settings."""
 
-    config: Any  # config.Config
+    config: Config
     verbose: bool = False
     notes: list[str] = field(default_factory=list)  # --verbose notes ("role X is external, not judged")
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -47,7 +51,7 @@ class Context:
         """
         if key not in self._shared:
             self._shared[key] = build()
-        return self._shared[key]  # type: ignore[no-any-return]
+        return self._shared[key]
 
 
 class Rule:
@@ -136,7 +140,7 @@ class Registry:
         return {opt.key: opt for rule in self for opt in rule.options}
 
 
-def rules_in_module(module: Any) -> list[type[Rule]]:
+def rules_in_module(module: ModuleType) -> list[type[Rule]]:
     return [
         obj
         for obj in vars(module).values()
@@ -165,8 +169,8 @@ def load_registry(plugins: bool = True) -> Registry:
     return registry
 
 
-def _declares_rule_packs() -> bool:
-    """Whether any installed distribution declares ``ecrlint.rules`` entry points.
+def declares_entry_points(group: str) -> bool:
+    """Whether any installed distribution declares entry points in ``group`` (rule packs, sources).
 
     ``importlib.metadata`` costs ~15 ms to import and scan on every run; most installs have no
     rule packs, so look for the group name in the metadata files first (a few stat calls).
@@ -182,7 +186,7 @@ def _declares_rule_packs() -> bool:
             if name.endswith((".dist-info", ".egg-info")):
                 try:
                     with open(os.path.join(entry, name, "entry_points.txt"), encoding="utf-8") as handle:
-                        if f"[{ENTRY_POINT_GROUP}]" in handle.read():
+                        if f"[{group}]" in handle.read():
                             return True
                 except OSError:
                     continue
@@ -190,7 +194,7 @@ def _declares_rule_packs() -> bool:
 
 
 def _entry_point_rules() -> list[type[Rule]]:
-    if not _declares_rule_packs():
+    if not declares_entry_points(ENTRY_POINT_GROUP):
         return []
     from importlib.metadata import entry_points
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Loc, Span, YMap
+from .model import Loc, ParsedFile, Span, YMap
+
+if TYPE_CHECKING:
+    from .helm.facts import ChartFacts
+    from .sources.cfn_intrinsics import Template
 
 # Facts are plain dataclasses that point back at their source (``Loc``) and, where a rule needs
 # the raw document (a policy, a pod spec), hold the position-carrying YMap itself.
@@ -44,7 +49,7 @@ class PodSpecReader:
     """Re-reads the pod specs a worker dropped, each file once per run, with the run's size limit."""
 
     max_bytes: int = 10 * 1024 * 1024
-    _files: dict[str, Any] = field(default_factory=dict, repr=False)
+    _files: dict[str, ParsedFile] = field(default_factory=dict, repr=False)
 
     def read(self, workload: Workload) -> YMap:
         if workload.pod_spec is not None:
@@ -98,7 +103,8 @@ class ImageUse:
     # e.g. "the number 123"; ``value`` is then "".
     not_a_string: str | None = None
     # Helm: the values line behind each part ("registry", "repository", "tag", "digest").
-    part_locs: dict[str, Loc] = field(default_factory=dict)
+    # (``dataclasses.field`` by its full name: the ``field`` attribute above shadows it for mypy.)
+    part_locs: dict[str, Loc] = dataclasses.field(default_factory=dict)
 
     def loc_for(self, part: str) -> Loc:
         """Where a finding about one part of the reference belongs (Helm: the values line you edit)."""
@@ -134,7 +140,7 @@ class PolicyDocument:
     name: str  # policy name, managed policy ARN or file name
     managed_arn: str | None = None
     bundled: bool = False  # an AWS managed policy expanded from ecrlint's bundled copy
-    template: Any = None  # cfn_intrinsics.Template: resolves intrinsics inside a CloudFormation policy
+    template: Template | None = None  # resolves intrinsics inside a CloudFormation policy
 
 
 @dataclass(eq=False)
@@ -230,7 +236,7 @@ class Workspace:
     fargate_profiles: list[FargateProfile] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
     repositories: list[EcrRepository] = field(default_factory=list)
-    charts: list[Any] = field(default_factory=list)  # helm.ChartFacts
+    charts: list[ChartFacts] = field(default_factory=list)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
     # block mapping where the next key begins, which belongs to the next object.

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from ecrlint.model import Finding, Related, Severity
 from ecrlint.registry import Context, Rule
-from ecrlint.workspace import ImageUse, PolicyDocument, Role, Workspace
+from ecrlint.workspace import EcrRepository, ImageUse, PolicyDocument, Role, Workspace
+
+if TYPE_CHECKING:
+    from ecrlint.analysis.iam import Decision
+    from ecrlint.analysis.links import ClusterLink, Puller, WorkloadLink
+    from ecrlint.analysis.principals import Caller
+
+    # An action the role cannot take on the repository: (action, decision, resources it is granted on).
+    _Fail = tuple[str, Decision, list[str]]
 
 # The linker and the IAM evaluator load only when a run has both images and something that pulls.
 IMAGE_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
@@ -19,7 +27,8 @@ class _Pull:
     """One ECR image of a linked workload, ready to be judged."""
 
     use: ImageUse
-    link: Any  # links.WorkloadLink
+    link: WorkloadLink
+    cluster: ClusterLink  # link.cluster: only linked workloads are judged
     arn: str  # the repository ARN
     account: str  # the registry's account, from the host
     partition: str
@@ -29,8 +38,8 @@ class _Pull:
 def _pulls(ws: Workspace, ctx: Context) -> Iterator[_Pull]:
     if not ws.images or not (ws.node_groups or ws.fargate_profiles or ctx.option("clusters")):
         return
-    from ecrlint.images import analyze, ecr_repository_arn
-    from ecrlint.links import links_for
+    from ecrlint.analysis.images import analyze, ecr_repository_arn
+    from ecrlint.analysis.links import links_for
 
     links = links_for(ws, ctx)
     for use in ws.images:
@@ -44,14 +53,14 @@ def _pulls(ws: Workspace, ctx: Context) -> Iterator[_Pull]:
             continue
         arn = ecr_repository_arn(ref)
         if arn is not None and host.account:
-            yield _Pull(use, link, arn, host.account, host.partition, ref.path)
+            yield _Pull(use, link, link.cluster, arn, host.account, host.partition, ref.path)
 
 
 def _symbols(role: Role, pull: _Pull) -> dict[str, str]:
     """What a role template's ``${AWS::...}`` stand for: the cluster's account (a node or pod
     execution role lives in the cluster's account), the cluster's region when the role is defined
     in the cluster's own template, and the image's partition (no role pulls across partitions)."""
-    cluster = pull.link.cluster
+    cluster = pull.cluster
     symbols = {"AWS::Partition": pull.partition}
     if cluster.account:
         symbols["AWS::AccountId"] = cluster.account
@@ -61,7 +70,7 @@ def _symbols(role: Role, pull: _Pull) -> dict[str, str]:
     return symbols
 
 
-def _judge(results: list[tuple[Any, str, Any]], on_fargate: bool) -> bool:
+def _judge(results: Sequence[tuple[object, str, object]], on_fargate: bool) -> bool:
     """Is the pull certain to fail for some pod? ``results``: (puller, "ok"|"fails"|"unknown", detail).
 
     Fargate picks one of the matching profiles at random, so one failing execution role fails
@@ -120,17 +129,17 @@ class EcrRepositoryNotCovered(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.iam import evaluate, granted_resources
+        from ecrlint.analysis.iam import evaluate, granted_resources
 
         for pull in _pulls(ws, ctx):
-            results = []
+            results: list[tuple[Puller, str, list[_Fail]]] = []
             for puller in pull.link.pullers:
                 role = puller.role
                 if role is None:
                     # eksctl's own execution role allows every repository; others are not judged
-                    results.append((puller, "ok" if puller.state == "generated" else "unknown", None))
+                    results.append((puller, "ok" if puller.state == "generated" else "unknown", []))
                     continue
-                fails = []
+                fails: list[_Fail] = []
                 unsure = False
                 for action in IMAGE_ACTIONS:
                     decision = evaluate(role.policies, action, pull.arn, symbols=_symbols(role, pull))
@@ -145,7 +154,7 @@ class EcrRepositoryNotCovered(Rule):
                 if fails and not all(evaluate(role.policies, a, "*").allowed for a, _d, _g in fails):
                     # The role cannot pull from any repository: ECR201/ECR202/ECR303 report that once,
                     # on the role; repeating it on every image would be one mistake, many findings.
-                    results.append((puller, "unknown", None))
+                    results.append((puller, "unknown", []))
                     continue
                 results.append((puller, "fails" if fails else "unknown" if unsure else "ok", fails))
             if not _judge(results, pull.link.on_fargate):
@@ -153,7 +162,7 @@ class EcrRepositoryNotCovered(Rule):
             failing = [r for r in results if r[1] == "fails"]
             denied = all(d.status == "denied" for _p, _s, fails in failing for _a, d, _g in fails)
             fix = "lift the Deny for this repository" if denied else "grant the repository in the role's policy"
-            account = pull.link.cluster.account
+            account = pull.cluster.account
             shown = "; ".join(f"{p.role_phrase()} of {p.where()} {_coverage(fails)}" for p, _s, fails in failing)
             if account and "${AWS::AccountId}" in shown:
                 shown += f" (${{AWS::AccountId}} is the cluster's account, {account})"
@@ -161,11 +170,11 @@ class EcrRepositoryNotCovered(Rule):
                 pull.use.loc,
                 f'image "{pull.use.value}" needs {" and ".join(IMAGE_ACTIONS)} on "{pull.arn}", but {shown}; {fix}',
                 logical=pull.use.logical,
-                related=_related(failing),
+                related=_related(p for p, _s, _f in failing),
             )
 
 
-def _coverage(fails: list[tuple[str, Any, list[str]]]) -> str:
+def _coverage(fails: list[_Fail]) -> str:
     """'allows ecr:BatchGetImage only on "arn:...:repository/team-a/*"', actions merged when alike."""
     groups: dict[tuple[str, str], list[str]] = {}
     for action, decision, granted in fails:
@@ -189,9 +198,9 @@ def _coverage(fails: list[tuple[str, Any, list[str]]]) -> str:
     return ", ".join(parts)
 
 
-def _related(failing: list[tuple[Any, str, Any]]) -> list[Related]:
+def _related(pullers: Iterable[Puller]) -> list[Related]:
     out = []
-    for puller, _state, _detail in failing:
+    for puller in pullers:
         if puller.role is not None:
             role = "pod execution role" if puller.fargate else "node role"
             out.append(Related(puller.role.loc, f'{role} "{puller.role.name}"'))
@@ -242,7 +251,7 @@ class CrossAccountPullNotGranted(Rule):
         repositories = [r for r in ws.repositories if not r.registry_policy and r.name]
         if not repositories:
             return
-        from ecrlint.principals import Caller
+        from ecrlint.analysis.principals import Caller
 
         registry_policies = [_document(ws, r) for r in ws.repositories if r.registry_policy and r.policy is not None]
         pulls = list(_pulls(ws, ctx))
@@ -254,15 +263,17 @@ class CrossAccountPullNotGranted(Rule):
         for pull in pulls:
             if len(accounts[pull.repository]) > 1:
                 continue
-            cluster = pull.link.cluster
+            cluster = pull.cluster
             if not cluster.account or cluster.account == pull.account:
                 continue
             repo = next((r for r in repositories if r.name == pull.repository), None)
             if repo is None:
                 continue
             policies = ([_document(ws, repo)] if repo.policy is not None else []) + registry_policies
-            callers = [(p, Caller(account=cluster.account, role_arn=_role_arn(p, cluster.account, pull)))
-                       for p in pull.link.pullers] or [(None, Caller(account=cluster.account))]
+            callers: list[tuple[Puller | None, Caller]] = [
+                (p, Caller(account=cluster.account, role_arn=_role_arn(p, cluster.account, pull)))
+                for p in pull.link.pullers
+            ] or [(None, Caller(account=cluster.account))]
             results = [(puller, *_granted(policies, caller)) for puller, caller in callers]
             if not _judge(results, pull.link.on_fargate):
                 continue
@@ -285,19 +296,19 @@ class CrossAccountPullNotGranted(Rule):
                 f'image "{pull.use.value}" is in account {pull.account}, but cluster {cluster.label} runs in '
                 f'account {cluster.account} and repository "{repo.name}" ({repo.loc.short()}) {problem}; {fix}',
                 logical=pull.use.logical,
-                related=[Related(repo.loc, f'repository "{repo.name}"'), *_related([r for r in results if r[0]])],
+                related=[Related(repo.loc, f'repository "{repo.name}"'), *_related(p for p, _s, _w in results if p)],
             )
 
 
-def _document(ws: Workspace, repo: Any) -> PolicyDocument:
+def _document(ws: Workspace, repo: EcrRepository) -> PolicyDocument:
     """The repository's policy as the extractor registered it (intrinsics resolve in its template)."""
     found = next((p for p in ws.policies if p.document is repo.policy), None)
     return found or PolicyDocument(repo.policy, repo.loc, repo.logical or "repository policy")
 
 
-def _granted(policies: list[PolicyDocument], caller: Any) -> tuple[str, str]:
+def _granted(policies: list[PolicyDocument], caller: Caller) -> tuple[str, str]:
     """("ok" | "fails", why): may ``caller`` pull under these repository and registry policies?"""
-    from ecrlint.principals import evaluate
+    from ecrlint.analysis.principals import evaluate
 
     why = ""
     for action in IMAGE_ACTIONS:
@@ -309,7 +320,7 @@ def _granted(policies: list[PolicyDocument], caller: Any) -> tuple[str, str]:
     return "ok", why
 
 
-def _role_arn(puller: Any, account: str, pull: _Pull) -> str | None:
+def _role_arn(puller: Puller, account: str, pull: _Pull) -> str | None:
     """The pulling role's ARN with the cluster's account filled in (it lives in that account)."""
     role = puller.role
     if role is None or not role.arn:

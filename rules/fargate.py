@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ecrlint.model import Finding, Loc, Related, Severity
 from ecrlint.registry import Context, Rule
 from ecrlint.workspace import FargateProfile, Role, Workspace
 
 if TYPE_CHECKING:
-    from ecrlint.fargate import Trust
+    from ecrlint.analysis.fargate import Trust
+    from ecrlint.analysis.iam import Decision
 
-# ecrlint.fargate / ecrlint.links import the IAM evaluator: only load them when a run has profiles.
+# ecrlint.analysis.fargate / ecrlint.analysis.links import the IAM evaluator: only load them when a run has profiles.
 
 
 def _finding_loc(profile: FargateProfile) -> Loc:
-    """SPEC §2: eksctl findings sit on the profile's name; CloudFormation and EKS API JSON ones on
+    """eksctl findings sit on the profile's name; CloudFormation and EKS API JSON ones on
     the PodExecutionRoleArn value when it is written, else on the profile."""
     if profile.source == "eksctl":
         return profile.loc
@@ -27,7 +28,7 @@ def _finding_loc(profile: FargateProfile) -> Loc:
 @dataclass(eq=False)
 class _RoleUse:
     """A pod execution role defined in the scanned files, with every profile of one cluster that
-    uses it: ECR302-ECR304 judge the role once and report it once, on the first profile (SPEC §2),
+    uses it: ECR302-ECR304 judge the role once and report it once, on the first profile,
     with the other profiles as related locations."""
 
     role: Role
@@ -37,16 +38,16 @@ class _RoleUse:
 
     @cached_property
     def trust(self) -> Trust | None:
-        from ecrlint.fargate import check_trust
+        from ecrlint.analysis.fargate import check_trust
 
         return check_trust(self.role, self.cluster_name, self.account)
 
     @cached_property
-    def missing_pull(self) -> list[tuple[str, Any]]:
+    def missing_pull(self) -> list[tuple[str, Decision]]:
         """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
-        from ecrlint.iam import ECR_PULL_ACTIONS, evaluate
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, evaluate
 
-        missing = []
+        missing: list[tuple[str, Decision]] = []
         for action in ECR_PULL_ACTIONS:
             decision = evaluate(self.role.policies, action)
             if decision.allowed or decision.status in ("unknown", "possibly-denied"):
@@ -88,7 +89,7 @@ def _role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
 
 
 def _build_role_uses(ws: Workspace, ctx: Context) -> list[_RoleUse]:
-    from ecrlint.links import links_for
+    from ecrlint.analysis.links import links_for
 
     links = links_for(ws, ctx)
     uses: dict[tuple[int, str | None, str | None], _RoleUse] = {}
@@ -215,7 +216,7 @@ class FargateExecutionRoleUntrusted(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import FARGATE_SERVICE
+        from ecrlint.analysis.fargate import FARGATE_SERVICE
 
         for use in _role_uses(ws, ctx):
             trust, role = use.trust, use.role
@@ -289,7 +290,7 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.iam import describe_missing  # ECR201's wording, so both read alike
+        from ecrlint.analysis.iam import describe_missing  # ECR201's wording, so both read alike
 
         for use in _role_uses(ws, ctx):
             missing = use.missing_pull
@@ -409,14 +410,14 @@ class FargateIncompatibleWorkload(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles or not ws.workloads:
             return
-        from ecrlint.fargate import blockers
-        from ecrlint.links import links_for
+        from ecrlint.analysis.fargate import blockers
+        from ecrlint.analysis.links import links_for
 
         links = links_for(ws, ctx)
         for link in links.workloads:
             if not link.profiles:
                 continue
-            if link.workload.kind == "DaemonSet" and link.cluster.node_groups:
+            if link.workload.kind == "DaemonSet" and link.cluster is not None and link.cluster.node_groups:
                 continue  # DaemonSet pods are made one per node: with node groups they run there
             names = ", ".join(f'"{p.name}" ({p.loc.short()})' for p, _s in link.profiles)
             named = f"Fargate profile{'s' if len(link.profiles) > 1 else ''} {names}"
@@ -475,7 +476,7 @@ class FargateExecutionRoleArnInvalid(Rule):
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         if not ws.fargate_profiles:
             return
-        from ecrlint.fargate import role_ref_problem
+        from ecrlint.analysis.fargate import role_ref_problem
 
         for profile in ws.fargate_profiles:
             problem = role_ref_problem(profile)

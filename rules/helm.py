@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ecrlint.model import Finding, Loc, Severity
 from ecrlint.registry import Context, Rule
 from ecrlint.workspace import Workspace
 
+if TYPE_CHECKING:
+    from ecrlint.helm.facts import ChartDependency, ChartFacts
+
 OCI = "oci://"
 
 
-def _charts(ws: Workspace) -> Iterator[object]:
+def _charts(ws: Workspace) -> Iterator[ChartFacts]:
     yield from (chart for chart in ws.charts if chart is not None)
 
 
-def _own_oci_dependencies(chart: object) -> Iterator[object]:
+def _own_oci_dependencies(chart: ChartFacts) -> Iterator[ChartDependency]:
     """Dependencies the chart's own Chart.yaml declares from oci:// (vendored subcharts' are not the user's)."""
-    for dep in getattr(chart, "dependencies", ()):
+    for dep in chart.dependencies:
         repo = dep.repository or ""
         if dep.chart == chart.display and repo.lower().startswith(OCI):
             yield dep
@@ -71,7 +74,7 @@ class HelmRenderFailed(Rule):
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         for chart in _charts(ws):
-            for error in getattr(chart, "render_errors", ()):
+            for error in chart.render_errors:
                 if error.template:
                     message = f"{error.template} cannot be rendered offline: {error.message}"
                 elif error.kind == "missing-dependency":
@@ -173,7 +176,7 @@ class HelmOciReferenceInvalid(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.images import InvalidEcrHost, classify_host
+        from ecrlint.analysis.images import InvalidEcrHost, classify_host
 
         for chart in _charts(ws):
             for dep in _own_oci_dependencies(chart):

@@ -6,7 +6,7 @@ import re
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator
 
-from ecrlint.images import EcrHost, ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
+from ecrlint.analysis.images import EcrHost, ImageAnalysis, Reference, analyze, classify_host, registry_of_auth_key
 from ecrlint.model import Finding, Loc, Severity
 from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
@@ -528,7 +528,8 @@ class EcrImagePullSecret(Rule):
 def _why_no_secret(hosts: list[str], remove: str) -> str:
     """Why ECR needs no pull secret, and what to do, for the private and public ECR hosts named.
 
-    Private ECR: nodes pull with the node role, Fargate with the pod execution role (DOMAIN.md §8).
+    Private ECR: nodes pull with the node role, Fargate with the pod execution role (ECR User Guide,
+    "Using Amazon ECR Images with Amazon EKS": https://docs.aws.amazon.com/AmazonECR/latest/userguide/ECR_on_EKS.html).
     ECR Public supports unauthenticated pulls (ECR Public User Guide, "Pulling an image from the
     Amazon ECR Public Gallery"): no role to grant, ``ecr:`` actions do not cover it anyway.
     """

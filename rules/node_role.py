@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from ecrlint import awsdata, iam
+from ecrlint.analysis import awsdata
+from ecrlint.analysis import iam
 from ecrlint.model import Finding, Fix, Loc, Related, Severity, Span
 from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import NodeGroup, PolicyDocument, Role, Workspace

@@ -18,7 +18,7 @@ def shared_corpus():
 
 @pytest.fixture(scope="session", autouse=True)
 def no_network():
-    """Every test runs with Python's sockets blocked (ecrlint never touches the network, SPEC §1).
+    """Every test runs with Python's sockets blocked (ecrlint never touches the network).
 
     Attempts are recorded even when the code under test swallows the error; any that a guard-proof
     test did not make on purpose fail the session here. The kernel-level layer for subprocesses and

@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
-from ecrlint import cloudformation, iam
-from ecrlint.cfn_intrinsics import Template, resolve_string, resolve_values
+from ecrlint.sources import cloudformation
+from ecrlint.analysis import iam
+from ecrlint.sources.cfn_intrinsics import Template, resolve_string, resolve_values
 from ecrlint.model import Document
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import Workspace

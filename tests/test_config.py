@@ -16,7 +16,10 @@ KNOWN = {"ECR001", "ECR101", "ECR103", "ECR106", "ECR201"}
 
 
 def test_shipped_schema_is_a_valid_json_schema():
-    jsonschema.Draft202012Validator.check_schema(schema())
+    shipped = schema()
+    assert jsonschema.validators.validator_for(shipped) is jsonschema.Draft202012Validator  # the draft it declares
+    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    assert [error.message for error in meta.iter_errors(shipped)] == []
 
 
 GOOD = [
@@ -41,8 +44,11 @@ BAD = [
 
 @pytest.mark.parametrize("data", GOOD)
 def test_validator_accepts_what_jsonschema_accepts(data):
-    jsonschema.validate(data, schema())
-    validate(data)
+    assert [error.message for error in jsonschema.Draft202012Validator(schema()).iter_errors(data)] == []
+    try:
+        validate(data)
+    except ConfigError as exc:
+        pytest.fail(f"ecrlint's validator rejects what jsonschema accepts: {exc}")
 
 
 @pytest.mark.parametrize("data", BAD)

@@ -1,4 +1,8 @@
-"""eksctl ClusterConfig: node roles with eksctl's defaults applied exactly (DOMAIN §3), clusters, Fargate profiles."""
+"""eksctl ClusterConfig: node roles with eksctl's defaults applied exactly, clusters, Fargate profiles.
+
+eksctl's default node-role policies: makeManagedPolicies in
+https://github.com/eksctl-io/eksctl/blob/main/pkg/cfn/builder/iam_helper.go
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import textwrap
 
 import pytest
 
-from ecrlint import eksctl, iam
+from ecrlint.sources import eksctl
+from ecrlint.analysis import iam
 from ecrlint.model import Document
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import Workspace

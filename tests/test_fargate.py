@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from ecrlint.fargate import (
+from ecrlint.analysis.fargate import (
     PROFILE_LABEL,
     blockers,
-    extract,
     role_arn_problem,
     selecting_profiles,
     selector_matches,
     wildcard_match,
 )
 from ecrlint.model import NO_SPAN, Document, Loc
+from ecrlint.sources.eks_api import extract
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import FargateProfile, FargateSelector, Workload, Workspace
 
@@ -161,7 +161,7 @@ def test_extract_describe_output_and_empty_role():
 
 
 def _workload(text: str) -> Workload:
-    from ecrlint import kubernetes
+    from ecrlint.sources import kubernetes
 
     ws = Workspace()
     docs, errors = parse_text("w.yaml", text)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from ecrlint.fargate import check_trust
+from ecrlint.analysis.fargate import check_trust
 from ecrlint.model import NO_SPAN, Loc
 from ecrlint.parsing import parse_text
-from ecrlint.principals import Caller, evaluate
+from ecrlint.analysis.principals import Caller, evaluate
 from ecrlint.workspace import PolicyDocument, Role
 
 FARGATE = {"Service": "eks-fargate-pods.amazonaws.com"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import fuzzing
-from ecrlint.kinds import detect_kind
+from ecrlint.sources import detect_kind
 from ecrlint.parsing import parse_file
 
 TESTS = Path(__file__).resolve().parent
@@ -44,6 +44,7 @@ def test_mutated_cases_reach_every_kind_of_document():
         assert kinds[kind] >= 10, kinds
 
 
+@pytest.mark.slow
 def test_seeded_mutation_corpus_never_crashes_a_run(tmp_path):
     script = (
         "import json, resource, sys\n"

@@ -61,12 +61,14 @@ def _assert_identical(reports: dict[int, dict[str, str]]) -> None:
             assert data == reports[first][fmt], f"--jobs {jobs} {fmt} output differs from --jobs {first}"
 
 
+@pytest.mark.slow
 def test_jobs_give_byte_identical_output_on_the_shared_corpus(shared_corpus):
     reports = {jobs: _outputs(shared_corpus.parent, jobs, ["corpus"]) for jobs in (1, 2, 3)}
     _assert_identical(reports)
     assert reports[1]["json"].count('"rule"') > 50  # a real comparison, not two empty reports
 
 
+@pytest.mark.slow
 def test_jobs_give_byte_identical_output_on_fixtures_and_examples(tmp_path):
     tree = tmp_path / "tree"
     shutil.copytree(FIXTURES, tree / "fixtures")
@@ -140,7 +142,8 @@ def _boom_tree(tmp_path: Path, chart_name: str, last_file: str) -> None:
 
 
 _BOOM = """
-import ecrlint.engine as E
+import ecrlint.engine.pool as E
+from ecrlint.engine import InternalError
 parent = os.getpid()
 original = E._process
 def process(source, ctx, options):
@@ -149,7 +152,7 @@ def process(source, ctx, options):
     return original(source, ctx, options)
 E._process = process
 try:
-    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2, verbose=True))
+    run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2, verbose=True))
     print("no error")
 except RuntimeError as exc:
     print(exc)
@@ -176,7 +179,8 @@ def test_a_worker_that_dies_ends_the_run_with_a_clear_error(tmp_path):
     # end with a one-line error (exit 2 from the CLI), never wait for a result that cannot come.
     _boom_tree(tmp_path, "boom-chart", "z.yaml")
     script = """
-import ecrlint.engine as E
+import ecrlint.engine.pool as E
+from ecrlint.engine import InternalError
 parent = os.getpid()
 original = E._process
 def process(source, ctx, options):
@@ -185,9 +189,9 @@ def process(source, ctx, options):
     return original(source, ctx, options)
 E._process = process
 try:
-    E.run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2))
+    run(RunOptions(paths=["."], cwd=os.getcwd(), jobs=2))
     print("no error")
-except E.InternalError as exc:
+except InternalError as exc:
     print(exc)
 """
     out = _child(tmp_path, script, hang_guard=60).strip()

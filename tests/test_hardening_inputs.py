@@ -111,13 +111,15 @@ def _merge_key_bomb() -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("text", [_billion_laughs(), _billion_laughs(30), _merge_key_bomb()],
+@pytest.mark.parametrize("text, line, column", [(_billion_laughs(), 6, 14), (_billion_laughs(30), 6, 14),
+                                                (_merge_key_bomb(), 47, 13)],
                          ids=["billion-laughs", "thirty-levels", "merge-keys"])
-def test_yaml_alias_bomb(tree, text):
+def test_yaml_alias_bomb(tree, text, line, column):
     (tree / "bomb.yaml").write_text(text)
     result = run(tree)
-    f = one_ecr001(result, "bomb.yaml", "alias")
-    assert f.span.line > 1  # the alias where expansion passed the cap, not the top of the file
+    # the alias where expansion passed the cap, not the top of the file
+    f = one_ecr001(result, "bomb.yaml", "alias", line, column)
+    assert f.message == "YAML aliases expand to more than 200000 nodes (an alias bomb?)"
 
 
 # --- 200,000-deep nesting ---------------------------------------------------------------------
@@ -186,7 +188,8 @@ def test_broken_utf16_and_utf32_after_a_bom(tree):
 
 def test_utf16_without_bom_is_binary(tree):
     (tree / "pod.yaml").write_bytes(SENTINEL_TEXT.encode("utf-16-le"))
-    one_ecr001(run(tree), "pod.yaml", "binary file")
+    f = one_ecr001(run(tree), "pod.yaml", "binary file", 1, 1)
+    assert f.message == "binary file (NUL bytes); not YAML or JSON"
 
 
 def test_nul_bytes_early_and_late(tree):
@@ -428,12 +431,27 @@ _ODD_TYPES = {
 }
 
 
+# What each odd file gives: (rule, line, column). An extractor that crashes on one of them does not
+# stop the run (the engine turns it into ECR001 "could not read facts"), so the exact set is what
+# tells a crash apart from a judged file.
+_ODD_TYPES_FINDINGS = {
+    "eksctl-attach-bool": [],
+    "eksctl-groups-map": [],
+    "pod-odd": [("ECR104", 6, 31), ("ECR104", 6, 43)],  # image: 7, image: [a]
+    "deployment-odd": [("ECR104", 4, 72)],  # image: {Ref: x}
+    "cfn-odd": [("ECR306", 5, 100)],  # PodExecutionRoleArn: [1]
+    "policy-odd": [],
+}
+
+
 @pytest.mark.parametrize("name", list(_ODD_TYPES))
 def test_odd_types_in_known_fields_do_not_crash_the_run(tree, name):
-    # Each is one small file a fuzz case reduced to: the run must go on (findings or not)
+    # Each is one small file a fuzz case reduced to: the run goes on and every extractor reads it
     suffix = ".json" if _ODD_TYPES[name].startswith("{") else ".yaml"
     (tree / (name + suffix)).write_text(_ODD_TYPES[name])
-    run(tree)
+    findings = only(run(tree), name + suffix)
+    assert not [f.message for f in findings if "could not read facts" in f.message], "an extractor crashed"
+    assert [(f.rule, f.span.line, f.span.column) for f in findings] == _ODD_TYPES_FINDINGS[name], findings
 
 
 # --- unsafe YAML: never constructed, only reported ----------------------------------------------

@@ -206,6 +206,7 @@ def test_helm_rendering_runs_sealed(tmp_path, engine):
     assert ("ECR101", "web/values.yaml", 2) in rules, findings
 
 
+@pytest.mark.slow
 @needs_seccomp
 def test_whole_lint_of_fixtures_examples_and_corpus_runs_sealed(tmp_path):
     paths = [str(FIXTURES), str(ROOT / "examples")]

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from ecrlint import cli, engine, registry
-from ecrlint.fixes import StaleFile, apply_fixes
+from ecrlint.engine.fixes import StaleFile, apply_fixes
 from ecrlint.model import Finding, Fix, Severity, Span
 from ecrlint.parsing import parse_file
 from ecrlint.registry import Registry, Rule, load_registry
-from ecrlint.safe_write import write_atomic
+from ecrlint.engine.safe_write import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -176,7 +176,7 @@ def test_fix_refuses_an_edit_made_while_it_was_fixing(tmp_path, monkeypatch):
     f.write_text(POD)
     finding = _finding_with_fix(f, "pod.yaml")
     edited = POD + "# added by an editor\n"
-    import ecrlint.fixes as fixes
+    import ecrlint.engine.fixes as fixes
 
     real_decode = fixes.decode
 

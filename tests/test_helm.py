@@ -250,6 +250,7 @@ def test_chart_facts_start_named_after_the_directory(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.slow
 def test_budgets_stop_runaway_templates(tmp_path):
     chart = tmp_path / "bomb"
     (chart / "templates").mkdir(parents=True)

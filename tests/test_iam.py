@@ -1,4 +1,4 @@
-"""The offline IAM evaluator (ecrlint.iam): matching, statements, decisions, managed policies."""
+"""The offline IAM evaluator (ecrlint.analysis.iam): matching, statements, decisions, managed policies."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from ecrlint import awsdata, iam
-from ecrlint.cfn_intrinsics import Template
+from ecrlint.analysis import awsdata
+from ecrlint.analysis import iam
+from ecrlint.sources.cfn_intrinsics import Template
 from ecrlint.model import NO_SPAN, Loc
 from ecrlint.parsing import parse_text
 from ecrlint.workspace import PolicyDocument
@@ -353,11 +354,19 @@ def test_managed_policy_in_every_partition():
     assert cn.managed_arn == "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"
     assert iam.statements(cn)[1].resources == ("arn:aws-cn:ec2:*:*:network-interface/*",)
     gov = iam.managed_policy("arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
-    assert gov is not None
+    assert (gov.name, gov.managed_arn) == (
+        "AmazonEC2ContainerRegistryReadOnly", "arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    )
+    assert all(iam.evaluate([gov], a).allowed for a in PULL)
     symbolic = iam.managed_policy("arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly")
-    assert symbolic is not None and symbolic.managed_arn.startswith("arn:${AWS::Partition}:")
+    assert (symbolic.name, symbolic.managed_arn) == (
+        "AmazonEC2ContainerRegistryPullOnly", "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly"
+    )
     service_role = iam.managed_policy("arn:aws:iam::aws:policy/aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy")
-    assert service_role is not None
+    assert (service_role.name, service_role.managed_arn) == (
+        "AWSECRPullThroughCache_ServiceRolePolicy",
+        "arn:aws:iam::aws:policy/aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy",
+    )
 
 
 def test_managed_policy_unknown_or_wrong_path():

@@ -1,10 +1,10 @@
-"""Table tests for ecrlint.images: the reference grammar, ECR hosts, placeholders, the per-image analysis."""
+"""Table tests for ecrlint.analysis.images: the reference grammar, ECR hosts, placeholders, the per-image analysis."""
 
 from __future__ import annotations
 
 import pytest
 
-from ecrlint.images import (
+from ecrlint.analysis.images import (
     EcrHost,
     InvalidEcrHost,
     InvalidReference,
@@ -246,7 +246,7 @@ def test_regions_come_from_the_bundled_data():
     assert regions["cn-northwest-1"] == "aws-cn"
     assert regions["eusc-de-east-1"] == "aws-eusc"
     assert "us-east1" not in regions
-    assert sum(p == "aws" for p in regions.values()) >= 36  # DOMAIN.md §6: 36 in the aws partition
+    assert sum(p == "aws" for p in regions.values()) >= 36  # botocore 1.44.8 partitions.json: 36 in aws
 
 
 # --- symbolic (CloudFormation) hosts ----------------------------------------------------------
@@ -415,8 +415,10 @@ def test_lookalikes_are_not_placeholders(image):
 def test_cloudformation_tokens_are_not_placeholders_in_symbolic_images():
     image = "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/app:${ImageTag}"
     assert find_template_syntax(image, symbolic=True) is None
-    assert find_template_syntax(image) is not None  # a literal string: CloudFormation leaves ${...} as is
-    assert find_template_syntax("${AWS::AccountId}.dkr.ecr.us-east-1.amazonaws.com/app:{{ tag }}", symbolic=True)
+    found = find_template_syntax(image)  # a literal string: CloudFormation leaves ${...} as is
+    assert (found.text, found.what) == ("${AWS::AccountId}", "shell variable")
+    found = find_template_syntax("${AWS::AccountId}.dkr.ecr.us-east-1.amazonaws.com/app:{{ tag }}", symbolic=True)
+    assert (found.text, found.what) == ("{{ tag }}", "template expression")
 
 
 # --- the analysis: one finding per mistake -----------------------------------------------------
@@ -425,26 +427,36 @@ def test_cloudformation_tokens_are_not_placeholders_in_symbolic_images():
 def test_analysis_precedence():
     # template syntax hides everything, even a bad ECR host
     a = analyze("<account-id>.dkr.ecr.us-east-1.amazonaws.com/app:${TAG}")
-    assert a.placeholder is not None and a.bad_host is None and a.reference is None and a.error is None
+    assert (a.placeholder.text, a.placeholder.what) == ("${TAG}", "shell variable")
+    assert a.bad_host is None and a.reference is None and a.error is None
     # placeholder text in the ECR host is ECR105's; the rest of the image is still checked
     a = analyze("aws_account_id.dkr.ecr.region.amazonaws.com/app")
-    assert a.bad_host is not None and a.bad_host.placeholder and a.placeholder is None
-    assert a.reference is not None and a.reference.tag_missing
+    assert a.bad_host.problems == ('"aws_account_id" is a placeholder, not a 12-digit AWS account ID',
+                                   '"region" is a placeholder, not an AWS region')
+    assert a.bad_host.placeholder and a.placeholder is None
+    assert (a.reference.path, a.reference.tag_missing) == ("app", True)
     # a doc-template image is one ECR105 finding, not ECR105 + ECR109 + ECR104
     a = analyze("<aws_account_id>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>")
-    assert a.bad_host is not None and a.placeholder is None and a.reference is None and a.error is None
+    assert a.bad_host.problems == ('"<aws_account_id>" is a placeholder, not a 12-digit AWS account ID',
+                                   '"<region>" is a placeholder, not an AWS region')
+    assert a.placeholder is None and a.reference is None and a.error is None
     # placeholder text outside an ECR host is ECR109 and hides the grammar error it causes
     a = analyze("IMAGE_TAG")
-    assert a.placeholder is not None and a.error is None
+    assert (a.placeholder.text, a.placeholder.what) == ("IMAGE_TAG", "placeholder") and a.error is None
     # a bad ECR host does not also count as a grammar error (the underscore is the placeholder's)
     a = analyze("ACCOUNT_ID.dkr.ecr.us-east-1.amazonaws.com/app:1")
-    assert a.bad_host is not None and a.error is None
+    assert a.bad_host.problems == ('"ACCOUNT_ID" is a placeholder, not a 12-digit AWS account ID',)
+    assert a.error is None
     # a grammar error elsewhere is reported next to a bad host
     a = analyze("123456789012.dkr.ecr.us-east1.amazonaws.com/App:1")
-    assert a.bad_host is not None and a.error is not None
+    assert a.bad_host.problems == ('"us-east1" is not an AWS region (did you mean us-east-1?)',)
+    assert a.error == 'repository name "App" must be lowercase'
     # valid ECR
     a = analyze("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1")
-    assert a.ecr is not None and a.bad_host is None and a.reference is not None
+    assert (a.ecr.account, a.ecr.region, a.ecr.partition) == ("123456789012", "us-east-1", "aws")
+    assert a.bad_host is None and (a.reference.path, a.reference.tag) == ("app", "1")
     # ECR Public without an alias
     a = analyze("public.ecr.aws/nginx:1")
-    assert a.bad_host is not None and "alias" in a.bad_host.problems[0]
+    assert a.bad_host.problems == (
+        'ECR Public images are public.ecr.aws/<registry-alias>/<repository>, and "nginx" has no alias',
+    )

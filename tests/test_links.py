@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ecrlint.links import build_links, format_json, format_text, pinned_node_groups
+from ecrlint.analysis.links import build_links, pinned_node_groups
+from ecrlint.output.links import format_json, format_text
 from ecrlint.model import NO_SPAN, Loc, YMap
 from ecrlint.workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Workload, Workspace
 from helpers import FIXTURES, lint

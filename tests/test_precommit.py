@@ -70,12 +70,14 @@ spec:
 """
 
 
+@pytest.mark.slow
 def test_hook_fails_on_a_bad_manifest(try_repo):
     proc = try_repo("ecrlint", {"pod.yaml": BAD})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "pod.yaml:8:14: ECR101" in proc.stdout
 
 
+@pytest.mark.slow
 def test_repo_hook_passes_a_clean_repository(try_repo):
     clean = BAD.replace("image: nginx", "image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2")
     proc = try_repo("ecrlint-repo", {"pod.yaml": clean})

@@ -1,8 +1,10 @@
 """Properties of the IAM glob matchers (issue 8.1): they agree with straightforward reference versions.
 
-The references follow DOMAIN.md §2 literally. Actions: case-insensitive, ``*`` any run, ``?`` one
-character. Resources: case-sensitive, ``?`` one character other than ``:``, ``*`` any run within an
-ARN segment, except that a ``*`` ending a segment (followed by ``:`` or at the end) may run across
+The references follow the IAM User Guide literally (reference_policies_elements_action.html and
+reference_policies_elements_resource.html, https://docs.aws.amazon.com/IAM/latest/UserGuide/).
+Actions: case-insensitive, ``*`` any run, ``?`` one character. Resources: case-sensitive, ``?`` one
+character other than ``:``, ``*`` any run within an ARN segment, except that a ``*`` ending a segment
+(followed by ``:`` or at the end) may run across
 ``:``. For a resource that itself holds wildcards ("some resource of this shape"), the question is
 whether one string matches both, answered here by trying every short string.
 """
@@ -16,7 +18,7 @@ from functools import lru_cache
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecrlint.iam import action_matches, resource_matches
+from ecrlint.analysis.iam import action_matches, resource_matches
 
 
 def reference_action_match(pattern: str, action: str) -> bool:

@@ -7,7 +7,7 @@ import string
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from ecrlint.images import InvalidReference, analyze, classify_host, parse_reference
+from ecrlint.analysis.images import InvalidReference, analyze, classify_host, parse_reference
 
 # --- valid references, built from the distribution/reference grammar ---------------------------
 

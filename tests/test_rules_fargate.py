@@ -126,16 +126,16 @@ def test_a_shared_role_is_reported_once_with_the_other_profiles_related(shared_r
 
 
 def test_a_shared_role_is_evaluated_once(monkeypatch):
-    import ecrlint.fargate
+    import ecrlint.analysis.fargate
 
     calls = []
-    real = ecrlint.fargate.check_trust
+    real = ecrlint.analysis.fargate.check_trust
 
     def counting(role, *args):
         calls.append(role.name)
         return real(role, *args)
 
-    monkeypatch.setattr(ecrlint.fargate, "check_trust", counting)
+    monkeypatch.setattr(ecrlint.analysis.fargate, "check_trust", counting)
     assert_fixture(FARGATE / "shared-role-fail.yaml", select="ECR302,ECR304")
     assert sorted(calls) == ["NodeRole", "UnguardedRole"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecrlint.config import Config
-from ecrlint.images import analyze
+from ecrlint.analysis.images import analyze
 from ecrlint.model import Loc, Span
 from ecrlint.registry import Context, load_registry
 from ecrlint.rules import images as image_rules

@@ -39,8 +39,8 @@ def test_not_granted_names_the_action_and_points_at_statement_key():
 
 
 def test_missing_actions_agree_in_number():
-    from ecrlint.iam import Decision
-    from ecrlint.iam import describe_missing
+    from ecrlint.analysis.iam import Decision
+    from ecrlint.analysis.iam import describe_missing
 
     nothing = Decision("not-granted", False, "no statement grants it")
     denied = Decision("denied", False, "denied by Sid DenyPull at node.json:5")
@@ -277,7 +277,8 @@ def test_dump_node_role_with_customer_policy_from_the_dump():
 def test_dump_copy_of_a_managed_policy_wins_over_the_bundled_one():
     import json
 
-    from ecrlint import iam, policies
+    from ecrlint.analysis import iam
+    from ecrlint.sources import iam_files
     from ecrlint.model import Document
     from ecrlint.parsing import parse_text
     from ecrlint.workspace import Workspace
@@ -309,7 +310,7 @@ def test_dump_copy_of_a_managed_policy_wins_over_the_bundled_one():
     }
     docs, _ = parse_text("dump.json", json.dumps(dump))
     ws = Workspace()
-    policies.extract(Document("dump.json", 0, docs[0][0], "iam-authorization-details"), ws, None)
+    iam_files.AuthorizationDetailsSource().extract(Document("dump.json", 0, docs[0][0], "iam-authorization-details"), ws, None)
     (group,) = ws.node_groups
     assert (group.kind, group.role.name) == ("dump", "nodes")
     assert [p.bundled for p in group.role.policies] == [True, False]
@@ -388,7 +389,7 @@ def test_odd_input_gives_findings_never_a_crash(tmp_path):
 
 
 def test_fixes_for_a_misspelt_action_and_a_version(tmp_path):
-    from ecrlint.fixes import apply_fixes
+    from ecrlint.engine.fixes import apply_fixes
 
     for name in ("node-fail-typo.json", "node-fail-bad-version.yaml", "node-fail-version-variables.json"):
         (tmp_path / name).write_text((IAM / POLICIES / name).read_text())

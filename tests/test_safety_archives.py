@@ -241,6 +241,7 @@ def _hostile_repo(root: Path) -> dict[str, tuple[str, str]]:
     return expected
 
 
+@pytest.mark.slow
 def test_hostile_archives_in_one_run_within_a_memory_limit(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()

@@ -305,6 +305,7 @@ def test_glob_semantics_are_unchanged(pattern: str, path: str, expected: bool) -
 # --- 10. deep trees, --fix through a link, python -m from the repository ------------------------------
 
 
+@pytest.mark.slow
 def test_a_directory_tree_1500_levels_deep_is_walked(repo: Path) -> None:
     deep = os.fsencode(repo)
     os.chdir(deep)  # the path is longer than PATH_MAX: build it one level at a time

@@ -119,7 +119,7 @@ def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> li
 
     Each item is a path, or a ``(path, display)`` pair when the caller names files its own way.
     """
-    from ..discovery import display_path
+    from ..sources.discovery import display_path
 
     out = []
     for item in paths:

@@ -264,12 +264,12 @@ def _sibling(leaf: Leaf | None, key: str) -> tuple[Loc, str] | None:
 def _primary(real: str, parts: dict[str, tuple[int, int]]) -> str:
     """The part the image rules will find wrong, so the finding lands on the line that produced it.
 
-    Decided by the same analysis the image rules use (ecrlint.images.analyze): a placeholder in
+    Decided by the same analysis the image rules use (ecrlint.analysis.images.analyze): a placeholder in
     whichever part holds it; an invalid ECR host or a missing registry at the registry; a missing
     or ``latest`` tag at the tag; anything else at the repository (the line that names the image).
     """
     try:
-        from ..images import analyze
+        from ..analysis.images import analyze
     except ImportError:  # pragma: no cover - the image module ships with ecrlint
         analyze = None
     if analyze is not None:

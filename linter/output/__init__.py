@@ -8,6 +8,8 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 def formatter(name: str) -> Callable[..., str]:
+    """The formatter called ``name``: a RunResult (and its own keyword options) to text."""
+    fn: Callable[..., str]
     if name == "text":
         from .text import format_text as fn
     elif name == "json":

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..escape import visible
 from ..model import Severity
+
+if TYPE_CHECKING:
+    from ..engine.options import RunResult
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -18,7 +23,7 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(result) -> str:
+def format_github(result: RunResult) -> str:
     lines = []
     for f in result.findings:
         s = f.span

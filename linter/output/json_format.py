@@ -1,11 +1,14 @@
-"""JSON output (SPEC §5): ``{"version": 1, "findings": [...], "summary": {...}}`` with a stable key order."""
+"""JSON output: ``{"version": 1, "findings": [...], "summary": {...}}`` with a stable key order."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..escape import dump_json
 from ..model import Finding, Severity
+
+if TYPE_CHECKING:
+    from ..engine.options import RunResult
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return out
 
 
-def format_json(result) -> str:
+def format_json(result: RunResult) -> str:
     counts = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)}
     for f in result.findings:
         counts[f.severity.label] += 1

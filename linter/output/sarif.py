@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 output that GitHub code scanning and SARIF viewers accept (SPEC §5)."""
+"""SARIF 2.1.0 output, valid against the OASIS schema, that GitHub code scanning and SARIF viewers accept."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .. import __version__
 from ..escape import dump_json, uri_bytes
-from ..model import Finding, Severity
+from ..model import Finding, Severity, Span
+
+if TYPE_CHECKING:
+    from ..engine.options import RunResult
+    from ..registry import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/ecrlint/ecrlint"
@@ -26,7 +30,7 @@ def _artifact(path: str) -> dict[str, Any]:
     return {"uri": quote(uri_bytes(path)), "uriBaseId": "%SRCROOT%"}
 
 
-def _region(span) -> dict[str, int]:
+def _region(span: Span) -> dict[str, int]:
     return {
         "startLine": span.line,
         "startColumn": span.column,
@@ -35,7 +39,7 @@ def _region(span) -> dict[str, int]:
     }
 
 
-def _location(path: str, span) -> dict[str, Any]:
+def _location(path: str, span: Span) -> dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": _artifact(path), "region": _region(span)}}
 
 
@@ -47,7 +51,7 @@ def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
     return f"{digest}:{seen[digest]}"
 
 
-def _rule_descriptor(rule: Any) -> dict[str, Any]:
+def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
     sections = rule.sections()
     doc = rule.doc()
     body = doc.split("\n", 1)[1].strip() if "\n" in doc else doc
@@ -101,7 +105,7 @@ def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str
     return result
 
 
-def format_sarif(result, cwd: str | None = None) -> str:
+def format_sarif(result: RunResult, cwd: str | None = None) -> str:
     rules = list(result.registry)
     index = {rule.id: i for i, rule in enumerate(rules)}
     seen: dict[str, int] = {}

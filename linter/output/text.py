@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..escape import line_start, visible
 from ..model import Finding, Severity
+
+if TYPE_CHECKING:
+    from ..engine.options import RunResult
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
@@ -18,11 +23,11 @@ def format_line(f: Finding, color: bool = False) -> str:
     return f"{where} {f.rule} {f.severity.label} {message} ({f.name})"
 
 
-def format_text(result, color: bool = False) -> str:
+def format_text(result: RunResult, color: bool = False) -> str:
     return "".join(format_line(f, color) + "\n" for f in result.findings)
 
 
-def summary(result) -> str:
+def summary(result: RunResult) -> str:
     """The one-line summary written to stderr."""
     counts = {s: 0 for s in Severity}
     for f in result.findings:

@@ -10,11 +10,12 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import awsdata
-from .model import NO_SPAN, Loc, YMap, YSeq
-from .workspace import PolicyDocument
+from ..model import NO_SPAN, Loc, Span, YMap, YSeq
+from ..workspace import PolicyDocument
 
-# Semantics follow the IAM User Guide (DOMAIN.md §2): action names are case-insensitive globs with
-# "*" and "?"; resource ARNs are matched segment by segment (a "*" that ends a segment may run across
+# Semantics follow the IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies.html:
+# action names are case-insensitive globs with "*" and "?";
+# resource ARNs are matched segment by segment (a "*" that ends a segment may run across
 # ":"); NotAction / NotResource match everything except what they list; an explicit Deny beats any
 # Allow; a statement with a Condition only holds sometimes, so a grant under a condition is
 # "conditional" and a Deny under a condition "possibly" applies. Values CloudFormation knows only at
@@ -153,10 +154,10 @@ def _branches(item: Any, policy: PolicyDocument) -> list[Any]:
 
 def _statement(stmt: dict, policy: PolicyDocument, version: str | None, index: int, loc: Loc) -> Statement:
     actions, action_locs = _strings_with_locs(stmt, "Action", policy)
-    not_actions = None
+    not_actions: tuple[str, ...] | None = None
     if "Action" not in stmt and "NotAction" in stmt:
-        not_actions, action_locs = _strings_with_locs(stmt, "NotAction", policy)
-        not_actions = tuple(not_actions)
+        na, action_locs = _strings_with_locs(stmt, "NotAction", policy)
+        not_actions = tuple(na)
     resources, _ = _strings_with_locs(stmt, "Resource", policy, unknown="${Fn::Unknown}")
     not_resources = None
     if "Resource" not in stmt and "NotResource" in stmt:
@@ -194,7 +195,7 @@ def _strings_with_locs(
     out: list[str] = []
     locs: list[Loc | None] = []
 
-    def add(item: Any, span: Any) -> None:
+    def add(item: Any, span: Span | None) -> None:
         if item is None:
             return
         loc = Loc(path, span) if span is not None and not policy.bundled else None
@@ -234,7 +235,7 @@ def _resolve(value: Any, policy: PolicyDocument) -> list[str]:
         return [str(value)]
     if template is None or not isinstance(value, dict):
         return []
-    from .cfn_intrinsics import resolve_values
+    from ..sources.cfn_intrinsics import resolve_values
 
     return list(dict.fromkeys(resolve_values(value, template)))
 
@@ -593,8 +594,8 @@ def _rebound(decision: Decision, seen: Sequence[PolicyDocument], policies: Seque
     if not decision.allows and not decision.denies:
         return decision
     mapping: dict[int, Statement] = {}
-    for old, new in zip(seen, policies):
-        for a, b in zip(statements(old), statements(new)):
+    for old, new in zip(seen, policies, strict=True):  # same ARNs: same count, same statements
+        for a, b in zip(statements(old), statements(new), strict=True):
             mapping[id(a)] = b
     return replace(
         decision,
@@ -716,26 +717,7 @@ def _evaluate(
     if denies:
         return Decision("denied", False, f"denied by {denies[0].where()}", every_allow, every_deny)
     if allows:
-        if cond_denies:
-            stmt = cond_denies[0]
-            return Decision(
-                "possibly-denied",
-                False,
-                f"denied by {stmt.where()} when {describe_condition(stmt.condition)}",
-                every_allow,
-                every_deny,
-            )
-        if unknown_denies:
-            stmt = unknown_denies[0]
-            return Decision(
-                "unknown",
-                False,
-                f"may be denied by {stmt.where()}: its resource {_quote_list(_resource_list(stmt))} depends on "
-                f"values not known offline",
-                every_allow,
-                every_deny,
-            )
-        return Decision("allowed", True, f"allowed by {allows[0].where()}", every_allow, every_deny)
+        return _allowed(allows, cond_denies, unknown_denies, every_allow, every_deny)
     if cond_allows:
         stmt = cond_allows[0]
         return Decision(
@@ -757,16 +739,50 @@ def _evaluate(
     if elsewhere:
         stmt = elsewhere[0]
         granted = _quote_list(_resource_list(stmt))
-        if query_kind == "literal":
-            tail = 'but it has no resource type and only "*" matches it'
-        elif query_kind == "type":
-            tail = "which matches no " + _type_label(action)
-        else:
-            tail = f'not on "{resource}"'
+        tail = _mismatch(action, query_kind, resource)
         return Decision(
             "resource-mismatch", False, f"granted only on {granted} ({stmt.where()}), {tail}", every_allow, every_deny
         )
     return Decision("not-granted", False, "no statement grants it", every_allow, every_deny)
+
+
+def _allowed(
+    allows: list[Statement],
+    cond_denies: list[Statement],
+    unknown_denies: list[Statement],
+    every_allow: tuple[Statement, ...],
+    every_deny: tuple[Statement, ...],
+) -> Decision:
+    """An Allow matches and no Deny surely does: allowed, unless a conditional or unknown Deny may apply."""
+    if cond_denies:
+        stmt = cond_denies[0]
+        return Decision(
+            "possibly-denied",
+            False,
+            f"denied by {stmt.where()} when {describe_condition(stmt.condition)}",
+            every_allow,
+            every_deny,
+        )
+    if unknown_denies:
+        stmt = unknown_denies[0]
+        return Decision(
+            "unknown",
+            False,
+            f"may be denied by {stmt.where()}: its resource {_quote_list(_resource_list(stmt))} depends on "
+            f"values not known offline",
+            every_allow,
+            every_deny,
+        )
+    return Decision("allowed", True, f"allowed by {allows[0].where()}", every_allow, every_deny)
+
+
+def _mismatch(action: str, query_kind: str, resource: str) -> str:
+    """Why the resources an Allow names miss the one asked about (see ``_query`` for the kinds)."""
+    if query_kind == "literal":
+        return 'but it has no resource type and only "*" matches it'
+    if query_kind == "type":
+        return "which matches no " + _type_label(action)
+    return f'not on "{resource}"'
 
 
 def _query(action: str, resource: str) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 # Pseudo parameters keep their ``${AWS::X}`` token: their value is "the stack's", known only at deploy time.
 PSEUDO_PARAMETERS = frozenset(
@@ -60,60 +60,10 @@ def resolve_values(value: Any, template: Template, _depth: int = 0) -> list[str]
     if not isinstance(value, dict) or len(value) != 1:
         return []
     (fn, arg), = value.items()
-    d = _depth + 1
-    if fn == "Ref":
-        return _ref(arg, template, d)
-    if fn == "Fn::GetAtt":
-        parts = arg.split(".", 1) if isinstance(arg, str) else arg
-        if isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts):
-            return ["${%s.%s}" % (parts[0], parts[1])]
-        return []
-    if fn == "Fn::Sub":
-        return _sub(arg, template, d)
-    if fn == "Fn::Join":
-        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
-            return []
-        items = arg[1]
-        if isinstance(items, dict):  # a list-producing function we do not evaluate
-            return []
-        if not isinstance(items, list):
-            return []
-        options = [""]
-        for i, item in enumerate(items):
-            resolved = resolve_values(item, template, d)
-            if not resolved:
-                return []
-            sep = arg[0] if i else ""
-            options = [o + sep + r for o in options for r in resolved][:_MAX_BRANCHES]
-        return options
-    if fn == "Fn::If":
-        if isinstance(arg, list) and len(arg) == 3:
-            out = resolve_values(arg[1], template, d) + resolve_values(arg[2], template, d)
-            return [o for o in out if o][:_MAX_BRANCHES]
-        return []
-    if fn == "Fn::Select":
-        if isinstance(arg, list) and len(arg) == 2:
-            index = resolve_values(arg[0], template, d)
-            if len(index) != 1 or not index[0].isdigit():
-                return []
-            i = int(index[0])
-            if isinstance(arg[1], list) and i < len(arg[1]):
-                return resolve_values(arg[1][i], template, d)
-            split = arg[1].get("Fn::Split") if isinstance(arg[1], dict) and len(arg[1]) == 1 else None
-            if isinstance(split, list) and len(split) == 2 and isinstance(split[0], str) and split[0]:
-                out = []
-                for whole in resolve_values(split[1], template, d):
-                    parts = whole.split(split[0])
-                    # a token such as ${Param} may hide delimiters: only split what is literal
-                    if i < len(parts) and not any(is_symbolic(p) for p in parts[: i + 1]):
-                        out.append(parts[i])
-                    else:
-                        return []
-                return out
-        return []
-    if fn == "Fn::FindInMap":
-        return _find_in_map(arg, template, d)
-    return []  # ImportValue, Base64, GetAZs, ...: not knowable offline
+    function = _FUNCTIONS.get(fn)
+    if function is None:
+        return []  # ImportValue, Base64, GetAZs, ...: not knowable offline
+    return function(arg, template, _depth + 1)
 
 
 def resolve_string(value: Any, template: Template) -> tuple[str | None, bool]:
@@ -202,3 +152,69 @@ def _find_in_map(arg: Any, template: Template, depth: int) -> list[str]:
     if not out and len(arg) == 4:
         return resolve_values(arg[3].get("DefaultValue") if isinstance(arg[3], dict) else None, template, depth)
     return out[:_MAX_BRANCHES]
+
+
+def _get_att(arg: Any, template: Template, depth: int) -> list[str]:
+    parts = arg.split(".", 1) if isinstance(arg, str) else arg
+    if isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts):
+        return ["${%s.%s}" % (parts[0], parts[1])]
+    return []
+
+
+def _join(arg: Any, template: Template, depth: int) -> list[str]:
+    if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str)):
+        return []
+    items = arg[1]
+    if isinstance(items, dict):  # a list-producing function we do not evaluate
+        return []
+    if not isinstance(items, list):
+        return []
+    options = [""]
+    for i, item in enumerate(items):
+        resolved = resolve_values(item, template, depth)
+        if not resolved:
+            return []
+        sep = arg[0] if i else ""
+        options = [o + sep + r for o in options for r in resolved][:_MAX_BRANCHES]
+    return options
+
+
+def _if(arg: Any, template: Template, depth: int) -> list[str]:
+    if isinstance(arg, list) and len(arg) == 3:
+        out = resolve_values(arg[1], template, depth) + resolve_values(arg[2], template, depth)
+        return [o for o in out if o][:_MAX_BRANCHES]
+    return []
+
+
+def _select(arg: Any, template: Template, depth: int) -> list[str]:
+    if isinstance(arg, list) and len(arg) == 2:
+        index = resolve_values(arg[0], template, depth)
+        if len(index) != 1 or not index[0].isdigit():
+            return []
+        i = int(index[0])
+        if isinstance(arg[1], list) and i < len(arg[1]):
+            return resolve_values(arg[1][i], template, depth)
+        split = arg[1].get("Fn::Split") if isinstance(arg[1], dict) and len(arg[1]) == 1 else None
+        if isinstance(split, list) and len(split) == 2 and isinstance(split[0], str) and split[0]:
+            out = []
+            for whole in resolve_values(split[1], template, depth):
+                parts = whole.split(split[0])
+                # a token such as ${Param} may hide delimiters: only split what is literal
+                if i < len(parts) and not any(is_symbolic(p) for p in parts[: i + 1]):
+                    out.append(parts[i])
+                else:
+                    return []
+            return out
+    return []
+
+
+# The intrinsic functions resolve_values evaluates, each given (argument, template, depth).
+_FUNCTIONS: dict[str, Callable[[Any, Template, int], list[str]]] = {
+    "Ref": _ref,
+    "Fn::GetAtt": _get_att,
+    "Fn::Sub": _sub,
+    "Fn::Join": _join,
+    "Fn::If": _if,
+    "Fn::Select": _select,
+    "Fn::FindInMap": _find_in_map,
+}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from . import iam
+from ..analysis import iam
 from .cfn_intrinsics import Template, resolve_string, resolve_values
-from .model import Document, Loc, Span, YMap, YSeq
-from .workspace import (
+from ..model import Document, Loc, Span, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import (
     Cluster,
     EcrRepository,
     FargateProfile,
@@ -31,11 +32,39 @@ _TOKEN = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.([A-Za-z0-9.]+))?\}$")
 _IAM_ARN = re.compile(
     r"^arn:(?:\$\{[^}]*\}|[^:]*):iam::(?:\$\{[^}]*\}|[^:]*):(role|instance-profile)/(?:.*/)?([^/]+)$"
 )
-# AWS::EKS policies that only a worker node carries (DOMAIN §1).
+# AWS managed policies that only a worker node carries (AWS Managed Policy Reference, e.g.
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEKSWorkerNodePolicy.html).
 WORKER_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKSWorkerNodeMinimalPolicy")
 
 
-def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
+class CloudFormationSource(DocumentSource):
+    name = "cloudformation"
+    priority = 20
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and ("AWSTemplateFormatVersion" in root or _is_cfn_resources(root.get("Resources")))
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        from . import cfn_images
+
+        cfn_images.extract(doc, ws)
+        _cfn_metadata_suppressions(doc, ws)
+        extract(doc, ws, ctx)
+        _annotate_template(doc, ws)  # after the profiles and clusters of this template exist
+
+
+def _is_cfn_resources(resources: Any) -> bool:
+    if not isinstance(resources, dict) or not resources:
+        return False
+    for value in resources.values():
+        if isinstance(value, dict):
+            t = value.get("Type")
+            if isinstance(t, str) and (t.startswith("AWS::") or t.startswith("Custom::")):
+                return True
+    return False
+
+
+def extract(doc: Document, ws: Workspace, ctx: ExtractContext | None = None) -> None:
     root = doc.root
     resources = root.get("Resources") if isinstance(root, dict) else None
     if not isinstance(resources, YMap):
@@ -79,10 +108,10 @@ class _Extractor:
         text, symbolic = resolve_string(value, self.template)
         return text if text is not None and not symbolic else None
 
-    def _items(self, value: Any) -> list[tuple[Any, Any, Any]]:
+    def _items(self, value: Any) -> list[tuple[Any, list[Any], int]]:
         """(item, container, index) of a list that may be chosen by Fn::If (both branches)."""
         if isinstance(value, list):
-            out = []
+            out: list[tuple[Any, list[Any], int]] = []
             for i, item in enumerate(value):
                 if isinstance(item, dict) and set(item) == {"Fn::If"}:
                     for branch in _if_branches(item):
@@ -169,7 +198,7 @@ class _Extractor:
                 ),
                 template=self.path,
             )
-            for item, container, index in self._items(props.get("Policies")):
+            for item, _container, _index in self._items(props.get("Policies")):
                 if isinstance(item, dict) and "PolicyDocument" in item:
                     name = self._literal(item.get("PolicyName")) or f"{logical} inline policy"
                     role.policies.append(self._policy(item["PolicyDocument"], item, "PolicyDocument", name))
@@ -272,36 +301,10 @@ class _Extractor:
             self._node_group(logical, name, "managed", props.get("NodeRole"), cluster)
 
     def _self_managed_node_groups(self) -> None:
-        """ASG -> launch template / launch configuration -> instance profile -> role (SPEC §3)."""
+        """Self-managed node groups: ASG -> launch template / launch configuration -> instance profile -> role."""
         for logical, props in self._of_type(AUTO_SCALING_GROUP):
-            launchers: list[str] = []
-            specs = [props.get("LaunchTemplate")]
-            mixed = props.get("MixedInstancesPolicy")
-            if isinstance(mixed, dict) and isinstance(mixed.get("LaunchTemplate"), dict):
-                specs.append(mixed["LaunchTemplate"].get("LaunchTemplateSpecification"))
-            for spec in specs:
-                if isinstance(spec, dict):
-                    for key in ("LaunchTemplateId", "LaunchTemplateName"):
-                        if key in spec:
-                            launchers.extend(self.targets(spec[key], LAUNCH_TEMPLATE)[0])
-            if "LaunchConfigurationName" in props:
-                launchers.extend(self.targets(props["LaunchConfigurationName"], LAUNCH_CONFIGURATION)[0])
-            profiles_found: list[str] = []
-            outside: list[str] = []
-            for launcher in dict.fromkeys(launchers):
-                lprops = self.resources[launcher].get("Properties")
-                if not isinstance(lprops, dict):
-                    continue
-                if self._type(launcher) == LAUNCH_TEMPLATE:
-                    data = lprops.get("LaunchTemplateData")
-                    ref = data.get("IamInstanceProfile") if isinstance(data, dict) else None
-                    values = _profile_values(ref)
-                else:
-                    values = [lprops.get("IamInstanceProfile")] if "IamInstanceProfile" in lprops else []
-                for value in values:
-                    found, out = self.targets(value, INSTANCE_PROFILE)
-                    profiles_found.extend(found)
-                    outside.extend(out)
+            launchers = self._launchers(props)
+            profiles_found, outside = self._launcher_profiles(launchers)
             roles: list[str] = []
             for profile in dict.fromkeys(profiles_found):
                 pprops = self.resources[profile].get("Properties")
@@ -323,6 +326,42 @@ class _Extractor:
                 self.node_roles.add(role_logical)
                 self._add_group(NodeGroup(name, self._key_loc(logical), "cloudformation", "self-managed",
                                           self.roles[role_logical]))
+
+    def _launchers(self, asg: YMap) -> list[str]:
+        """The launch templates and launch configurations of the template an Auto Scaling group names."""
+        launchers: list[str] = []
+        specs = [asg.get("LaunchTemplate")]
+        mixed = asg.get("MixedInstancesPolicy")
+        if isinstance(mixed, dict) and isinstance(mixed.get("LaunchTemplate"), dict):
+            specs.append(mixed["LaunchTemplate"].get("LaunchTemplateSpecification"))
+        for spec in specs:
+            if isinstance(spec, dict):
+                for key in ("LaunchTemplateId", "LaunchTemplateName"):
+                    if key in spec:
+                        launchers.extend(self.targets(spec[key], LAUNCH_TEMPLATE)[0])
+        if "LaunchConfigurationName" in asg:
+            launchers.extend(self.targets(asg["LaunchConfigurationName"], LAUNCH_CONFIGURATION)[0])
+        return launchers
+
+    def _launcher_profiles(self, launchers: list[str]) -> tuple[list[str], list[str]]:
+        """The instance profiles the launchers name: (those in the template, references to others)."""
+        profiles_found: list[str] = []
+        outside: list[str] = []
+        for launcher in dict.fromkeys(launchers):
+            lprops = self.resources[launcher].get("Properties")
+            if not isinstance(lprops, dict):
+                continue
+            if self._type(launcher) == LAUNCH_TEMPLATE:
+                data = lprops.get("LaunchTemplateData")
+                ref = data.get("IamInstanceProfile") if isinstance(data, dict) else None
+                values = _profile_values(ref)
+            else:
+                values = [lprops.get("IamInstanceProfile")] if "IamInstanceProfile" in lprops else []
+            for value in values:
+                found, out = self.targets(value, INSTANCE_PROFILE)
+                profiles_found.extend(found)
+                outside.extend(out)
+        return profiles_found, outside
 
     def _is_eks_group(self, asg: YMap, roles: list[str], launchers: list[str]) -> bool:
         """An Auto Scaling group is a self-managed EKS node group when something says so: the
@@ -347,7 +386,7 @@ class _Extractor:
 
     def _worker_roles(self) -> None:
         """A role trusted by EC2 that carries AmazonEKSWorkerNodePolicy is a node role even when no
-        node group in this template uses it (SPEC §3 applies the same test to account dumps)."""
+        node group in this template uses it (the same test as for account dumps, sources/iam_files.py)."""
         for logical, role in self.roles.items():
             if logical in self.node_roles:
                 continue
@@ -443,3 +482,49 @@ def _describe(value: Any) -> str:
         inner = arg if isinstance(arg, str) else (resolve_string(arg, Template({}))[0] or "...")
         return f"{fn} {inner}"
     return str(value)
+
+
+# A reference as cfn_intrinsics writes it, with any attribute (``${Role.Arn}``).
+_FARGATE_TOKEN = re.compile(r"^\$\{([^}.]+)(?:\.([^}]+))?\}$")
+
+
+def _annotate_template(doc: Document, ws: Workspace) -> None:
+    """Dangling PodExecutionRoleArn references (ECR301) and clusters whose name EKS picks at deploy
+    time (no literal ``Name``: the logical ID stands in, and must not be compared with ARNs)."""
+    root = doc.root
+    resources = root.get("Resources") if isinstance(root, dict) else None
+    if not isinstance(resources, dict):
+        return
+    parameters = root.get("Parameters") if isinstance(root.get("Parameters"), dict) else {}
+    for profile in ws.fargate_profiles:
+        m = _FARGATE_TOKEN.match(profile.role_ref or "")
+        if profile.source == "cloudformation" and profile.loc.path == doc.path and profile.role is None and m:
+            target = m.group(1)
+            if not target.startswith("AWS::") and target not in resources and target not in parameters:
+                profile.role_target_missing = target
+    for cluster in ws.clusters:
+        if cluster.source == "cloudformation" and cluster.path == doc.path:
+            resource = resources.get(cluster.name)
+            props = resource.get("Properties") if isinstance(resource, dict) else None
+            if isinstance(props, dict) and not isinstance(props.get("Name"), str):
+                cluster.name_known = False
+
+
+def _cfn_metadata_suppressions(doc: Document, ws: Workspace) -> None:
+    """``Metadata: {ecrlint: {ignore: [ECR201]}}`` on a resource covers the whole resource."""
+    resources = doc.root.get("Resources")
+    if not isinstance(resources, YMap):
+        return
+    for logical, resource in resources.items():
+        meta = resource.get("Metadata") if isinstance(resource, dict) else None
+        ours = meta.get("ecrlint") if isinstance(meta, dict) else None
+        if not isinstance(ours, dict) or "ignore" not in ours:
+            continue
+        ids = ours["ignore"]
+        if isinstance(ids, str):
+            ids = ids.split(",")
+        rule_ids = frozenset(str(i).strip().upper() for i in ids or () if str(i).strip()) if isinstance(ids, list) else frozenset()
+        key_span = resources.key_span(logical)
+        end = getattr(resource, "span", key_span)
+        region = Span(key_span.line, key_span.column, end.end_line, end.end_column)
+        ws.suppression_regions.append((doc.path, region, rule_ids or None, "metadata"))

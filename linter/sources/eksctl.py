@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from . import awsdata, iam
-from .model import Document, Loc, YMap, YSeq
-from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, PolicyDocument, Role, Workspace
+from ..analysis import awsdata
+from ..analysis import iam
+from ..model import Document, Loc, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, PolicyDocument, Role, Workspace
 
-# eksctl's node-role policies (DOMAIN §3; pkg/cfn/builder/iam_helper.go makeManagedPolicies).
+# eksctl's node-role policies: makeManagedPolicies in
+# https://github.com/eksctl-io/eksctl/blob/main/pkg/cfn/builder/iam_helper.go
 WORKER_NODE = "AmazonEKSWorkerNodePolicy"
 CNI = "AmazonEKS_CNI_Policy"
 SSM = "AmazonSSMManagedInstanceCore"
@@ -64,19 +67,33 @@ def _resource_name(arn: str) -> str:
     return resource.split("/", 1)[1] if "/" in resource else resource
 
 
-def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
+class EksctlSource(DocumentSource):
+    name = "eksctl"
+    priority = 10
+
+    def detect(self, root: Any) -> bool:
+        api = root.get("apiVersion") if isinstance(root, dict) else None
+        return isinstance(api, str) and api.startswith("eksctl.io/") and root.get("kind") == "ClusterConfig"
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        extract(doc, ws, ctx)
+
+
+def extract(doc: Document, ws: Workspace, ctx: ExtractContext | None = None) -> None:
     root = doc.root
     if not isinstance(root, YMap):
         return
     path = doc.path
-    metadata = root.get("metadata") if isinstance(root.get("metadata"), YMap) else YMap(root.span)
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) else None
-    region = metadata.get("region") if isinstance(metadata.get("region"), str) else None
+    meta = root.get("metadata")
+    metadata = meta if isinstance(meta, YMap) else YMap(root.span)
+    name = _text(metadata, "name")
+    region = _text(metadata, "region")
     cluster_loc = Loc(path, metadata.value_span("name") if name else root.key_span("metadata"))
     cluster = Cluster(name or "(unnamed)", cluster_loc, "eksctl", path, region=region)
     ws.clusters.append(cluster)
     partition = partition_of(region)
-    cluster_iam = root.get("iam") if isinstance(root.get("iam"), YMap) else YMap(root.span)
+    written_iam = root.get("iam")
+    cluster_iam = written_iam if isinstance(written_iam, YMap) else YMap(root.span)
     with_oidc = cluster_iam.get("withOIDC") is True
 
     for key, managed in (("nodeGroups", False), ("managedNodeGroups", True)):
@@ -104,18 +121,19 @@ def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
 def _node_group(
     ng: YMap, managed: bool, with_oidc: bool, partition: str, cluster: Cluster, path: str, ws: Workspace
 ) -> None:
-    name = ng.get("name") if isinstance(ng.get("name"), str) else "(unnamed)"
-    config = ng.get("iam") if isinstance(ng.get("iam"), YMap) else None
+    written_name, written_iam = ng.get("name"), ng.get("iam")
+    name = written_name if isinstance(written_name, str) else "(unnamed)"
+    config = written_iam if isinstance(written_iam, YMap) else None
     loc = Loc(path, ng.key_span("iam") if "iam" in ng else ng.value_span("name"))
     kind = "managed" if managed else "self-managed"
     if config is not None:
         for key in ("instanceRoleARN", "instanceProfileARN"):
             if isinstance(config.get(key), str) and config[key]:
-                # an existing role: its policies live outside these files (DOMAIN §3: cannot judge)
+                # an existing role: its policies live outside these files, so it is not judged
                 _add_group(ws, cluster, NodeGroup(name, loc, "eksctl", kind, None, cluster, role_ref=config[key]))
                 return
     config = config if config is not None else YMap(ng.span)
-    role_name = config.get("instanceRoleName") if isinstance(config.get("instanceRoleName"), str) else None
+    role_name = _text(config, "instanceRoleName")
     role = _eksctl_role(
         role_name or f"eksctl-{cluster.name}-nodegroup-{name}-NodeInstanceRole",
         loc,
@@ -144,7 +162,13 @@ def _node_group(
     _add_group(ws, cluster, group)
 
 
-def _eksctl_role(name: str, loc: Loc, policy_names: Any, partition: str, named: bool = False) -> Role:
+def _text(node: YMap, key: str) -> str | None:
+    """``node[key]`` when it is a string."""
+    value = node.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _eksctl_role(name: str, loc: Loc, policy_names: Iterable[str], partition: str, named: bool = False) -> Role:
     role = Role(
         name=name,
         loc=loc,
@@ -192,7 +216,8 @@ def _fargate_profiles(root: YMap, cluster_iam: YMap, cluster: Cluster, path: str
         if isinstance(raw, YSeq):
             for i, sel in enumerate(raw):
                 if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
-                    labels = sel.get("labels") if isinstance(sel.get("labels"), dict) else {}
+                    written_labels = sel.get("labels")
+                    labels = written_labels if isinstance(written_labels, dict) else {}
                     selectors.append(
                         FargateSelector(
                             sel["namespace"], {str(k): str(v) for k, v in labels.items()}, Loc(path, raw.item_span(i))
@@ -200,7 +225,8 @@ def _fargate_profiles(root: YMap, cluster_iam: YMap, cluster: Cluster, path: str
                     )
         own = item.get("podExecutionRoleARN")
         own = own if isinstance(own, str) and own else None
-        name = item.get("name") if isinstance(item.get("name"), str) else "(unnamed)"
+        written_name = item.get("name")
+        name = written_name if isinstance(written_name, str) else "(unnamed)"
         profile = FargateProfile(
             name=name,
             loc=Loc(path, item.value_span("name") if "name" in item else item.span),

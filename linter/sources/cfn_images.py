@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from .cfn_intrinsics import Template, is_symbolic, resolve_values
-from .model import Document, Loc, YMap, YSeq
-from .workspace import ImageUse, Workspace
+from ..model import Document, Loc, YMap, YSeq
+from ..workspace import ImageUse, Workspace
 
 
 def _image_fields(rtype: str, props: YMap) -> Iterator[tuple[YMap, str, str, str | None]]:
@@ -26,24 +26,29 @@ def _image_fields(rtype: str, props: YMap) -> Iterator[tuple[YMap, str, str, str
         if "ImageUri" in props:
             yield props, "ImageUri", "/ImageUri", None
     elif rtype == "AWS::Batch::JobDefinition":
-        cp = props.get("ContainerProperties")
-        if isinstance(cp, YMap) and "Image" in cp:
-            yield cp, "Image", "/ContainerProperties/Image", None
-        nodes = props.get("NodeProperties")
-        ranges = nodes.get("NodeRangeProperties") if isinstance(nodes, YMap) else None
-        if isinstance(ranges, YSeq):
-            for i, item in enumerate(ranges):
-                c = item.get("Container") if isinstance(item, YMap) else None
-                if isinstance(c, YMap) and "Image" in c:
-                    yield c, "Image", f"/NodeProperties/NodeRangeProperties/{i}/Container/Image", None
-        eks = props.get("EksProperties")
-        pod = eks.get("PodProperties") if isinstance(eks, YMap) else None
-        containers = pod.get("Containers") if isinstance(pod, YMap) else None
-        if isinstance(containers, YSeq):
-            for i, item in enumerate(containers):
-                if isinstance(item, YMap) and "Image" in item:
-                    name = item.get("Name") if isinstance(item.get("Name"), str) else None
-                    yield item, "Image", f"/EksProperties/PodProperties/Containers/{i}/Image", name
+        yield from _batch_image_fields(props)
+
+
+def _batch_image_fields(props: YMap) -> Iterator[tuple[YMap, str, str, str | None]]:
+    """A Batch job definition's images: its container, each node range's, each EKS pod container's."""
+    cp = props.get("ContainerProperties")
+    if isinstance(cp, YMap) and "Image" in cp:
+        yield cp, "Image", "/ContainerProperties/Image", None
+    nodes = props.get("NodeProperties")
+    ranges = nodes.get("NodeRangeProperties") if isinstance(nodes, YMap) else None
+    if isinstance(ranges, YSeq):
+        for i, item in enumerate(ranges):
+            c = item.get("Container") if isinstance(item, YMap) else None
+            if isinstance(c, YMap) and "Image" in c:
+                yield c, "Image", f"/NodeProperties/NodeRangeProperties/{i}/Container/Image", None
+    eks = props.get("EksProperties")
+    pod = eks.get("PodProperties") if isinstance(eks, YMap) else None
+    containers = pod.get("Containers") if isinstance(pod, YMap) else None
+    if isinstance(containers, YSeq):
+        for i, item in enumerate(containers):
+            if isinstance(item, YMap) and "Image" in item:
+                name = item.get("Name") if isinstance(item.get("Name"), str) else None
+                yield item, "Image", f"/EksProperties/PodProperties/Containers/{i}/Image", name
 
 
 def extract(doc: Document, ws: Workspace, template: Template | None = None) -> None:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-# --- the grammar (distribution/reference regexp.go, DOMAIN.md §6) ------------------------------
+# --- the grammar: https://github.com/distribution/reference/blob/main/regexp.go ---------------
 # Python's ``re`` matches leftmost-first like Go's regexp; ``\w`` is made ASCII-only as in Go.
 
 _ALNUM = r"[a-z0-9]+"
@@ -353,7 +353,7 @@ def _chars(chars: list[str]) -> str:
     return shown if len(chars) == 1 else f"the characters {shown}"
 
 
-# --- AWS regions and ECR registry hosts (DOMAIN.md §6, data/aws-regions.txt, ecr-registry-hosts.txt) ---
+# --- AWS regions and ECR registry hosts (data/aws-regions.txt, ecr-registry-hosts.txt: sources in their headers) ---
 
 
 class _AwsData(NamedTuple):
@@ -492,46 +492,10 @@ def _private(host: str, labels: list[str], at: int, width: int, symbolic: bool) 
             and "amazonaws" not in suffix and "aws" not in suffix.split(".")):
         return None  # e.g. "dkr.ecr.example.com": not AWS at all
     problems: list[str] = []
-    placeholder = False
-
-    # account
     account = ".".join(account_labels)
-    # in a symbolic image any ${...} in a label is CloudFormation's value, never a placeholder
-    account_symbol = symbolic and len(account_labels) == 1 and "${" in account
-    if not account_labels:
-        problems.append(f'there is no account ID before "{service}"')
-    elif not account_symbol:
-        if len(account_labels) > 1:
-            problems.append(f'"{account}" before "{service}" must be one 12-digit AWS account ID')
-        elif not re.fullmatch(r"\d{12}", account):
-            if account.isdigit():
-                problems.append(f'the account "{account}" has {len(account)} digits; an AWS account ID has 12')
-            elif _looks_placeholder(account):
-                placeholder = True
-                problems.append(f'"{account}" is a placeholder, not a 12-digit AWS account ID')
-            else:
-                problems.append(f'the account "{account}" is not a 12-digit AWS account ID')
-
-    # region
-    region_symbol = symbolic and region is not None and "${" in region
-    partition: str | None = None
-    if region is None or region == "":
-        problems.append(f'there is no region after "{service}"')
-    elif not region_symbol:
-        partition = data.region_partition.get(region)
-        if partition is None:
-            import difflib  # only for a did-you-mean on a region that does not exist
-
-            close = difflib.get_close_matches(region.lower(), data.region_partition, n=1, cutoff=0.8)
-            if region.lower() in data.region_partition:
-                problems.append(f'the region "{region}" must be lowercase ({region.lower()})')
-            elif _looks_placeholder(region):
-                placeholder = True
-                problems.append(f'"{region}" is a placeholder, not an AWS region')
-            elif close:
-                problems.append(f'"{region}" is not an AWS region (did you mean {close[0]}?)')
-            else:
-                problems.append(f'"{region}" is not an AWS region')
+    account_placeholder = _account_problems(account_labels, service, symbolic, problems)
+    partition, region_placeholder = _region_problems(region, service, symbolic, data, problems)
+    placeholder = account_placeholder or region_placeholder
 
     # suffix and form (kubelet's matchImages: ACCOUNT.<service>.REGION.<suffix>)
     partitions: frozenset[str] | None = None
@@ -574,6 +538,54 @@ def _private(host: str, labels: list[str], at: int, width: int, symbolic: bool) 
     )
 
 
+def _account_problems(account_labels: list[str], service: str, symbolic: bool, problems: list[str]) -> bool:
+    """What is wrong with the labels before the service, added to ``problems``; True when it is placeholder text."""
+    account = ".".join(account_labels)
+    # in a symbolic image any ${...} in a label is CloudFormation's value, never a placeholder
+    account_symbol = symbolic and len(account_labels) == 1 and "${" in account
+    if not account_labels:
+        problems.append(f'there is no account ID before "{service}"')
+    elif not account_symbol:
+        if len(account_labels) > 1:
+            problems.append(f'"{account}" before "{service}" must be one 12-digit AWS account ID')
+        elif not re.fullmatch(r"\d{12}", account):
+            if account.isdigit():
+                problems.append(f'the account "{account}" has {len(account)} digits; an AWS account ID has 12')
+            elif _looks_placeholder(account):
+                problems.append(f'"{account}" is a placeholder, not a 12-digit AWS account ID')
+                return True
+            else:
+                problems.append(f'the account "{account}" is not a 12-digit AWS account ID')
+    return False
+
+
+def _region_problems(
+    region: str | None, service: str, symbolic: bool, data: _AwsData, problems: list[str]
+) -> tuple[str | None, bool]:
+    """The region's partition (None unless it is a known region) and whether it is placeholder text;
+    what is wrong with it is added to ``problems``."""
+    region_symbol = symbolic and region is not None and "${" in region
+    partition: str | None = None
+    if region is None or region == "":
+        problems.append(f'there is no region after "{service}"')
+    elif not region_symbol:
+        partition = data.region_partition.get(region)
+        if partition is None:
+            import difflib  # only for a did-you-mean on a region that does not exist
+
+            close = difflib.get_close_matches(region.lower(), data.region_partition, n=1, cutoff=0.8)
+            if region.lower() in data.region_partition:
+                problems.append(f'the region "{region}" must be lowercase ({region.lower()})')
+            elif _looks_placeholder(region):
+                problems.append(f'"{region}" is a placeholder, not an AWS region')
+                return partition, True
+            elif close:
+                problems.append(f'"{region}" is not an AWS region (did you mean {close[0]}?)')
+            else:
+                problems.append(f'"{region}" is not an AWS region')
+    return partition, False
+
+
 def _looks_placeholder(text: str) -> bool:
     """Documentation text standing in for a value: ``aws_account_id``, ``<account>``, ``REGION``, ``region-code``."""
     low = text.lower()
@@ -599,7 +611,8 @@ def ecr_problems(ref: Reference) -> InvalidEcrHost | None:
     return None
 
 
-# botocore ecr service-2 RepositoryName: 2 to 256 characters (DOMAIN.md §6). Its pattern is the
+# ECR's RepositoryName: 2 to 256 characters (botocore ecr service-2.json; the ECR API Reference,
+# https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html). Its pattern is the
 # path grammar above, and 256 is above the grammar's REPOSITORY_NAME_MAX (255, on the path): a
 # longer name already fails ``parse_reference``, so only the lower bound needs its own check.
 ECR_REPOSITORY_MIN = 2

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterator, Sequence
 
-from . import iam, principals
-from .model import Document, Loc, Span, YMap, YSeq
-from .workspace import FargateProfile, FargateSelector, PolicyDocument, Role, Workload, Workspace
+from . import iam
+from . import principals
+from ..model import Loc, Span, YMap, YSeq
+from ..workspace import FargateProfile, FargateSelector, PolicyDocument, Role, Workload
 
-# Sources (DOMAIN.md §5): EKS UG pod-execution-role.html (trust principal, the SourceArn
-# condition), fargate-profile.html (selectors, wildcards, the profile label), fargate.html
-# ("AWS Fargate considerations": no DaemonSets, privileged containers, HostNetwork/HostPort, GPUs).
+# Sources, pages of the EKS User Guide (https://docs.aws.amazon.com/eks/latest/userguide/):
+# pod-execution-role.html (trust principal, the SourceArn condition), fargate-profile.html
+# (selectors, wildcards, the profile label), fargate.html ("AWS Fargate considerations": no
+# DaemonSets, privileged containers, HostNetwork/HostPort, GPUs).
 FARGATE_SERVICE = "eks-fargate-pods.amazonaws.com"
 ASSUME_ROLE = "sts:AssumeRole"
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
@@ -63,74 +65,6 @@ def selecting_profiles(
         chosen = [(p, s) for p, s in matches if p.name == pinned]
         return chosen or matches
     return matches
-
-
-# --- the EKS API's profile JSON (aws eks create-fargate-profile --cli-input-json) -------------------
-
-
-def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
-    """EKS API profile JSON into a FargateProfile; for CloudFormation, what the profile and cluster
-    facts need from the template itself (run after ``cloudformation.extract`` on the same file)."""
-    if doc.kind == "cloudformation":
-        _annotate_template(doc, ws)
-        return
-    root = doc.root
-    if isinstance(root, YMap) and isinstance(root.get("fargateProfile"), YMap):
-        root = root["fargateProfile"]  # describe-fargate-profile output wraps the same shape
-    if not isinstance(root, YMap):
-        return
-    name = root.get("fargateProfileName")
-    role = root.get("podExecutionRoleArn")
-    cluster = root.get("clusterName")
-    has_role = isinstance(role, str) and bool(role.strip())
-    ws.fargate_profiles.append(
-        FargateProfile(
-            name=name if isinstance(name, str) and name else "(unnamed)",
-            loc=Loc(doc.path, root.value_span("fargateProfileName") if "fargateProfileName" in root else root.span),
-            source="eks-api",
-            selectors=list(_api_selectors(root.get("selectors"), doc.path)),
-            role_ref=role if has_role else None,
-            role_loc=Loc(doc.path, root.value_span("podExecutionRoleArn")) if has_role else None,
-            cluster_name=cluster if isinstance(cluster, str) and cluster else None,
-        )
-    )
-
-
-def _annotate_template(doc: Document, ws: Workspace) -> None:
-    """Dangling PodExecutionRoleArn references (ECR301) and clusters whose name EKS picks at deploy
-    time (no literal ``Name``: the logical ID stands in, and must not be compared with ARNs)."""
-    root = doc.root
-    resources = root.get("Resources") if isinstance(root, dict) else None
-    if not isinstance(resources, dict):
-        return
-    parameters = root.get("Parameters") if isinstance(root.get("Parameters"), dict) else {}
-    for profile in ws.fargate_profiles:
-        m = _TOKEN.match(profile.role_ref or "")
-        if profile.source == "cloudformation" and profile.loc.path == doc.path and profile.role is None and m:
-            target = m.group(1)
-            if not target.startswith("AWS::") and target not in resources and target not in parameters:
-                profile.role_target_missing = target
-    for cluster in ws.clusters:
-        if cluster.source == "cloudformation" and cluster.path == doc.path:
-            resource = resources.get(cluster.name)
-            props = resource.get("Properties") if isinstance(resource, dict) else None
-            if isinstance(props, dict) and not isinstance(props.get("Name"), str):
-                cluster.name_known = False
-
-
-def _api_selectors(selectors: Any, path: str) -> Iterator[FargateSelector]:
-    if not isinstance(selectors, YSeq):
-        return
-    for i, item in enumerate(selectors):
-        if not isinstance(item, dict):
-            continue
-        namespace = item.get("namespace")
-        labels = item.get("labels")
-        yield FargateSelector(
-            namespace=str(namespace) if namespace is not None else "",
-            labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
-            loc=Loc(path, selectors.item_span(i)),
-        )
 
 
 # --- pod execution role ARNs (ECR306) ------------------------------------------------------------
@@ -235,7 +169,7 @@ def trust_document(role: Role) -> PolicyDocument | None:
     template = next((p.template for p in role.policies if p.template is not None), None)
     loc = role.trust_loc or role.loc
     if isinstance(document, dict) and len(document) == 1 and next(iter(document)) in ("Fn::Sub", "Fn::Join"):
-        from .cfn_intrinsics import Template, resolve_string
+        from ..sources.cfn_intrinsics import Template, resolve_string
 
         text, _symbolic = resolve_string(document, template or Template({}))
         try:
@@ -317,8 +251,9 @@ def _source_condition(
     base = operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:").removesuffix("IfExists")
     if key not in SOURCE_KEYS or base not in ("ArnLike", "ArnEquals", "StringLike", "StringEquals"):
         return None, ""
-    texts = [principals.as_text(v) for v in values]
-    if not texts or any(t is None or "${" in t for t in texts):
+    written = [principals.as_text(v) for v in values]
+    texts = [t for t in written if t is not None and "${" not in t]
+    if not written or len(texts) != len(written):
         return True, ""  # symbolic: "this stack's" values, never guessed to be wrong
     shown = ", ".join(f'"{t}"' for t in texts)
     if key == "aws:sourceaccount":
@@ -326,7 +261,7 @@ def _source_condition(
             return True, ""
         return False, f"requires aws:SourceAccount {shown}, not the cluster's account {account}"
     like = base in ("ArnLike", "StringLike")
-    if any(_may_be_profile_arn(t, like, cluster_name) for t in texts):  # type: ignore[arg-type]
+    if any(_may_be_profile_arn(t, like, cluster_name) for t in texts):
         return True, ""
     target = f"arn:aws:eks:REGION:ACCOUNT:fargateprofile/{cluster_name or 'CLUSTER'}/*"
     return False, f"requires aws:SourceArn {shown}, which no Fargate profile ARN matches (they look like {target})"

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Union
+from typing import TYPE_CHECKING, Any, Iterable, Union
 
 from . import fargate
-from .model import Loc, dig
-from .workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
+from ..model import Loc, dig
+from ..workspace import Cluster, FargateProfile, FargateSelector, NodeGroup, Role, Workload, Workspace
 
-# How files are linked (SPEC §3 "Linking workloads to clusters"; issue 6):
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..registry import Context
+
+    # What the linker reads its ``clusters`` entries and globs from: the run's Config, or (in tests)
+    # the options mapping itself.
+    LinkConfig = Config | dict[str, Any] | None
+
+# How files are linked (issue 6):
 # - clusters come from CloudFormation and eksctl; node groups and Fargate profiles hang off them.
 #   A profile or node group whose cluster is not in the scanned files but is named literally
 #   (the EKS API JSON's clusterName) forms a cluster of that name; one whose cluster name is not
@@ -66,7 +74,7 @@ class Puller:
 
     def role_phrase(self) -> str:
         """'pod execution role "FargateRole" (infra/iam.yaml:12)' and the like."""
-        return _role_text(_role_json(self), "pod execution role" if self.fargate else "node role")
+        return role_text(_role_json(self), "pod execution role" if self.fargate else "node role")
 
 
 @dataclass(eq=False)
@@ -106,20 +114,20 @@ class Links:
 # --- building --------------------------------------------------------------------------------------
 
 
-def _options(config: Any) -> dict[str, Any]:
+def _options(config: LinkConfig) -> dict[str, Any]:
     """``config`` is the run's Config (or, in tests, the options mapping itself)."""
     if isinstance(config, dict):
         return config
     return getattr(config, "options", None) or {}
 
 
-def _path_matches(config: Any, globs: Any, path: str) -> bool:
+def _path_matches(config: LinkConfig, globs: Any, path: str) -> bool:
     if isinstance(globs, str):
         globs = [globs]
     matcher = getattr(config, "path_matches", None)
     if matcher is not None:
         return bool(matcher(globs, path))
-    from .config import glob_match
+    from ..config import glob_match
 
     return any(glob_match(g, path) for g in globs or ())
 
@@ -128,13 +136,13 @@ def _literal(name: Any) -> str | None:
     return name if isinstance(name, str) and name and "${" not in name else None
 
 
-def links_for(ws: Workspace, ctx: Any) -> Links:
+def links_for(ws: Workspace, ctx: Context) -> Links:
     """``build_links`` once per run (``ctx`` is the rules' Context): ECR206, ECR207 and ECR301-ECR305
     all read the same map."""
-    return ctx.shared("links", lambda: build_links(ws, ctx.config))  # type: ignore[no-any-return]
+    return ctx.shared("links", lambda: build_links(ws, ctx.config))
 
 
-def build_links(ws: Workspace, config: Any = None) -> Links:
+def build_links(ws: Workspace, config: LinkConfig = None) -> Links:
     """Link clusters, node groups, Fargate profiles, roles and workloads (see the notes above)."""
     options = _options(config)
     entries = [e for e in options.get("clusters") or () if isinstance(e, dict)]
@@ -171,7 +179,9 @@ def _cluster_links(ws: Workspace) -> list[ClusterLink]:
     return out
 
 
-def _attach(ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> list[Any]:
+def _attach(
+    ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig
+) -> list[Union[NodeGroup, FargateProfile]]:
     """Hang node groups and profiles off their cluster; returns the ones that fit nowhere."""
     by_cluster = {id(c): link for link in clusters for c in link.clusters}
     by_name = {link.name: link for link in clusters if link.name and link.name_known}
@@ -213,16 +223,18 @@ def _attach(ws: Workspace, clusters: list[ClusterLink], entries: list[dict[str, 
 
 
 def _add(link: ClusterLink, fact: Union[NodeGroup, FargateProfile]) -> None:
-    target = link.profiles if isinstance(fact, FargateProfile) else link.node_groups
-    if fact not in target:
-        target.append(fact)
+    if isinstance(fact, FargateProfile):
+        if fact not in link.profiles:
+            link.profiles.append(fact)
+    elif fact not in link.node_groups:
+        link.node_groups.append(fact)
 
 
 def _fact_label(fact: Union[NodeGroup, FargateProfile]) -> str:
     return f'{"Fargate profile" if isinstance(fact, FargateProfile) else "node group"} "{fact.name}"'
 
 
-def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any) -> None:
+def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig) -> None:
     """Config entries name clusters (by name or definition file) and give their account."""
     for entry in entries:
         link = _entry_cluster(clusters, entry, config)
@@ -235,7 +247,7 @@ def _apply_entries(clusters: list[ClusterLink], entries: list[dict[str, Any]], c
             link.account = str(account)
 
 
-def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: Any) -> ClusterLink | None:
+def _entry_cluster(clusters: list[ClusterLink], entry: dict[str, Any], config: LinkConfig) -> ClusterLink | None:
     name = entry.get("name")
     definition = entry.get("definition")
 
@@ -257,7 +269,7 @@ def _link_workload(
     workload: Workload,
     clusters: list[ClusterLink],
     entries: list[dict[str, Any]],
-    config: Any,
+    config: LinkConfig,
     pullers: dict[int, Puller],
 ) -> WorkloadLink:
     cluster, why = _choose_cluster(workload, clusters, entries, config)
@@ -279,7 +291,7 @@ def _link_workload(
 
 
 def _choose_cluster(
-    workload: Workload, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: Any
+    workload: Workload, clusters: list[ClusterLink], entries: list[dict[str, Any]], config: LinkConfig
 ) -> tuple[ClusterLink | None, str]:
     paths = [workload.path] + ([workload.chart] if workload.chart else [])
     for entry in entries:
@@ -448,65 +460,7 @@ def _workload_json(w: WorkloadLink) -> dict[str, Any]:
     }
 
 
-def format_json(links: Links) -> str:
-    from .escape import dump_json
-
-    return dump_json(to_dict(links))
-
-
-def format_text(links: Links) -> str:
-    """The map for people: clusters, their node groups and profiles, and each workload's puller."""
-    lines: list[str] = []
-    data = to_dict(links)
-    for link, cluster in zip(links.clusters, data["clusters"]):
-        where = "; ".join(f"{d['source']}, {d['path']}:{d['line']}" for d in cluster["definitions"])
-        where = where or "not defined in the scanned files"
-        facts = [f"account {link.account}" if link.account else "", f"region {link.region}" if link.region else ""]
-        lines.append(f"cluster {link.label} ({where})" + "".join(f", {f}" for f in facts if f))
-        for note in link.notes:
-            lines.append(f"  note: {note}")
-        for g, gj in zip(link.node_groups, cluster["node_groups"]):
-            role = _role_text(gj["role"], "node role")
-            lines.append(f'  node group "{g.name}" ({g.kind}, {g.loc.short()}): {role}')
-        for p, pj in zip(link.profiles, cluster["fargate_profiles"]):
-            role = _role_text(pj["role"], "pod execution role")
-            lines.append(f'  Fargate profile "{p.name}" ({p.loc.short()}): {role}')
-            for s, sj in zip(p.selectors, pj["selectors"]):
-                labels = ", ".join(f"{k}={v}" for k, v in s.labels.items())
-                labels = f", labels {labels}" if labels else ""
-                lines.append(f'    selector namespace "{s.namespace}"{labels} ({s.loc.short()})')
-                lines.extend(f"      {name}" for name in sj["workloads"])
-        reasons = {w["linked_by"] for w in cluster["workloads"]}
-        shared = reasons.pop() if len(reasons) == 1 else None
-        if cluster["workloads"]:
-            lines.append(f"  workloads ({shared})" if shared else "  workloads")
-        for w in cluster["workloads"]:
-            if w["runs_on"] == "fargate":
-                place = "Fargate profile " + ", ".join(f'"{n}"' for n in w["fargate_profiles"])
-            elif w["node_groups"]:
-                groups = w["node_groups"]
-                place = f"node group{'s' if len(groups) > 1 else ''} " + ", ".join(f'"{n}"' for n in groups)
-            else:
-                place = "nodes not in the scanned files"
-            what = "pod execution role" if w["runs_on"] == "fargate" else "node role"
-            roles = " or ".join(_role_text(r, what) for r in w["roles"]) or "no known role"
-            linked = "" if shared else f" (linked by {w['linked_by']})"
-            lines.append(f"    {w['workload']} ({w['path']}:{w['line']}): {place}; pulls with {roles}{linked}")
-    if data["unlinked"]:
-        lines.append("unlinked workloads")
-        lines.extend(f"  {u['workload']} ({u['path']}:{u['line']}): {u['reason']}" for u in data["unlinked"])
-    if data["unattached"]:
-        lines.append("node groups and profiles without a cluster")
-        lines.extend(f"  {u['what']} ({u['path']}:{u['line']})" for u in data["unattached"])
-    if not lines:
-        lines.append("no clusters, node groups, Fargate profiles or workloads found")
-    from .escape import visible
-
-    # Names, paths and ARNs come from the scanned files: each line shown with controls escaped.
-    return "".join(visible(line) + "\n" for line in lines)
-
-
-def _role_text(role: dict[str, Any], what: str) -> str:
+def role_text(role: dict[str, Any], what: str) -> str:
     if role["state"] == "defined":
         return f'{what} "{role["name"]}" ({role["path"]}:{role["line"]})'
     if role["state"] == "generated":

@@ -6,7 +6,7 @@ import os
 import stat
 import tempfile
 
-from .config import ConfigError
+from ..config import ConfigError
 
 
 class ChangedOnDisk(Exception):

@@ -7,8 +7,8 @@ import hashlib
 import os
 from typing import Callable, Iterable
 
-from .model import Finding, Fix, Span
-from .parsing import decode, line_starts
+from ..model import Finding, Fix, Span
+from ..parsing import decode, line_starts
 from .safe_write import ChangedOnDisk, write_atomic
 
 
@@ -28,10 +28,8 @@ _BOMS = (
 
 def _encoder(data: bytes) -> Callable[[str], bytes]:
     """Encode fixed text exactly as the file was: same encoding, same byte-order mark (or none)."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return lambda text, bom=bom, codec=codec: bom + text.encode(codec)
-    return lambda text: text.encode("utf-8")
+    bom, codec = next(((b, c) for b, c in _BOMS if data.startswith(b)), (b"", "utf-8"))
+    return lambda text: bom + text.encode(codec)
 
 
 def _offset(starts: list[int], text: str, line: int, column: int) -> int | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from .iam import Statement, action_matches, statements
-from .workspace import PolicyDocument
+from ..workspace import PolicyDocument
 
 # ``iam.evaluate`` answers for identity policies and ignores principals; here they are the point.
 # Sources: IAM UG reference_policies_elements_principal.html ("*" and {"AWS": "*"} mean every
@@ -61,7 +61,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        from .cfn_intrinsics import Template, resolve_string
+        from ..sources.cfn_intrinsics import Template, resolve_string
 
         return resolve_string(value, Template({}))[0]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -156,6 +156,14 @@ def _condition_holds(stmt: Statement, test: ConditionTest | None) -> bool | None
     return result
 
 
+def _covers(stmt: Statement, caller: Caller) -> bool | None:
+    """Whether the statement's Principal (or NotPrincipal) takes in ``caller``; None when that is not known."""
+    if stmt.not_principal is not None:
+        named = principal_matches(stmt.not_principal, caller)
+        return None if named is None else not named
+    return principal_matches(stmt.principal, caller)
+
+
 def evaluate(
     policy: PolicyDocument,
     action: str,
@@ -175,17 +183,13 @@ def evaluate(
     blocked: list[Statement] = []
     unknown = False
     for stmt in stmts:
-        if stmt.not_principal is not None:
-            if trust_policy:
-                return Verdict(
-                    "invalid",
-                    f"{stmt.where()} uses NotPrincipal, which a role trust policy cannot use (IAM rejects it)",
-                    denies=(stmt,),
-                )
-            named = principal_matches(stmt.not_principal, caller)
-            covers = None if named is None else not named
-        else:
-            covers = principal_matches(stmt.principal, caller)
+        if trust_policy and stmt.not_principal is not None:
+            return Verdict(
+                "invalid",
+                f"{stmt.where()} uses NotPrincipal, which a role trust policy cannot use (IAM rejects it)",
+                denies=(stmt,),
+            )
+        covers = _covers(stmt, caller)
         if covers is False or not _names_action(stmt, action):
             continue
         if covers is None:
@@ -206,6 +210,14 @@ def evaluate(
     if maybe_denies and every_allow:
         reason = f"{maybe_denies[0].where()} denies it under a condition"
         return Verdict("possibly-denied", reason, every_allow, tuple(maybe_denies))
+    return _not_denied(allows, conditional, unknown, blocked)
+
+
+def _not_denied(
+    allows: list[Statement], conditional: list[Statement], unknown: bool, blocked: list[Statement]
+) -> Verdict:
+    """The verdict when no Deny stands in the way: allowed, only under a condition, unknown, or not granted."""
+    every_allow = tuple(allows + conditional)
     if allows:
         return Verdict("allowed", f"allowed by {allows[0].where()}", every_allow)
     if conditional:

@@ -8,21 +8,37 @@ import stat
 from dataclasses import dataclass
 from typing import Iterator
 
-from .config import glob_match
+from ..config import glob_match
 
-LINTABLE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIP_DIRS = frozenset([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"])
-CHART_FILE = "Chart.yaml"
 
 
 @dataclass(frozen=True)
-class Source:
-    """One unit to read: a file, a chart directory, or standard input."""
+class Input:
+    """One thing to read: a file, a unit directory (a chart), or standard input."""
 
     path: str  # filesystem path
     display: str  # as shown in findings: relative to the working directory when inside it
-    kind: str  # "file" | "chart" | "stdin" | "missing"
-    explicit: bool = False  # named on the command line (read whatever its name)
+    kind: str  # "file" | "stdin" | "missing" | the name of a UnitSource ("chart")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What discovery looks for, from the registered sources: file suffixes and unit markers."""
+
+    suffixes: tuple[str, ...]
+    units: tuple[tuple[str, str], ...]  # (marker file, unit source name)
+
+    @classmethod
+    def registered(cls) -> "Layout":
+        from . import registered
+
+        sources = registered()
+        return cls(sources.suffixes, tuple((u.marker, u.name) for u in sources.units))
+
+    def unit_at(self, directory: str) -> str | None:
+        """The unit source whose marker this directory holds, if any."""
+        return next((name for marker, name in self.units if os.path.isfile(os.path.join(directory, marker))), None)
 
 
 def display_path(path: str, cwd: str) -> str:
@@ -36,29 +52,32 @@ def display_path(path: str, cwd: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def chart_root(path: str, stop: str) -> str | None:
-    """The nearest directory at or above ``path`` (not above ``stop``) holding a Chart.yaml."""
+def unit_root(path: str, stop: str, layout: Layout) -> tuple[str, str] | None:
+    """The nearest unit directory at or above ``path`` (not above ``stop``), and its source's name."""
     directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
     stop = os.path.abspath(stop)
     while True:
-        if os.path.isfile(os.path.join(directory, CHART_FILE)):
+        kind = layout.unit_at(directory)
+        if kind is not None:
             # A subchart inside charts/ belongs to its parent chart: keep climbing while we are in one.
             parent = os.path.dirname(directory)
-            if os.path.basename(parent) == "charts" and os.path.isfile(os.path.join(os.path.dirname(parent), CHART_FILE)):
+            if os.path.basename(parent) == "charts" and layout.unit_at(os.path.dirname(parent)) == kind:
                 directory = os.path.dirname(parent)
                 continue
-            return directory
+            return directory, kind
         if directory == stop or os.path.dirname(directory) == directory or not directory.startswith(stop):
             return None
         directory = os.path.dirname(directory)
 
 
-def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[str]) -> list[Source]:
-    """Expand command-line paths into sources, in a stable order, each at most once."""
-    out: dict[str, Source] = {}
+def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[str],
+             layout: Layout | None = None) -> list[Input]:
+    """Expand command-line paths into inputs, in a stable order, each at most once."""
+    layout = layout or Layout.registered()
+    out: dict[str, Input] = {}
     for arg in paths:
         if arg == "-":
-            out["-"] = Source("-", "-", "stdin", True)
+            out["-"] = Input("-", "-", "stdin")
             continue
         display = display_path(arg, cwd)
         if _excluded(display, exclude):
@@ -70,22 +89,23 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             # Only a path that is not there is "missing"; a symlink loop, a permission problem or a
             # name too long goes to the reader, whose ECR001 then names the real reason.
             kind = "missing" if exc.errno in (errno.ENOENT, errno.ENOTDIR) else "file"
-            out.setdefault(display, Source(arg, display, kind, True))
+            out.setdefault(display, Input(arg, display, kind))
             notes.append(f"{display}: {exc.strerror}")
             continue
         if _escapes_tree(arg, cwd):
-            # SPEC §8: never follow a symlink out of the tree, even one named on the command line
+            # never follow a symlink out of the tree, even one named on the command line
             notes.append(f"{display}: symlink out of the tree not followed")
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(arg, cwd, exclude, out, notes)
+            _walk(arg, cwd, exclude, out, notes, layout)
             continue
-        chart = chart_root(arg, cwd if os.path.abspath(arg).startswith(os.path.abspath(cwd)) else os.path.dirname(os.path.abspath(arg)))
-        if chart is not None:
-            chart_display = display_path(chart, cwd)
-            out.setdefault(chart_display, Source(chart, chart_display, "chart", True))
+        stop = cwd if os.path.abspath(arg).startswith(os.path.abspath(cwd)) else os.path.dirname(os.path.abspath(arg))
+        unit = unit_root(arg, stop, layout)
+        if unit is not None:
+            unit_display = display_path(unit[0], cwd)
+            out.setdefault(unit_display, Input(unit[0], unit_display, unit[1]))
             continue
-        out.setdefault(display, Source(arg, display, "file", True))
+        out.setdefault(display, Input(arg, display, "file"))
     return list(out.values())
 
 
@@ -113,11 +133,13 @@ def _excluded(display: str, exclude: tuple[str, ...]) -> bool:
     return any(glob_match(g, display) for g in exclude)
 
 
-def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], notes: list[str]) -> None:
+def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], notes: list[str],
+          layout: Layout) -> None:
     top_real = os.path.realpath(top)
-    if os.path.isfile(os.path.join(top, CHART_FILE)):
+    unit = layout.unit_at(top)
+    if unit is not None:
         display = display_path(top, cwd)
-        out.setdefault(display, Source(top, display, "chart", True))
+        out.setdefault(display, Input(top, display, unit))
         return
     for dirpath, dirnames, filenames in _walk_tree(top, notes):
         keep = []
@@ -129,13 +151,14 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], 
             if os.path.islink(full):
                 notes.append(f"{display}: symlinked directory not followed")
                 continue
-            if os.path.isfile(os.path.join(full, CHART_FILE)):
-                out.setdefault(display, Source(full, display, "chart"))
+            unit = layout.unit_at(full)
+            if unit is not None:
+                out.setdefault(display, Input(full, display, unit))
                 continue
             keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
-            if not name.endswith(LINTABLE_SUFFIXES) or name.startswith("."):
+            if not name.endswith(layout.suffixes) or name.startswith("."):
                 continue
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
@@ -149,7 +172,7 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Source], 
                 if not os.path.exists(target):
                     notes.append(f"{display}: broken or looping symlink skipped")
                     continue
-            out.setdefault(display, Source(full, display, "file"))
+            out.setdefault(display, Input(full, display, "file"))
 
 
 def _walk_tree(top: str, notes: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -6,29 +6,55 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from . import iam
-from .model import Document, Loc, YMap, YSeq
-from .workspace import NodeGroup, PolicyDocument, Role, Workspace
+from ..analysis import iam
+from ..model import Document, Loc, YMap, YSeq
+from . import DocumentSource, ExtractContext
+from ..workspace import NodeGroup, PolicyDocument, Role, Workspace
 
 NODE_ROLE_POLICIES = "node-role-policies"  # config key: globs of policy files that are node-role policies
 WORKER_NODE_POLICY = "AmazonEKSWorkerNodePolicy"
 
 
-def extract(doc: Document, ws: Workspace, ctx: Any = None) -> None:
-    if doc.kind == "iam-authorization-details":
+class AuthorizationDetailsSource(DocumentSource):
+    """``aws iam get-account-authorization-details`` output: roles, their policies, managed policies."""
+
+    name = "iam-authorization-details"
+    priority = 30
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and ("RoleDetailList" in root or ("Policies" in root and "UserDetailList" in root))
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
         _authorization_details(doc, ws)
-    else:
+
+
+class IamPolicySource(DocumentSource):
+    """A standalone IAM policy document (or a list of them, or one wrapped in ``PolicyDocument``)."""
+
+    name = "iam-policy"
+    priority = 40
+
+    def detect(self, root: Any) -> bool:
+        if isinstance(root, dict):
+            return _is_policy(root) or (isinstance(root.get("PolicyDocument"), dict) and _is_policy(root["PolicyDocument"]))
+        return isinstance(root, list) and bool(root) and all(_is_policy(item) for item in root)
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
         _policy_file(doc, ws, ctx)
 
 
-def _node_role_globs(ctx: Any) -> list[str]:
+def _is_policy(root: Any) -> bool:
+    return isinstance(root, dict) and "Statement" in root and isinstance(root["Statement"], (dict, list))
+
+
+def _node_role_globs(ctx: ExtractContext | None) -> list[str]:
     config = getattr(ctx, "config", None)
     options = getattr(config, "options", None) or {}
     globs = options.get(NODE_ROLE_POLICIES) or ()
     return [globs] if isinstance(globs, str) else list(globs)
 
 
-def _policy_file(doc: Document, ws: Workspace, ctx: Any) -> None:
+def _policy_file(doc: Document, ws: Workspace, ctx: ExtractContext | None) -> None:
     root = doc.root
     documents: list[tuple[Any, Loc]] = []
     if isinstance(root, YSeq):
@@ -49,7 +75,7 @@ def _policy_file(doc: Document, ws: Workspace, ctx: Any) -> None:
 
 
 def _authorization_details(doc: Document, ws: Workspace) -> None:
-    """Roles trusted by EC2 that carry AmazonEKSWorkerNodePolicy are node roles (SPEC §3)."""
+    """Roles trusted by EC2 that carry AmazonEKSWorkerNodePolicy are node roles (a dump names no node groups)."""
     root = doc.root
     if not isinstance(root, YMap):
         return
@@ -86,8 +112,9 @@ def _default_version(entry: Any, path: str) -> PolicyDocument | None:
     for version in versions:
         if isinstance(version, YMap) and version.get("IsDefaultVersion") is True and "Document" in version:
             document = _decode(version["Document"])
-            name = entry.get("PolicyName") if isinstance(entry.get("PolicyName"), str) else "policy"
-            arn = entry.get("Arn") if isinstance(entry.get("Arn"), str) else None
+            written_name, written_arn = entry.get("PolicyName"), entry.get("Arn")
+            name = written_name if isinstance(written_name, str) else "policy"
+            arn = written_arn if isinstance(written_arn, str) else None
             return PolicyDocument(document, Loc(path, version.value_span("Document")), name, managed_arn=arn)
     return None
 
@@ -110,7 +137,8 @@ def _role(entry: YMap, path: str, managed: dict[str, PolicyDocument], ws: Worksp
     if isinstance(inline, YSeq):
         for item in inline:
             if isinstance(item, YMap) and "PolicyDocument" in item:
-                policy_name = item.get("PolicyName") if isinstance(item.get("PolicyName"), str) else f"{name} inline"
+                written_name = item.get("PolicyName")
+                policy_name = written_name if isinstance(written_name, str) else f"{name} inline"
                 policy = PolicyDocument(
                     _decode(item["PolicyDocument"]), Loc(path, item.value_span("PolicyDocument")), policy_name
                 )
@@ -125,20 +153,21 @@ def _role(entry: YMap, path: str, managed: dict[str, PolicyDocument], ws: Worksp
             if not isinstance(arn, str):
                 continue
             item_loc = Loc(path, attached.item_span(i))
-            policy_name = item.get("PolicyName") if isinstance(item.get("PolicyName"), str) else arn.rsplit("/", 1)[-1]
+            written_name = item.get("PolicyName")
+            policy_name = written_name if isinstance(written_name, str) else arn.rsplit("/", 1)[-1]
             if _is_aws_managed(arn):
                 role.managed_policy_names.append(policy_name)
             # The dump's own copy wins (it is the account's current version); else the bundled one.
-            policy = managed.get(arn) or iam.managed_policy(arn, item_loc)
-            if policy is not None:
-                role.policies.append(policy)
+            found = managed.get(arn) or iam.managed_policy(arn, item_loc)
+            if found is not None:
+                role.policies.append(found)
             else:
                 role.unresolved_policies.append((arn, item_loc))
     return role
 
 
 def _is_aws_managed(arn: str | None) -> bool:
-    return bool(arn) and ":iam::aws:policy/" in arn
+    return arn is not None and ":iam::aws:policy/" in arn
 
 
 def _decode(value: Any) -> Any:

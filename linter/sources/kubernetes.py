@@ -7,8 +7,9 @@ import binascii
 import json
 from typing import Any, Iterator
 
-from .model import Document, Loc, Span, YMap, YSeq, dig
-from .workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from ..model import Document, Loc, Span, YMap, YSeq, dig
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -50,6 +51,20 @@ def parse_ignore(value: Any) -> frozenset[str] | None:
     return None if not ids or "ALL" in ids else ids
 
 
+class KubernetesSource(DocumentSource):
+    """Any object with string ``apiVersion`` and ``kind``: the last kind tried, as every other
+    kind that also has them (eksctl's ClusterConfig) is more specific."""
+
+    name = "kubernetes"
+    priority = 90
+
+    def detect(self, root: Any) -> bool:
+        return isinstance(root, dict) and isinstance(root.get("apiVersion"), str) and isinstance(root.get("kind"), str)
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        extract(doc, ws)
+
+
 def extract(doc: Document, ws: Workspace) -> None:
     for obj, pointer in objects(doc.root):
         kind = obj.get("kind")
@@ -73,8 +88,10 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
     if not isinstance(pod_spec, YMap):
         return
     template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) else "(unnamed)"
+    meta = obj.get("metadata")
+    metadata = meta if isinstance(meta, dict) else {}
+    written_name = metadata.get("name")
+    name = written_name if isinstance(written_name, str) else "(unnamed)"
     namespace = metadata.get("namespace")
     labels = dig(template_meta, "labels")
     ignore = parse_ignore(dig(metadata, "annotations", IGNORE_ANNOTATION))
@@ -111,10 +128,9 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
                 continue
             if "image" not in container:
                 continue  # kustomize patches and pod templates filled in later omit it
-            image = container.get("image")
-            not_a_string = None if isinstance(image, str) else _describe_non_string(image)
-            if not_a_string:
-                image = ""
+            written = container.get("image")
+            image = written if isinstance(written, str) else ""
+            not_a_string = None if isinstance(written, str) else _describe_non_string(written)
             cname = container.get("name") if isinstance(container.get("name"), str) else None
             field = f"{spec_pointer}/{list_name}/{i}/image"
             loc = _loc(doc, container.value_span("image"))

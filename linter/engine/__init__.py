@@ -1,0 +1,117 @@
+"""The run: discover -> parse -> extract facts -> one workspace -> rules -> config and suppressions."""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from dataclasses import replace
+
+from ..config import Config, ConfigError, is_enabled, load_config, parse_id_list
+from ..model import Finding, ParsedFile, Severity
+from ..registry import Context, load_registry
+from ..sources import ExtractContext
+from ..sources.discovery import Input, discover, display_path
+from ..workspace import PodSpecReader, Workspace
+from .filtering import filter_findings
+from .options import InternalError, RunOptions, RunResult
+from .pool import is_unit, read_all
+
+__all__ = ["InternalError", "RunOptions", "RunResult", "run"]
+
+# Below this much work (in bytes of YAML) a process pool costs more than it saves (fork, and
+# pickling facts back). A chart's templates cost about five times their size in YAML: measured on
+# the shared corpus, 10 charts (0.76 MB of templates) render in 0.73 s where 1.2 MB of manifests
+# and templates parse and extract in 0.25 s.
+
+
+def run(options: RunOptions) -> RunResult:
+    # A lint run allocates millions of small objects and keeps most of them (facts, findings):
+    # CPython's collector then rescans the growing heap again and again, a quarter of the run on
+    # the shared corpus. Automatic collection is off for the run; _process collects the young
+    # generations before every chart and every few files, so cyclic garbage (gotpl's render state,
+    # exception tracebacks) is still freed and memory stays flat (measured in benchmarks/).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(options: RunOptions) -> RunResult:
+    # The built-in Helm engine's run budget counts per process: a process that runs again (tests,
+    # an editor integration) starts afresh. Only if a chart was rendered before (importing the
+    # engine costs ~0.1 s).
+    budgets = sys.modules.get("ecrlint.helm.budgets")
+    if budgets is not None:
+        budgets.reset_run()
+    registry = load_registry()
+    known = set(registry.rules)
+    cwd = os.path.abspath(options.cwd)
+    config = load_config(options.config, known, cwd)
+    select = parse_id_list(options.select, known, "--select") or config.select
+    ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore") or ())
+    fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
+    if config.options.get("require-digest") and "ECR106" not in select:
+        select = select + ("ECR106",)
+
+    notes: list[str] = []
+    paths = list(options.paths) or ["."]
+    if options.stdin_filename and "-" not in paths:
+        raise ConfigError("--stdin-filename needs '-' among the paths")
+    sources = discover(paths, config.exclude, cwd, notes)
+    if options.stdin_filename:
+        sources = [replace(s, display=display_path(options.stdin_filename, cwd)) if s.kind == "stdin" else s
+                   for s in sources]
+    reported = {s.display for s in sources}
+    if any(is_unit(s) for s in sources):
+        # Image findings are traced into --helm-values files, which may live outside the chart.
+        reported |= {display_path(v, cwd) for v in [*config.helm_values, *options.helm_values]}
+    context_sources = _context_sources(config, cwd, reported, notes)
+
+    ctx = ExtractContext(config)
+    results = read_all(sources + context_sources, ctx, options)
+    ws = Workspace(pod_specs=PodSpecReader(config.max_file_size))  # re-reads use this run's limit
+    parse_findings: list[Finding] = []
+    suppress_lines: dict[str, ParsedFile] = {}
+    for parsed, part in results:
+        ws.merge(part)
+        parse_findings.extend(parsed.errors)
+        suppress_lines[parsed.path] = parsed
+        for companion in parsed.companions:
+            suppress_lines.setdefault(companion.path, companion)
+        if parsed.chart is not None:
+            notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
+        if parsed.skipped_reason:
+            notes.append(f"{parsed.path}: {parsed.skipped_reason}")
+        elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
+            notes.append(f"{parsed.path}: no known kind of document; skipped")
+
+    rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
+    raw: list[Finding] = list(parse_findings)
+    for rule_cls in registry:
+        if not is_enabled(rule_cls.id, rule_cls.enabled_by_default, select, ignore):
+            continue
+        try:
+            raw.extend(rule_cls().check(ws, rule_ctx))
+        except Exception as exc:  # a crashing rule must not look like a clean run
+            if options.verbose:
+                raise
+            raise InternalError(f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}") from exc
+
+    findings, suppressed = filter_findings(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
+                                   cwd, set(registry.rules))
+    digests = {p.path: p.digest for p, _ws in results if p.digest}
+    return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
+
+
+def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:
+    globs = config.options.get("context") or ()
+    if not globs:
+        return []
+    root = config.root
+    found = discover([root], config.exclude, cwd, [])
+    return [s for s in found if s.display not in reported and any(
+        config.path_matches([g], os.path.relpath(os.path.abspath(s.path), root).replace(os.sep, "/")) for g in globs)]
