@@ -33,7 +33,6 @@ class Workload:
     # it to keep its results small (compact_for_transfer): read it with Workspace.pod_spec_of.
     pod_spec: YMap | None
     pod_spec_pointer: str  # JSON pointer of pod_spec inside the document, e.g. "/spec/template/spec"
-    annotations_ignore: frozenset[str] | None = frozenset()  # ecrlint.io/ignore; None = all rules
     chart: str | None = None  # the chart directory when rendered from Helm
     namespace_explicit: bool = False
     object_span: Span | None = None  # the whole object, for annotation suppressions
@@ -97,7 +96,6 @@ class ImageUse:
     logical: str | None = None  # "Deployment/ns/name" or a CloudFormation logical ID
     symbolic: bool = False  # built from !Sub/!Join: contains ${...} parts that are not placeholders
     origin: str | None = None  # extra words for messages ("rendered in templates/deployment.yaml")
-    rendered_loc: Loc | None = None  # Helm: where the string sits in the rendered manifest
     pull_policy: str | None = None  # Kubernetes imagePullPolicy when written
     # Set when the manifest's image is not a string (a number, a boolean, null, a list): what it is,
     # e.g. "the number 123"; ``value`` is then "".

@@ -110,7 +110,6 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
         pod_labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
         pod_spec=pod_spec,
         pod_spec_pointer=pointer + "/" + "/".join(path),
-        annotations_ignore=ignore,
         chart=_chart_of(doc),
         namespace_explicit=isinstance(namespace, str) and bool(namespace),
         object_span=obj.span,
@@ -147,7 +146,6 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
             )
             if doc.trace is not None:
                 use.source = "helm"
-                use.rendered_loc = loc
                 traced = doc.trace.get(field)
                 if traced is not None:
                     use.loc = traced[0]
