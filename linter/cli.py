@@ -117,7 +117,7 @@ def _check(argv: Sequence[str]) -> int:
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")
     from .config import ConfigError
-    from .engine import InternalError, RunOptions, run
+    from .engine import InternalError, RunOptions, UnsupportedEnvironment, run
 
     options = RunOptions(
         paths=args.paths,
@@ -153,7 +153,7 @@ def _check(argv: Sequence[str]) -> int:
                 print(f"ecrlint: fixed {applied} finding{'s' if applied != 1 else ''}; re-run to see what is left", file=sys.stderr)
                 result = run(options)
         _write_report(_render(result, args), args)
-    except ConfigError as exc:
+    except (ConfigError, UnsupportedEnvironment) as exc:
         return _fail(str(exc))
     except InternalError as exc:
         return _fail(f"internal error: {exc}")

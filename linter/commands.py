@@ -55,12 +55,12 @@ def explain(args: argparse.Namespace) -> int:
 def links(args: argparse.Namespace) -> int:
     from .analysis.links import build_links
     from .config import ConfigError
-    from .engine import RunOptions, run
+    from .engine import RunOptions, UnsupportedEnvironment, run
     from .output.links import format_json, format_text
 
     try:
         result = run(RunOptions(paths=args.paths, config=args.config, cwd=os.getcwd(), select="ECR001"))
-    except ConfigError as exc:
+    except (ConfigError, UnsupportedEnvironment) as exc:
         return _error(str(exc))
     built = build_links(result.workspace, result.config)
     text = format_json(built) if args.format == "json" else format_text(built)

@@ -14,10 +14,10 @@ from ..sources import ExtractContext
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
 from .filtering import filter_findings
-from .options import InternalError, RunOptions, RunResult
+from .options import InternalError, RunOptions, RunResult, UnsupportedEnvironment
 from .pool import is_unit, read_all
 
-__all__ = ["InternalError", "RunOptions", "RunResult", "run"]
+__all__ = ["InternalError", "RunOptions", "RunResult", "UnsupportedEnvironment", "run"]
 
 # Below this much work (in bytes of YAML) a process pool costs more than it saves (fork, and
 # pickling facts back). A chart's templates cost about five times their size in YAML: measured on

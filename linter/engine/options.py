@@ -13,6 +13,14 @@ class InternalError(Exception):
     """A bug or an environment failure: exit 2 with a one-line message."""
 
 
+class UnsupportedEnvironment(InternalError):
+    """ecrlint cannot run as installed (a dependency outside the versions it was checked with).
+
+    Exit 2 with the message as it is (it says what to install), without "internal error:". Its only
+    argument is the message, so that it crosses the process pool intact.
+    """
+
+
 @dataclass
 class RunOptions:
     paths: list[str] = field(default_factory=lambda: ["."])

@@ -14,7 +14,7 @@ from ..parsing import PARSE_ERROR, PARSE_ERROR_NAME
 from ..sources import ExtractContext, extract_file, registered
 from ..sources.discovery import Input
 from ..workspace import Workspace, compact_for_transfer
-from .options import InternalError, RunOptions
+from .options import InternalError, RunOptions, UnsupportedEnvironment
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -67,6 +67,8 @@ def _process(source: Input, ctx: ExtractContext, options: RunOptions) -> tuple[P
     parsed = _read_source(source, ctx, options)
     try:
         ws = extract_file(parsed, ctx)
+    except UnsupportedEnvironment:
+        raise  # not this file's doing (an unusable dependency): the run stops with exit 2
     except Exception as exc:  # a bug on one odd file must not stop the run over every other file
         if options.verbose:
             raise

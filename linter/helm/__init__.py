@@ -1,4 +1,4 @@
-"""Helm charts rendered offline like `helm template` (SPEC §6), with values.yaml traceability.
+"""Helm charts rendered offline as `helm template` renders them, each image traced to the values line behind it.
 
 Importing this package is cheap: the loader and gotpl load only when a chart is rendered, and
 helm-python-sdk only ever in the child process that renders one chart.
@@ -32,14 +32,9 @@ def preload() -> None:
     helm-python-sdk is never loaded by ecrlint's own processes: each chart renders in a child
     process of its own (external.render_sdk), so forking workers is safe.
     """
-    from . import chart  # noqa: F401 - the loader, values and tracing modules
+    from . import chart  # noqa: F401 - the loader, values and tracing modules; gotpl, checked (gotpl_api)
     from .builtin import speed_up_gotpl
 
-    try:
-        import gotpl.exts.helm  # noqa: F401
-        import gotpl.funcs.helm  # noqa: F401
-    except ImportError:  # pragma: no cover - gotpl is a dependency
-        return
     speed_up_gotpl()
 
 
@@ -51,16 +46,19 @@ def load_chart(
     engine: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParsedFile:
-    """Render the chart at ``chart_dir`` into Kubernetes documents; never raises.
+    """Render the chart at ``chart_dir`` into Kubernetes documents; raises only UnsupportedEnvironment.
 
     ``engine``: None/"auto" (helm-python-sdk when installed, else built-in), "sdk", "binary"
     (a `helm` on PATH) or "builtin". A chart that cannot be (fully) rendered is reported in
     ``ParsedFile.chart.render_errors`` (ECR401); files that cannot be parsed in ``errors`` (ECR001).
     """
-    from .chart import load_chart as render
+    from ..engine.options import UnsupportedEnvironment
+    from .chart import load_chart as render  # imports gotpl through gotpl_api, which checks its version
 
     try:
         return render(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes)
+    except UnsupportedEnvironment:
+        raise  # an unusable gotpl is no finding on this chart: the run stops (exit 2)
     except (RecursionError, MemoryError) as exc:
         reason = "it nests too deeply" if isinstance(exc, RecursionError) else "it needs too much memory"
         return _broken(chart_dir, display, f"the chart cannot be rendered: {reason}")

@@ -41,9 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from gotpl.errors import BudgetExceededError
-from gotpl.runtime import FunctionResult
-from gotpl.runtime.policy import ExecutionBudget, ExecutionBudgetState
+from .gotpl_api import BudgetExceededError, ExecutionBudget, ExecutionBudgetState, FunctionResult
 
 # --- limits --------------------------------------------------------------------------------------
 
@@ -440,9 +438,9 @@ def _regex(name: str, args: tuple[Any, ...]) -> int:
 
 
 def _regex_size(pattern: str) -> int:
-    try:
-        from gotpl._compat.goregexp import go as goregexp
+    from .gotpl_api import goregexp
 
+    try:
         compiled = goregexp._compile(pattern)  # cached by gotpl: the call itself reuses it
     except Exception:  # noqa: BLE001 - an invalid pattern: the function reports it
         return 1
@@ -663,7 +661,9 @@ for _name in ("regexMatch", "mustRegexMatch", "regexFind", "mustRegexFind", "reg
 del _name
 
 
-def budgeted(name: str, function: Callable[..., Any], model: Model | None = None) -> Callable[..., Any]:
+def budgeted(  # noqa: C901 - its `call` is the hot path of every template function, inlined on purpose
+    name: str, function: Callable[..., Any], model: Model | None = None
+) -> Callable[..., Any]:
     """``function`` charging the active chart and refusing results beyond the per-value limits.
 
     functools.wraps keeps the signature gotpl inspects (arity and argument types), so every
@@ -742,7 +742,7 @@ UNCOUNTED = frozenset({
 
 def budgeted_map(functions: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """Every function of ``functions`` budgeted; `include`/`tpl` (render-context functions) too."""
-    from gotpl.runtime.context import ContextFunction
+    from .gotpl_api import ContextFunction
 
     out: dict[str, Callable[..., Any]] = {}
     for name, function in functions.items():
@@ -780,33 +780,51 @@ def check_value(name: str, value: Any) -> Any:
 _FLAGS = "+-# 0"
 
 
-def printf_size(fmt: str, values: tuple[Any, ...]) -> tuple[int, int]:
-    """An upper bound of len(sprintf(fmt, *values)) as Go's fmt (and gotpl) read the format, and the walking work.
+class _FormatReader:
+    """Go's fmt reading the flags, argument indexes, width and precision of each verb of one format."""
 
-    Raises RenderBudgetExceeded for a width or precision above MAX_FORMAT_WIDTH (Go's fmt prints
-    %!(BADWIDTH) there) and for a structure argument that would expand beyond the value limit.
-    """
-    n = len(fmt)
-    position = argument = 0
-    size = work = 0
-    measured: dict[int, Measure] = {}
-    used: set[int] = set()
+    def __init__(self, fmt: str, values: tuple[Any, ...]) -> None:
+        self.fmt = fmt
+        self.n = len(fmt)
+        self.values = values
+        self.argument = 0  # the argument the next `*` or verb takes
 
-    def weight_of(index: int) -> Measure:
-        if index not in measured:
-            measured[index] = measure(values[index], "printf")
-        return measured[index]
+    def spec(self, i: int) -> tuple[int, int | None, int | None]:
+        """From just after a `%`: where its verb is, its width and its precision (None: not given)."""
+        fmt, n = self.fmt, self.n
+        while i < n and fmt[i] in _FLAGS:
+            i += 1
+        i, width = self.bound(self.index(i))
+        precision: int | None = None
+        if i < n and fmt[i] == ".":
+            i, precision = self.bound(self.index(i + 1))
+            precision = precision or 0
+        return self.index(i), width, precision
 
-    def take_index(i: int) -> tuple[int, int | None]:
+    def index(self, i: int) -> int:
+        """Past an explicit argument index `[n]` at ``i`` (the next `*` or verb then takes argument n)."""
+        fmt, n = self.fmt, self.n
         if i < n and fmt[i] == "[":
             close = fmt.find("]", i + 1)
             if close < 0:
-                return n, None
+                return n
             text = fmt[i + 1 : close]
-            return close + 1, (int(text) - 1 if text.isdigit() and len(text) < 8 else None)
-        return i, None
+            if text.isdigit() and len(text) < 8:
+                self.argument = int(text) - 1
+            return close + 1
+        return i
 
-    def number(i: int) -> tuple[int, int | None]:
+    def bound(self, i: int) -> tuple[int, int | None]:
+        """A width or precision at ``i``: `*` (the next argument, when an integer) or digits; None for neither."""
+        if i < self.n and self.fmt[i] == "*":
+            index = self.argument
+            self.argument += 1
+            value = self.values[index] if 0 <= index < len(self.values) else None
+            return i + 1, abs(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+        return self.number(i)
+
+    def number(self, i: int) -> tuple[int, int | None]:
+        fmt, n = self.fmt, self.n
         start = i
         while i < n and fmt[i].isdigit():
             i += 1
@@ -819,9 +837,23 @@ def printf_size(fmt: str, values: tuple[Any, ...]) -> tuple[int, int]:
             )
         return i, int(digits or "0")
 
-    def from_argument(index: int) -> int:
-        value = values[index] if 0 <= index < len(values) else None
-        return abs(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+
+def printf_size(fmt: str, values: tuple[Any, ...]) -> tuple[int, int]:
+    """An upper bound of len(sprintf(fmt, *values)) as Go's fmt (and gotpl) read the format, and the walking work.
+
+    Raises RenderBudgetExceeded for a width or precision above MAX_FORMAT_WIDTH (Go's fmt prints
+    %!(BADWIDTH) there) and for a structure argument that would expand beyond the value limit.
+    """
+    n = len(fmt)
+    position = size = work = 0
+    measured: dict[int, Measure] = {}
+    used: set[int] = set()
+    reader = _FormatReader(fmt, values)
+
+    def weight_of(index: int) -> Measure:
+        if index not in measured:
+            measured[index] = measure(values[index], "printf")
+        return measured[index]
 
     while position < n:
         percent = fmt.find("%", position)
@@ -829,38 +861,11 @@ def printf_size(fmt: str, values: tuple[Any, ...]) -> tuple[int, int]:
             size += n - position
             break
         size += percent - position
-        i = percent + 1
-        if i < n and fmt[i] == "%":
+        if fmt.startswith("%", percent + 1):
             size += 1
-            position = i + 1
+            position = percent + 2
             continue
-        while i < n and fmt[i] in _FLAGS:
-            i += 1
-        i, index = take_index(i)
-        if index is not None:
-            argument = index
-        width: int | None
-        if i < n and fmt[i] == "*":
-            width = from_argument(argument)
-            argument += 1
-            i += 1
-        else:
-            i, width = number(i)
-        precision: int | None = None
-        if i < n and fmt[i] == ".":
-            i, index = take_index(i + 1)
-            if index is not None:
-                argument = index
-            if i < n and fmt[i] == "*":
-                precision = from_argument(argument)
-                argument += 1
-                i += 1
-            else:
-                i, precision = number(i)
-                precision = precision or 0
-        i, index = take_index(i)
-        if index is not None:
-            argument = index
+        i, width, precision = reader.spec(percent + 1)
         for bound in (width, precision):
             if bound is not None and bound > MAX_FORMAT_WIDTH:
                 raise RenderBudgetExceeded(f"printf: a width or precision of {bound} (the limit is {MAX_FORMAT_WIDTH})")
@@ -870,10 +875,11 @@ def printf_size(fmt: str, values: tuple[Any, ...]) -> tuple[int, int]:
         verb = fmt[i]
         position = i + 1
         formatted = 32  # the error forms: %!d(string=...) around the value, %!d(MISSING)
+        argument = reader.argument
         if 0 <= argument < len(values):
             formatted += _formatted_size(verb, precision, width or 0, weight_of(argument), values[argument])
             used.add(argument)
-        argument += 1
+        reader.argument = argument + 1
         size += max(width or 0, formatted)
     for index in range(len(values)):
         if index not in used:  # %!(EXTRA type=value, ...) for arguments no verb used
@@ -898,7 +904,7 @@ def _formatted_size(verb: str, precision: int | None, width: int, m: Measure, va
 _installed = False
 
 
-def install() -> bool:
+def install() -> None:
     """Hook gotpl's VM where it does work that no budget counts (idempotent).
 
     - Only loop iterations and function calls are gotpl's steps: a loop whose body is a thousand
@@ -910,22 +916,18 @@ def install() -> bool:
       before the include returns. Every render now counts what it writes.
     - Writing `{{ $x }}` formats a structure without a function call: measured first.
 
-    Returns False when gotpl's internals are not as expected (the function limits still hold).
+    gotpl_api has checked that these internals are there, as in the gotpl versions they were checked on.
     """
     global _installed
     if _installed:
-        return True
-    try:
-        import gotpl.template as template_module
-        from gotpl.runtime import sync_vm
-    except ImportError:  # pragma: no cover - gotpl is a dependency
-        return False
-    original_render = getattr(template_module, "render_program", None)
-    original_format = getattr(sync_vm, "format_value", None)
-    location: Any = getattr(sync_vm, "_ExecutionLocation", None)
-    slot = getattr(location, "__dict__", {}).get("position")
-    if original_render is None or original_format is None or slot is None or not hasattr(slot, "__set__"):
-        return False  # pragma: no cover - a gotpl whose VM needs these hooks re-checked
+        return
+    from .gotpl_api import sync_vm
+    from .gotpl_api import template as template_module
+
+    original_render = template_module.render_program
+    original_format = sync_vm.format_value
+    location: Any = sync_vm._ExecutionLocation
+    slot = vars(location)["position"]
 
     @functools.wraps(original_render)
     def render_program(*args: Any, **kwargs: Any) -> Any:
@@ -960,4 +962,3 @@ def install() -> bool:
     vm.format_value = format_value
     vm._ExecutionLocation = counting
     _installed = True
-    return True

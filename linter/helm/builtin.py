@@ -280,7 +280,7 @@ def _strip_document_end(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _functions(state: RenderState) -> dict[str, Callable[..., Any]]:
     """The function map of one chart: the shared (budgeted) functions plus required/fail on its state."""
-    from gotpl.runtime import INVALID, FunctionResult
+    from .gotpl_api import INVALID, FunctionResult
 
     def required(message: str, value: Any) -> Any:
         missing = value is None or value is INVALID or value == ""
@@ -309,8 +309,7 @@ def _shared_functions() -> dict[str, Callable[..., Any]]:
     The same function objects for every chart: gotpl inspects each one's signature once (a
     cache keyed by the function), not once per chart.
     """
-    from gotpl.funcs.helm import function_map
-    from gotpl.runtime import INVALID, FunctionResult
+    from .gotpl_api import INVALID, FunctionResult, function_map
 
     def eq(first: Any, *others: Any) -> Any:
         # Go's eq: a missing value (nil) compares false without error; two set values of
@@ -403,12 +402,9 @@ def _int_of(value: Any) -> int:
 
 def _builtin_overrides() -> dict[str, Callable[..., Any]]:
     """Go's print family, escapers and slice (gotpl's builtins), so that they go through the budgets."""
-    try:
-        from gotpl.runtime.sync_vm import _builtin_functions
+    from .gotpl_api import sync_vm
 
-        builtins = _builtin_functions("go")
-    except (ImportError, AttributeError):  # pragma: no cover - a gotpl whose builtins moved
-        return {}
+    builtins = sync_vm._builtin_functions("go")
     names = ("print", "printf", "println", "html", "js", "urlquery", "slice")
     return {name: builtins[name] for name in names if name in builtins}
 
@@ -419,7 +415,7 @@ MAX_STRING = budgets.MAX_VALUE_CHARS  # `repeat` and random-string lengths
 
 def _bounded(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """Sprig functions that allocate what a template asks for, capped (`until 100000000` is 800 MB)."""
-    from gotpl.runtime import FunctionResult
+    from .gotpl_api import FunctionResult
 
     base = dict(base)  # the functions as they are now: the caller replaces them with these
 
@@ -494,43 +490,12 @@ def _yaml_functions() -> dict[str, Callable[..., Any]]:
     double quotes where a plain scalar would change type) minus the stray ``...`` after scalars.
     """
     import yaml
-    from gotpl.runtime import FunctionResult
 
     from ..parsing import ParseProblem, check_yaml_limits
+    from .gotpl_api import FunctionResult
 
-    dumper_base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    loader_base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Dumper(dumper_base):  # type: ignore[misc, valid-type]
-        pass
-
-    def represent_str(dumper: Any, value: str) -> Any:
-        node = yaml.SafeDumper.represent_str(dumper, value)
-        if "\n" in value:
-            node.style = "|"
-        elif node.style == "'" or dumper.resolve(type(node), value, (True, False)) != node.tag:
-            node.style = '"'
-        return node
-
-    Dumper.add_representer(str, represent_str)
-
-    class Loader(loader_base):  # type: ignore[misc, valid-type]
-        pass
-
-    # Helm reads YAML through JSON: timestamps stay strings.
-    Loader.yaml_implicit_resolvers = {
-        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for key, resolvers in loader_base.yaml_implicit_resolvers.items()
-    }
-
-    def dump(value: Any) -> str:
-        out = yaml.dump(value, Dumper=Dumper, allow_unicode=True, default_flow_style=False, indent=2, sort_keys=True)
-        out = out.removesuffix("\n")
-        if out.endswith("\n..."):
-            out = out[:-4]
-        elif out == "...":
-            out = ""
-        return out
+    dump = _yaml_dump()
+    Loader = _yaml_loader()
 
     def to_yaml(value: Any) -> str:
         try:
@@ -570,6 +535,54 @@ def _yaml_functions() -> dict[str, Callable[..., Any]]:
         return data if isinstance(data, list) else []
 
     return {"toYaml": to_yaml, "mustToYaml": must_to_yaml, "fromYaml": from_yaml, "fromYamlArray": from_yaml_array}
+
+
+def _yaml_dump() -> Callable[[Any], str]:
+    """toYaml's serialiser (see _yaml_functions), on libyaml's emitter when PyYAML has it."""
+    import yaml
+
+    dumper_base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(dumper_base):  # type: ignore[misc, valid-type]
+        pass
+
+    def represent_str(dumper: Any, value: str) -> Any:
+        node = yaml.SafeDumper.represent_str(dumper, value)
+        if "\n" in value:
+            node.style = "|"
+        elif node.style == "'" or dumper.resolve(type(node), value, (True, False)) != node.tag:
+            node.style = '"'
+        return node
+
+    Dumper.add_representer(str, represent_str)
+
+    def dump(value: Any) -> str:
+        out = yaml.dump(value, Dumper=Dumper, allow_unicode=True, default_flow_style=False, indent=2, sort_keys=True)
+        out = out.removesuffix("\n")
+        if out.endswith("\n..."):
+            out = out[:-4]
+        elif out == "...":
+            out = ""
+        return out
+
+    return dump
+
+
+def _yaml_loader() -> Any:
+    """fromYaml's loader class, on libyaml's parser when PyYAML has it."""
+    import yaml
+
+    loader_base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(loader_base):  # type: ignore[misc, valid-type]
+        pass
+
+    # Helm reads YAML through JSON: timestamps stay strings.
+    Loader.yaml_implicit_resolvers = {
+        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in loader_base.yaml_implicit_resolvers.items()
+    }
+    return Loader
 
 
 def _kind(value: Any, invalid: Any) -> str:
@@ -706,10 +719,7 @@ class Engine:
     def _compile(self) -> Any:
         speed_up_gotpl()
         budgets.install()
-        from gotpl.environment import Environment
-        from gotpl.errors import TemplateSyntaxError
-        from gotpl.exts.helm import HelmExtension
-        from gotpl.runtime import ExecutionBudget
+        from .gotpl_api import Environment, ExecutionBudget, HelmExtension, TemplateSyntaxError
 
         extension = HelmExtension(custom_functions=_functions(self.state))
         # include and tpl are the extension's own (they need the render context): budgeted too
@@ -739,7 +749,7 @@ class Engine:
         return None
 
     def _find_syntax_error(self, env: Any, order: list[str], exc: Exception) -> str:
-        from gotpl.errors import TemplateSyntaxError
+        from .gotpl_api import TemplateSyntaxError
 
         for name in order:
             try:
@@ -788,7 +798,7 @@ class Engine:
         return out
 
     def render(self, values: dict[str, Any], *, lint: bool = False, only: set[str] | None = None) -> Rendered:
-        from gotpl.errors import TemplateError
+        from .gotpl_api import RenderSession, TemplateError
 
         result = Rendered()
         result.failures.extend(self.failures)
@@ -798,8 +808,6 @@ class Engine:
             "Name": RELEASE_NAME, "Namespace": NAMESPACE, "Revision": 1, "Service": "Helm",
             "IsUpgrade": False, "IsInstall": True,
         }
-        from gotpl.runtime.context import RenderSession
-
         broken = {f.template for f in self.failures}
         self.state.lint = lint
         contexts = self.contexts(values, release)
@@ -866,7 +874,7 @@ def _action_chars(text: str) -> int:
         position = end + 2
 
 
-class _TplCache(dict):  # type: ignore[type-arg]
+class _TplCache(dict[Any, Any]):
     """gotpl's cache of compiled `tpl` strings for one chart, bounded by the source it holds.
 
     gotpl keeps up to 128 programs; 128 programs of multi-megabyte strings would be gigabytes.

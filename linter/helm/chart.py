@@ -7,6 +7,7 @@ import posixpath
 import re
 from typing import Any, Sequence
 
+from ..engine.options import UnsupportedEnvironment
 from ..model import Document, Loc, ParsedFile, Span, YMap
 from ..parsing import parse_file, parse_text
 from . import loader
@@ -82,19 +83,15 @@ def _dependencies(chart: loader.Chart) -> list[ChartDependency]:
     for entry, doc in chart.requirements:
         name = entry.get("name")
         name = name if isinstance(name, str) else str(name or "")
-
-        def loc_of(key: str) -> Loc | None:
-            return Loc(path, doc.value_span(key)) if key in doc.spans else None
-
         tags = entry.get("tags")
         out.append(
             ChartDependency(
                 name=name,
-                loc=loc_of("name") or Loc(path, doc.span),
+                loc=_value_loc(path, doc, "name") or Loc(path, doc.span),
                 version=_text(entry.get("version")),
-                version_loc=loc_of("version"),
+                version_loc=_value_loc(path, doc, "version"),
                 repository=_text(entry.get("repository")),
-                repository_loc=loc_of("repository"),
+                repository_loc=_value_loc(path, doc, "repository"),
                 alias=_text(entry.get("alias")),
                 condition=_text(entry.get("condition")),
                 tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
@@ -108,6 +105,10 @@ def _dependencies(chart: loader.Chart) -> list[ChartDependency]:
             )
         )
     return out
+
+
+def _value_loc(path: str, doc: YMap, key: str) -> Loc | None:
+    return Loc(path, doc.value_span(key)) if key in doc.spans else None
 
 
 def _text(value: Any) -> str | None:
@@ -136,7 +137,13 @@ def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> li
 
 
 class _Renderer:
-    """Runs the engines in SPEC order and turns their failures into RenderErrors."""
+    """Runs the engines and turns their failures into RenderErrors.
+
+    In order: a `helm` binary when asked for (binary), else helm-python-sdk when installed (auto,
+    sdk) - either only on a plain, complete chart without huge literals. The built-in engine renders
+    every other chart, and renders again when an external engine is unavailable, stops with an error
+    or writes too much; an external engine that overruns its budgets is reported, not retried.
+    """
 
     def __init__(
         self,
@@ -404,12 +411,12 @@ def _documents(
     # An aliased subchart renders the same template file twice: number documents per file.
     next_index: dict[str, int] = {}
     for name, path, origin, docs in rendered:
-        base = next_index.get(path, 0)
+        first = next_index.get(path, 0)
         for index, doc in docs:
             kind = "kubernetes" if isinstance(doc, dict) and "kind" in doc and "apiVersion" in doc else "unknown"
             trace = traces.get((name, index), {})
-            parsed.documents.append(Document(path, base + index, doc, kind, trace, origin))
-        next_index[path] = base + (docs[-1][0] + 1 if docs else 0)
+            parsed.documents.append(Document(path, first + index, doc, kind, trace, origin))
+        next_index[path] = first + (docs[-1][0] + 1 if docs else 0)
 
 
 def _traces(
@@ -440,14 +447,7 @@ def _traces(
                 unresolved.add(name)
             else:
                 found[(name, index, pointer)] = by_part
-    sentinel_out: dict[str, str] = {}
-    if unresolved:
-        try:
-            import_values(clone)
-            values = without_nulls(render_values(clone, sentinel_user))
-            sentinel_out = renderer.builtin.render(values, lint=True, only=unresolved).outputs
-        except Exception:  # noqa: BLE001 - tracing is best effort; the template line still works
-            sentinel_out = {}
+    sentinel_out = _render_sentinels(renderer, clone, sentinel_user, unresolved) if unresolved else {}
     out: dict[tuple[str, int], dict[str, tuple[Loc, str]]] = {}
     for name, fields in wanted.items():
         sentinel_docs: dict[int, Any] = {}
@@ -464,6 +464,20 @@ def _traces(
             template_loc = lines[k] if len(lines) == len(fields) else (lines[min(k, len(lines) - 1)] if lines else None)
             out.setdefault((name, index), {}).update(trace_image(pointer, image, by_part, template_loc))
     return out
+
+
+def _render_sentinels(
+    renderer: _Renderer, clone: Node, sentinel_user: dict[str, Any], only: set[str]
+) -> dict[str, str]:
+    """The templates ``only`` rendered by the built-in engine with the sentinel values ({} when that fails)."""
+    try:
+        import_values(clone)
+        values = without_nulls(render_values(clone, sentinel_user))
+        return renderer.builtin.render(values, lint=True, only=only).outputs
+    except UnsupportedEnvironment:
+        raise  # an unusable gotpl is not this chart's doing: the run stops
+    except Exception:  # noqa: BLE001 - tracing is best effort; the template line still works
+        return {}
 
 
 # --- when nothing renders: the image blocks of values.yaml ---------------------------------------

@@ -1,8 +1,9 @@
 """Speed-ups for gotpl's template compilation that leave every token, tree and program unchanged."""
 
-# Parsing templates is most of the built-in engine's cost. Four patches, installed once per process
-# by builtin.speed_up_gotpl() and each proven equivalent in tests/test_helm_speed.py (the last three
-# lean on gotpl's internals, so they are installed only for the gotpl versions they were checked on):
+# Parsing templates is most of the built-in engine's cost. These patches are installed once per
+# process by builtin.speed_up_gotpl() and each proven equivalent in tests/test_helm_speed.py; they
+# lean on gotpl's internals, which gotpl_api checks (the gotpl versions they were checked on, and
+# every private name they use) before anything is patched:
 #
 # - the lexer's source map is built in O(lines) instead of O(characters) for ASCII sources;
 # - ASCII templates with Helm's delimiters are tokenized by one regular expression instead of a
@@ -30,7 +31,6 @@ from typing import Any, Callable, Iterator
 # Bounds of the compiled-program cache: whichever is reached first evicts the least recently used.
 MAX_PROGRAMS = 1_000
 MAX_PROGRAM_CHARS = 1_000_000  # source characters behind the cached programs (about 12 MB of programs)
-CHECKED_GOTPL = ("0.1.",)  # versions whose lexer, template association and linker these patches mirror
 
 _installed = False
 ORIGINAL_SOURCE_MAP_BUILD: Callable[[str], Any] | None = None  # gotpl's own, kept for the tests
@@ -42,24 +42,18 @@ ORIGINAL_LINK: Callable[..., Any] | None = None
 
 
 def install() -> None:
-    """Patch gotpl in place (idempotent); does nothing when gotpl's internals are not as expected."""
+    """Patch gotpl in place (idempotent); gotpl_api raises UnsupportedEnvironment for a gotpl they do not fit."""
     global _installed
     if _installed:
         return
+    from . import gotpl_api
+
     _installed = True
-    try:
-        import gotpl
-        import gotpl.template as template_module
-        from gotpl.parse import lexer, parser
-    except ImportError:  # pragma: no cover - gotpl is a dependency
-        return
-    _install_source_map(lexer)
-    if not str(getattr(gotpl, "__version__", "")).startswith(CHECKED_GOTPL):
-        return  # pragma: no cover - a newer gotpl: re-check the patches against it first
-    _install_lexer(lexer, parser)
-    _install_fast_parser(template_module)  # before the cache, which wraps whatever parses
-    _install_program_cache(template_module)
-    _install_link_memo()
+    _install_source_map(gotpl_api.lexer)
+    _install_lexer(gotpl_api.lexer, gotpl_api.parser)
+    _install_fast_parser(gotpl_api.template, gotpl_api.nodes, gotpl_api.parser)  # before the cache, which wraps it
+    _install_program_cache(gotpl_api.template)
+    _install_link_memo(gotpl_api.linked)
 
 
 # --- the source map ------------------------------------------------------------------------------
@@ -79,10 +73,8 @@ class _LineIndex:
 
 def _install_source_map(lexer: Any) -> None:
     global ORIGINAL_SOURCE_MAP_BUILD
-    source_map = getattr(lexer, "_SourceMap", None)
-    original = getattr(source_map, "build", None)
-    if source_map is None or original is None or not hasattr(source_map, "token"):
-        return
+    source_map = lexer._SourceMap
+    original = source_map.build
     ORIGINAL_SOURCE_MAP_BUILD = original
 
     def build(cls: Any, source: str) -> Any:
@@ -162,11 +154,8 @@ class _Fallback(Exception):
     """The source needs gotpl's own lexer (an error to report exactly, or an unusual input)."""
 
 
-def _install_lexer(lexer: Any, parser: Any) -> None:
+def _install_lexer(lexer: Any, parser: Any) -> None:  # noqa: C901 - builds the tokenizer below
     global ORIGINAL_LEX
-    needed = ("lex", "TokenKind", "Token", "_KEYWORDS", "_NUMBER_PATTERN", "_COMPLEX_PATTERN")
-    if not all(hasattr(lexer, name) for name in needed) or getattr(parser, "lex", None) is not lexer.lex:
-        return
     original = lexer.lex
     ORIGINAL_LEX = original
     kinds = lexer.TokenKind
@@ -174,7 +163,7 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
     keywords = dict(lexer._KEYWORDS)
     number_pattern = lexer._NUMBER_PATTERN
     complex_pattern = lexer._COMPLEX_PATTERN
-    max_tokens = parser.DEFAULT_LIMITS.max_tokens if hasattr(parser, "DEFAULT_LIMITS") else 1_000_000
+    max_tokens = parser.DEFAULT_LIMITS.max_tokens
     single = {"=": kinds.ASSIGN, "|": kinds.PIPE, "(": kinds.LEFT_PAREN, ")": kinds.RIGHT_PAREN}
     quoted = {"string": kinds.STRING, "char_constant": kinds.CHAR_CONSTANT, "raw_string": kinds.RAW_STRING}
     TEXT, LEFT, RIGHT, SPACE = kinds.TEXT, kinds.LEFT_DELIMITER, kinds.RIGHT_DELIMITER, kinds.SPACE
@@ -182,13 +171,14 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
     BOOL, IDENTIFIER, DECLARE, CHAR, EOF = kinds.BOOL, kinds.IDENTIFIER, kinds.DECLARE, kinds.CHAR, kinds.EOF
     spaces = " \t\r\n"
 
-    def tokens(source: str, functions: Any) -> list[Any]:
+    def tokens(source: str, functions: Any) -> list[Any]:  # noqa: C901 - a branch per token kind, inlined (hot)
         out: list[Any] = []
         append = out.append
         match = ACTION_TOKEN.match
         count = source.count
         n = len(source)
         line, line_at = 1, 0  # the line of character line_at; tokens come in source order
+        kind: str | None  # what next_piece found, then the group of each token in an action
 
         def at(position: int) -> int:
             nonlocal line, line_at
@@ -309,16 +299,10 @@ def _install_lexer(lexer: Any, parser: Any) -> None:
 # --- the parser ----------------------------------------------------------------------------------
 
 
-def _install_fast_parser(template_module: Any) -> None:
+def _install_fast_parser(template_module: Any, nodes: Any, parser: Any) -> None:
     global GOTPL_PARSE
-    try:
-        from gotpl.parse import nodes, parser
-    except ImportError:  # pragma: no cover
-        return
-    original = getattr(template_module, "parse_template", None)
-    validate = getattr(parser, "validate_template", None)
-    if original is None or validate is None:
-        return
+    original = template_module.parse_template
+    validate = parser.validate_template
     from .gotpl_parse import Unsupported, make_parser
 
     GOTPL_PARSE = original
@@ -406,10 +390,8 @@ def renamed(program: Any, name: str) -> Any:
 
 def _install_program_cache(template_module: Any) -> None:
     global ORIGINAL_PARSE, ORIGINAL_COMPILE
-    parse = getattr(template_module, "parse_template", None)
-    compile_ = getattr(template_module, "compile_template", None)
-    if parse is None or compile_ is None:
-        return
+    parse = template_module.parse_template
+    compile_ = template_module.compile_template
     ORIGINAL_PARSE, ORIGINAL_COMPILE = parse, compile_
     cacheable = {"name", "left_delimiter", "right_delimiter", "functions"}
 
@@ -465,15 +447,9 @@ MAX_LINKED_PER_REGISTRY = 20_000
 _linked: OrderedDict[int, tuple[Any, dict[tuple[int, Any], tuple[Any, Any]]]] = OrderedDict()
 
 
-def _install_link_memo() -> None:
+def _install_link_memo(linked_module: Any) -> None:
     global ORIGINAL_LINK
-    try:
-        from gotpl.runtime import linked as linked_module
-    except ImportError:  # pragma: no cover
-        return
-    original = getattr(linked_module, "link_program", None)
-    if original is None:
-        return
+    original = linked_module.link_program
     ORIGINAL_LINK = original
 
     def link_program(program: Any, functions: Any, *, logical_builtins: Any = frozenset({"and", "or"})) -> Any:

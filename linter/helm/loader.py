@@ -283,17 +283,33 @@ def build_chart(
         parse_errors=errors,
         metadata_raw=raw,
     )
-    # Dependencies: Chart.yaml (apiVersion v2) or requirements.yaml (v1); Helm reads both.
-    deps_doc, deps_path = None, f"{display}/Chart.yaml"
-    if isinstance(metadata_doc, YMap) and isinstance(metadata_doc.get("dependencies"), YSeq):
-        deps_doc = metadata_doc["dependencies"]
-    elif "requirements.yaml" in files:
-        req = _parse_yaml(f"{display}/requirements.yaml", files["requirements.yaml"], errors)
-        if isinstance(req, YMap) and isinstance(req.get("dependencies"), YSeq):
-            deps_doc, deps_path = req["dependencies"], f"{display}/requirements.yaml"
+    deps_doc, deps_path = _dependency_list(metadata_doc, files, display, errors)
     if deps_doc is not None:
         chart.requirements = [(plain(d), d) for d in deps_doc if isinstance(d, YMap)]
         chart.requirements_path = deps_path
+    groups = _sort_files(chart, files)
+    _load_subcharts(chart, groups, budget, depth)
+    return chart
+
+
+def _dependency_list(
+    metadata_doc: Any, files: dict[str, bytes], display: str, errors: list[Finding]
+) -> tuple[Any, str]:
+    """The `dependencies` sequence and its file: Chart.yaml's (apiVersion v2), else requirements.yaml's (v1).
+
+    Helm reads both. (None, the Chart.yaml path) when neither lists dependencies.
+    """
+    if isinstance(metadata_doc, YMap) and isinstance(metadata_doc.get("dependencies"), YSeq):
+        return metadata_doc["dependencies"], f"{display}/Chart.yaml"
+    if "requirements.yaml" in files:
+        req = _parse_yaml(f"{display}/requirements.yaml", files["requirements.yaml"], errors)
+        if isinstance(req, YMap) and isinstance(req.get("dependencies"), YSeq):
+            return req["dependencies"], f"{display}/requirements.yaml"
+    return None, f"{display}/Chart.yaml"
+
+
+def _sort_files(chart: Chart, files: dict[str, bytes]) -> dict[str, dict[str, bytes]]:
+    """Templates and other files into ``chart``; returns the files under charts/ by subchart."""
     groups: dict[str, dict[str, bytes]] = {}
     for rel in sorted(files):
         data = files[rel]
@@ -308,6 +324,12 @@ def build_chart(
             if rel == "requirements.yaml" and chart.metadata.get("apiVersion") != "v1":
                 continue
             chart.files[rel] = data
+    return groups
+
+
+def _load_subcharts(chart: Chart, groups: dict[str, dict[str, bytes]], budget: _Budget, depth: int) -> None:
+    """Each subchart directory or archive of ``groups`` into chart.subcharts, or a load problem."""
+    display, origin = chart.display, chart.origin
     for sub, sub_files in sorted(groups.items()):
         if sub[:1] in ("_", "."):
             continue
@@ -331,7 +353,6 @@ def build_chart(
             )
             continue
         chart.subcharts.append(child)
-    return chart
 
 
 # Chart.yaml string fields written as YAML numbers or booleans: Helm v4 reads them as Go values

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 # An exact chart version: what `helm pull oci://... --version X` resolves to one tag without listing
 # tags (helm pkg/registry GetTagMatchingVersionOrConstraint tries an exact tag match first).
@@ -46,6 +47,14 @@ def _is_x(part: str | None) -> bool:
     return part is None or part in ("x", "X", "*")
 
 
+# Operators on which a wildcard narrows the comparison to the parts before it: `>1.x` is above every
+# 1.y.z, `!=1.2.x` outside 1.2. The others compare whole versions, a wildcard counting as 0.
+_BY_PARTS: dict[str, Callable[[Any, Any], bool]] = {
+    "": operator.eq, "=": operator.eq, "!=": operator.ne, ">": operator.gt, "<=": operator.le, "=<": operator.le,
+}
+_WHOLE: dict[str, Callable[[Any, Any], bool]] = {">=": operator.ge, "=>": operator.ge, "<": operator.lt}
+
+
 def _check_one(op: str, spec: str, v: Version) -> bool:
     core, _, pre_text = spec.partition("-")
     core = core.split("+", 1)[0]
@@ -63,49 +72,27 @@ def _check_one(op: str, spec: str, v: Version) -> bool:
     patch = 0 if patch_x else int(parts[2])  # type: ignore[arg-type]
     c = Version(major, minor, patch, pre).key()
     k = v.key()
-    if op in ("", "="):
+    compare = _BY_PARTS.get(op)
+    if compare is not None:
         if minor_x:
-            return v.major == major
+            return compare(v.major, major)
         if patch_x:
-            return (v.major, v.minor) == (major, minor)
-        return k == c
-    if op == "!=":
-        if minor_x:
-            return v.major != major
-        if patch_x:
-            return (v.major, v.minor) != (major, minor)
-        return k != c
-    if op == ">":
-        if minor_x:
-            return v.major > major
-        if patch_x:
-            return (v.major, v.minor) > (major, minor)
-        return k > c
-    if op in (">=", "=>"):
-        return k >= c
-    if op == "<":
-        return k < c
-    if op in ("<=", "=<"):
-        if minor_x:
-            return v.major <= major
-        if patch_x:
-            return (v.major, v.minor) <= (major, minor)
-        return k <= c
-    if op in ("~", "~>"):
-        if k < c:
-            return False
-        if minor_x:
-            return v.major == major
-        return (v.major, v.minor) == (major, minor)
+            return compare((v.major, v.minor), (major, minor))
+        return compare(k, c)
+    compare = _WHOLE.get(op)
+    if compare is not None:
+        return compare(k, c)
+    if op not in ("~", "~>", "^") or k < c:
+        return False
     if op == "^":
-        if k < c:
-            return False
         if major > 0 or minor_x:
             return v.major == major
         if minor > 0 or patch_x:
             return (v.major, v.minor) == (0, minor)
         return (v.major, v.minor, v.patch) == (0, 0, patch)
-    return False
+    if minor_x:  # ~ and ~>
+        return v.major == major
+    return (v.major, v.minor) == (major, minor)
 
 
 def satisfies(constraint: str, version: str) -> bool:

@@ -502,11 +502,11 @@ class TarReader:
             if text.count(",") >= 2 * MAX_SPARSE_ENTRIES:
                 raise TarLimitError(f"a sparse map of more than {MAX_SPARSE_ENTRIES} entries")
             pairs = [_to_int(x, "sparse map entry") for x in text.split(",")]
-            member.sparse = list(zip(pairs[::2], pairs[1::2]))
+            member.sparse = list(zip(pairs[::2], pairs[1::2], strict=False))  # as tarfile: drops an odd last number
         elif "GNU.sparse.size" in pax:
             if min(ext.offsets + ext.numbytes, default=0) < 0:
                 raise TarError(f"{member.name}: invalid sparse map")
-            member.sparse = list(zip(ext.offsets, ext.numbytes))
+            member.sparse = list(zip(ext.offsets, ext.numbytes, strict=False))  # as tarfile: drops unpaired records
         elif pax.get("GNU.sparse.major") == "1" and pax.get("GNU.sparse.minor") == "0":
             if not member.isreg() or self._pos != member.start or member.start + BLOCK > member.end:
                 raise TarError(f"{member.name}: invalid sparse map")
@@ -527,4 +527,4 @@ class TarReader:
                 number, _, buf = buf.partition(b"\n")
                 numbers.append(_to_int(number.decode("ascii", "replace"), "sparse map entry"))
             member.start = self._pos
-            member.sparse = list(zip(numbers[::2], numbers[1::2]))
+            member.sparse = list(zip(numbers[::2], numbers[1::2], strict=True))  # 2 * count numbers: always pairs

@@ -1,4 +1,4 @@
-"""Which values.yaml line produced each part of a rendered image string (SPEC §6).
+"""Which values.yaml line produced each part of a rendered image string, so image findings point at it.
 
 The chart is rendered a second time with a sentinel (``ecrl<n>q``) in place of every image-like
 string leaf of every values file. A sentinel found inside a rendered image string names the leaf
@@ -253,7 +253,9 @@ def _best(ranges: list[tuple[int, int, Leaf]], part: tuple[int, int]) -> Leaf | 
 
 
 def _sibling(leaf: Leaf | None, key: str) -> tuple[Loc, str] | None:
-    parent = leaf.parent if leaf else None
+    if leaf is None:
+        return None
+    parent = leaf.parent
     if not isinstance(parent, YMap) or key not in parent:
         return None
     span = parent.key_span(key) if parent[key] is None else parent.value_span(key)
@@ -271,25 +273,28 @@ def _primary(real: str, parts: dict[str, tuple[int, int]]) -> str:
     try:
         from ..analysis.images import analyze
     except ImportError:  # pragma: no cover - the image module ships with ecrlint
-        analyze = None
-    if analyze is not None:
-        a = analyze(real)
-        if a.placeholder is not None:
-            for name in PARTS:
-                if name in parts and a.placeholder.text in real[parts[name][0] : parts[name][1]]:
-                    return name
-            return "repository"
-        if a.bad_host is not None:
-            return "registry"
-        ref = a.reference
-        if ref is not None:
-            if ref.host_missing:
-                return "registry"
-            if ref.tag_missing:
-                return "tag"
-            if ref.tag == "latest" and ref.digest is None:
-                return "tag"
+        return _primary_by_patterns(real, parts)
+    a = analyze(real)
+    if a.placeholder is not None:
+        for name in PARTS:
+            if name in parts and a.placeholder.text in real[parts[name][0] : parts[name][1]]:
+                return name
         return "repository"
+    if a.bad_host is not None:
+        return "registry"
+    ref = a.reference
+    if ref is not None:
+        if ref.host_missing:
+            return "registry"
+        if ref.tag_missing:
+            return "tag"
+        if ref.tag == "latest" and ref.digest is None:
+            return "tag"
+    return "repository"
+
+
+def _primary_by_patterns(real: str, parts: dict[str, tuple[int, int]]) -> str:
+    """_primary's decision by this module's own patterns, should the image analysis be missing."""
     for name in PARTS:
         if name in parts and _PLACEHOLDER.search(real[parts[name][0] : parts[name][1]]):
             return name

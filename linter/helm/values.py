@@ -243,10 +243,10 @@ def import_values(node: Node) -> None:
         name = req.get("name")
         for item in req.get("import-values") or []:
             if isinstance(item, dict):
-                child, parent = item.get("child"), item.get("parent")
-                if not isinstance(child, str) or not isinstance(parent, str):
+                source, parent = item.get("child"), item.get("parent")
+                if not isinstance(source, str) or not isinstance(parent, str):
                     continue
-                found = table(cvals, f"{name}.{child}")
+                found = table(cvals, f"{name}.{source}")
                 if found is None:
                     continue
                 imported = _coalesce_tables(imported, _path_to_map(parent, dup(found)))
