@@ -608,3 +608,38 @@ def run_template_campaign(first: int, count: int, workdir: Path, *, budget_scale
         crashes.append(Crash(f"tcases {first}..{first + count - 1}", f"Memory: peak {peak_mb} MB", "render"))
     return {"cases": count, "crashes": [c.__dict__ for c in crashes], "slowest_s": round(slowest, 2),
             "peak_mb": peak_mb, "signatures": sorted({" @ ".join(c.signature) for c in crashes})}
+
+
+def campaign_in_child(call: str, workdir: Path, memory_limit: int, hang_guard: int) -> dict[str, Any]:
+    """Run ``fuzzing.<call>`` (e.g. ``run_campaign(0, 50, Path(sys.argv[1]))``) in a child process
+    under an address-space limit, killing its whole process group if it hangs; return its report.
+
+    A separate process, so a case that exhausts memory or hangs fails one test, not the session.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    import pytest
+
+    tests = Path(__file__).resolve().parent
+    script = (
+        "import json, resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({memory_limit}, {memory_limit}))\n"
+        f"sys.path.insert(0, {str(tests)!r})\n"
+        "from pathlib import Path\n"
+        "import fuzzing\n"
+        f"print(json.dumps(fuzzing.{call}))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(workdir)], cwd=tests, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        out, err = proc.communicate(timeout=hang_guard)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"the fuzz cases did not finish in {hang_guard} s")
+    assert proc.returncode == 0, err[-3000:]
+    report: dict[str, Any] = json.loads(out)
+    return report

@@ -8,11 +8,6 @@ with ``fuzzing.make_case(seed, fuzzing.seed_files())``.
 from __future__ import annotations
 
 import collections
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,25 +41,7 @@ def test_mutated_cases_reach_every_kind_of_document():
 
 @pytest.mark.slow
 def test_seeded_mutation_corpus_never_crashes_a_run(tmp_path):
-    script = (
-        "import json, resource, sys\n"
-        f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
-        f"sys.path.insert(0, {str(TESTS)!r})\n"
-        "from pathlib import Path\n"
-        "import fuzzing\n"
-        f"print(json.dumps(fuzzing.run_campaign(0, {CASES}, Path(sys.argv[1]))))\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=TESTS, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    try:
-        out, err = proc.communicate(timeout=HANG_GUARD)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"the fuzz corpus did not finish in {HANG_GUARD} s")
-    assert proc.returncode == 0, err[-3000:]
-    report = json.loads(out)
+    report = fuzzing.campaign_in_child(f"run_campaign(0, {CASES}, Path(sys.argv[1]))", tmp_path, MEMORY_LIMIT, HANG_GUARD)
     assert report["cases"] == CASES
     crashes = "\n".join(f"  {c['case']}: {c['error']} at {c['where']}" for c in report["crashes"])
     assert not report["crashes"], f"{len(report['crashes'])} crashing cases:\n{crashes}"

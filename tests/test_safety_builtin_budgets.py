@@ -390,25 +390,9 @@ FUZZ_CASES = 120  # seeds 0..119; `make fuzz` runs many more (benchmarks/fuzz.py
 
 
 def test_seeded_template_fuzz_cases_end_cleanly(tmp_path: Path) -> None:
-    tests = Path(__file__).resolve().parent
-    script = (
-        "import json, resource, sys\n"
-        f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))\n"
-        f"sys.path.insert(0, {str(tests)!r})\n"
-        "from pathlib import Path\n"
-        "import fuzzing\n"
-        f"print(json.dumps(fuzzing.run_template_campaign(0, {FUZZ_CASES}, Path(sys.argv[1]), budget_scale=0.1)))\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=tests, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    try:
-        out, err = proc.communicate(timeout=HANG_GUARD)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"the template fuzz cases did not finish in {HANG_GUARD} s")
-    assert proc.returncode == 0, err[-3000:]
-    report = json.loads(out)
+    import fuzzing
+
+    report = fuzzing.campaign_in_child(f"run_template_campaign(0, {FUZZ_CASES}, Path(sys.argv[1]), budget_scale=0.1)",
+                                       tmp_path, MEMORY_LIMIT, HANG_GUARD)
     assert report["cases"] == FUZZ_CASES
     assert not report["crashes"], "\n".join(f"{c['case']}: {c['error']} at {c['where']}" for c in report["crashes"])

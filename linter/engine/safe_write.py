@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from typing import Callable
 
 from ..config import ConfigError
 
@@ -95,19 +96,34 @@ def write_output(output: str, cwd: str, data: str) -> None:
     target = check_output_path(output, cwd)
     directory = os.path.dirname(target)
     try:
-        current_mode = os.lstat(target).st_mode & 0o7777
+        mode = os.lstat(target).st_mode & 0o7777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        current_mode = 0o666 & ~umask
+        mode = _new_file_mode()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".ecrlint-", suffix=".tmp", dir=directory)
+        _write_and_rename(directory, target, data.encode("utf-8"), mode)
     except OSError as exc:
         raise ConfigError(f"--output {output}: cannot write in {directory}: {exc.strerror}") from None
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _write_and_rename(directory: str, target: str, payload: bytes, mode: int,
+                      before_rename: Callable[[str], None] | None = None) -> None:
+    """A temporary file in ``directory`` with ``payload`` and ``mode``, renamed over ``target``; on
+    any failure (``before_rename`` may raise) the temporary is removed and nothing else changes."""
+    fd, tmp = tempfile.mkstemp(prefix=".ecrlint-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8"))
-        os.chmod(tmp, current_mode)
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must never publish a file whose bytes are not on disk
+        os.chmod(tmp, mode)
+        if before_rename is not None:
+            before_rename(tmp)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -139,17 +155,10 @@ def write_atomic(path: str, data: str | bytes, mode: int | None = None,
         if current is not None:
             mode = current.st_mode & 0o7777
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = _new_file_mode()
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=".ecrlint-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())  # the rename must never publish a file whose bytes are not on disk
-        os.chmod(tmp, mode)
+
+    def keep_owner_and_check(tmp: str) -> None:
         if current is not None and (current.st_uid, current.st_gid) != (os.getuid(), os.getgid()):
             try:
                 os.chown(tmp, current.st_uid, current.st_gid)
@@ -162,10 +171,5 @@ def write_atomic(path: str, data: str | bytes, mode: int | None = None,
                 raise ChangedOnDisk(f"{path} was removed since it was read") from None
             if not _same_file(now, unchanged_since):
                 raise ChangedOnDisk(f"{path} changed since it was read")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    _write_and_rename(directory, path, payload, mode, keep_owner_and_check)
