@@ -44,7 +44,8 @@ def rules(args: argparse.Namespace) -> int:
 def explain(args: argparse.Namespace) -> int:
     from .registry import load_registry
 
-    rule = load_registry().get(args.rule.upper())
+    registry = load_registry()
+    rule = registry.get(args.rule.upper()) or next((r for r in registry if r.name == args.rule.lower()), None)
     if rule is None:
         return _error(f"unknown rule ID '{args.rule}' (see `ecrlint rules`)")
     print(f"# {rule.id} {rule.name} ({rule.severity.label}{'' if rule.enabled_by_default else ', off by default'})\n")

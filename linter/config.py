@@ -181,18 +181,28 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_ids(ids: Any, known: set[str], key: str, prefixes: bool = True) -> tuple[str, ...]:
+def _check_ids(ids: Any, known: set[str], key: str, prefixes: bool = True,
+               names: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Rule IDs, ID prefixes (``ECR2``) or rule names (``image-tag-latest``) as the IDs they mean."""
     out = []
     for rule_id in ids:
-        rid = rule_id.strip().upper()
+        token = rule_id.strip()
+        if names and token.lower() in names:
+            out.append(names[token.lower()])
+            continue
+        rid = token.upper()
         ok = any(k.startswith(rid) for k in known) if prefixes else rid in known
         if not ok:
-            raise ConfigError(f"{key}: unknown rule ID '{rule_id}'")
+            import difflib
+
+            close = difflib.get_close_matches(token, [*sorted(known), *sorted(names or {})], n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{key}: unknown rule ID '{rule_id}'{hint}")
         out.append(rid)
     return tuple(out)
 
 
-def load_config(path: str | None, known_ids: set[str], cwd: str = ".") -> Config:
+def load_config(path: str | None, known_ids: set[str], cwd: str = ".", names: dict[str, str] | None = None) -> Config:
     """Read ``path`` (or the nearest config upward from ``cwd``), validate it, and build a Config."""
     cfg_path = Path(path) if path else find_config(cwd)
     if path and not Path(path).is_file():
@@ -203,15 +213,15 @@ def load_config(path: str | None, known_ids: set[str], cwd: str = ".") -> Config
     config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data))
     config.root = str(cfg_path.parent) if cfg_path else cwd
     if "select" in data:
-        config.select = _check_ids(data["select"], known_ids, "select")
+        config.select = _check_ids(data["select"], known_ids, "select", names=names)
     if "ignore" in data:
-        config.ignore = _check_ids(data["ignore"], known_ids, "ignore")
+        config.ignore = _check_ids(data["ignore"], known_ids, "ignore", names=names)
     for glob, ids in data.get("per-file-ignores", {}).items():
-        config.per_file_ignores[glob] = _check_ids(ids, known_ids, f"per-file-ignores.{glob}")
+        config.per_file_ignores[glob] = _check_ids(ids, known_ids, f"per-file-ignores.{glob}", names=names)
     config.exclude = tuple(data.get("exclude", ()))
     for rule_id, level in data.get("severity", {}).items():
-        _check_ids([rule_id], known_ids, "severity", prefixes=False)
-        config.severity[rule_id.upper()] = Severity.parse(level)
+        (resolved,) = _check_ids([rule_id], known_ids, "severity", prefixes=False, names=names)
+        config.severity[resolved] = Severity.parse(level)
     if "fail-on" in data:
         config.fail_on = Severity.parse(data["fail-on"])
     if "max-file-size" in data:
@@ -240,10 +250,11 @@ def _inside_tree(path: str, root: str, config_path: str, key: str) -> str:
     return joined
 
 
-def parse_id_list(text: str | None, known_ids: set[str], flag: str) -> tuple[str, ...] | None:
+def parse_id_list(text: str | None, known_ids: set[str], flag: str,
+                  names: dict[str, str] | None = None) -> tuple[str, ...] | None:
     if text is None:
         return None
-    return _check_ids([p for p in text.split(",") if p.strip()], known_ids, flag)
+    return _check_ids([p for p in text.split(",") if p.strip()], known_ids, flag, names=names)
 
 
 def is_enabled(rule_id: str, default_on: bool, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:

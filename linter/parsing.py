@@ -542,7 +542,7 @@ class _JsonParser:
 # --- files ---------------------------------------------------------------------------------------
 
 _BINARY_SNIFF = 8192
-_SUPPRESS = re.compile(r"#\s*ecrlint:\s*(ignore-file|ignore)\b(?:\[([A-Za-z0-9_,\s]*)\])?")
+_SUPPRESS = re.compile(r"#\s*ecrlint:\s*(ignore-file|ignore)\b(?:\[([A-Za-z0-9_,\s-]*)\])?")
 
 
 def _decode_marked(data: bytes, codec: str, name: str) -> str:

@@ -49,10 +49,11 @@ def _run(options: RunOptions) -> RunResult:
         budgets.reset_run()
     registry = load_registry()
     known = set(registry.rules)
+    names = {rule.name: rule.id for rule in registry}  # a rule's name is accepted wherever its ID is
     cwd = os.path.abspath(options.cwd)
-    config = load_config(options.config, known, cwd)
-    select = parse_id_list(options.select, known, "--select") or config.select
-    ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore") or ())
+    config = load_config(options.config, known, cwd, names)
+    select = parse_id_list(options.select, known, "--select", names) or config.select
+    ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore", names) or ())
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
     if config.options.get("require-digest") and "ECR106" not in select:
         select = select + ("ECR106",)
@@ -102,7 +103,7 @@ def _run(options: RunOptions) -> RunResult:
             raise InternalError(f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}") from exc
 
     findings, suppressed = filter_findings(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
-                                   cwd, set(registry.rules))
+                                   cwd, set(registry.rules) | {name.upper() for name in names})
     digests = {p.path: p.digest for p, _ws in results if p.digest}
     return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
 

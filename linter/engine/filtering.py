@@ -68,9 +68,10 @@ def filter_findings(
     return sorted(kept.values(), key=Finding.sort_key), sorted(suppressed.values(), key=Finding.sort_key)
 
 
-def _covers(ids: frozenset[str] | None, rule: str) -> bool:
-    # IDs or prefixes, as --select/--ignore and per-file-ignores take them.
-    return ids is None or any(rule.startswith(i) for i in ids)
+def _covers(ids: frozenset[str] | None, finding: Finding) -> bool:
+    # IDs or prefixes, as --select/--ignore and per-file-ignores take them, or the rule's name
+    # (suppression comments are read upper-cased).
+    return ids is None or any(finding.rule.startswith(i) for i in ids) or finding.name.upper() in ids
 
 
 def _suppressed_by(
@@ -80,14 +81,14 @@ def _suppressed_by(
     used: set[tuple[str, int]],
 ) -> str | None:
     if parsed is not None:
-        if parsed.file_ignored is not False and _covers(parsed.file_ignored, finding.rule):
+        if parsed.file_ignored is not False and _covers(parsed.file_ignored, finding):
             return "inSource"
         line = finding.span.line
-        if line in parsed.lines_ignored and _covers(parsed.lines_ignored[line], finding.rule):
+        if line in parsed.lines_ignored and _covers(parsed.lines_ignored[line], finding):
             used.add((finding.path, line))
             return "inSource"
     at = (finding.span.line, finding.span.column)
     for region, ids in regions.get(finding.path, ()):
-        if (region.line, region.column) <= at < (region.end_line, region.end_column) and _covers(ids, finding.rule):
+        if (region.line, region.column) <= at < (region.end_line, region.end_column) and _covers(ids, finding):
             return "inSource"
     return None
