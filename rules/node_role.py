@@ -1,4 +1,4 @@
-"""ECR201-ECR205, ECR208: worker-node roles that cannot pull from ECR, and policy mistakes behind them."""
+"""ECR201-ECR205, ECR208, ECR209: worker-node roles that cannot pull from ECR, and policy mistakes behind them."""
 
 from __future__ import annotations
 
@@ -646,3 +646,75 @@ class NodeRoleMissingBatchCheckLayer(Rule):
                 f"AmazonEC2ContainerRegistryReadOnly",
                 logical=subject.logical,
             )
+
+
+# --- ECR209 --------------------------------------------------------------------------------------
+
+
+class ManagedPolicyUnknown(Rule):
+    """An AWS managed policy ARN that names no real AWS managed policy.
+
+    ## What it does
+    Checks every `arn:<partition>:iam::aws:policy/...` ARN a role attaches in the scanned files,
+    in CloudFormation `ManagedPolicyArns` (also `arn:${AWS::Partition}:...` built with `!Sub` or
+    `!Join`) and eksctl `iam.attachPolicyARNs`, against ecrlint's bundled list of every AWS
+    managed policy, path included (`service-role/`, `aws-service-role/`, `job-function/`). An ARN
+    that matches none, a misspelt name or a wrong or missing path, is reported with the nearest
+    real ARN. Authorization-details dumps are not checked: they list what an account really
+    attaches, which may be a policy newer than ecrlint's list.
+
+    ## Why
+    AWS managed policies are owned by AWS and have ARNs of the form
+    `arn:aws:iam::aws:policy/<path><name>`; only the policies AWS publishes exist
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies;
+    each one's ARN is in the AWS Managed Policy Reference,
+    https://docs.aws.amazon.com/aws-managed-policy/latest/reference/).
+    Attaching an ARN that names none fails at deploy time (IAM answers `NoSuchEntity`: the policy
+    does not exist or is not attachable), and until it is fixed ecrlint cannot tell what the role
+    may do, so the role's ECR pull is not judged.
+
+    ## Example
+    ```yaml
+    NodeInstanceRole:
+      Type: AWS::IAM::Role
+      Properties:
+        ManagedPolicyArns:
+          - arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadonly   # "Readonly"
+          - arn:aws:iam::aws:policy/AmazonEC2ContainerServiceforEC2Role  # lacks service-role/
+    ```
+
+    ## Fix
+    Use the ARN the message suggests, for example
+    `arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly`, or a customer managed policy ARN
+    (with an account ID) if that is what was meant.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR209"
+    name = "managed-policy-unknown"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        seen: set[tuple[str, str, int, int]] = set()
+        for role in ws.roles:
+            if role.source == "authorization-details":
+                continue  # a dump is what the account attaches: a policy newer than the bundled list
+            for text, loc in role.unresolved_policies:
+                ref = awsdata.parse_managed_arn(text)
+                if ref is None or "${" in ref.path + ref.name:
+                    continue  # not an AWS managed policy ARN, or one whose name is a parameter
+                if iam.managed_policy(text) is not None:
+                    continue
+                key = (text, loc.path, loc.span.line, loc.span.column)
+                if key in seen:
+                    continue
+                seen.add(key)
+                nearest = awsdata.nearest_managed_arn(ref)
+                hint = f"; did you mean {nearest}?" if nearest else ""
+                yield self.finding(
+                    loc,
+                    f'"{text}" names no AWS managed policy (attaching it fails at deploy time){hint}',
+                    logical=role.name if role.source == "cloudformation" else None,
+                )

@@ -316,11 +316,41 @@ def test_describe_condition():
 # --- managed policies --------------------------------------------------------------------------
 
 
-def test_all_fourteen_managed_policies_are_bundled():
-    assert len(awsdata.managed_policies()) == 14
-    for name, entry in awsdata.managed_policies().items():
-        bundled = iam.managed_policy(entry["Arn"])
-        assert bundled is not None and bundled.bundled and bundled.name == name
+def test_every_aws_managed_policy_is_bundled():
+    assert len(awsdata.managed_policies()) == 1452
+    for name in awsdata.managed_policies():
+        arn = awsdata.managed_policy_arn(name)
+        assert arn is not None
+        bundled = iam.managed_policy(arn)
+        assert bundled is not None and bundled.bundled and bundled.name == name and bundled.managed_arn == arn
+
+
+def test_bundled_managed_policies_keep_only_what_matters_for_ecr():
+    # known, and grants no pull: no statement left
+    assert awsdata.managed_policies()["AmazonSSMManagedInstanceCore"]["Document"]["Statement"] == []
+    assert awsdata.managed_policies()["AmazonEKSWorkerNodePolicy"]["Document"]["Statement"] == []
+    # ReadOnlyAccess's ECR grants survive; its hundreds of other services do not
+    (stmt,) = awsdata.managed_policies()["ReadOnlyAccess"]["Document"]["Statement"]
+    assert "ecr:BatchGet*" in stmt["Action"] and not any(a.startswith("s3:") for a in stmt["Action"])
+    assert iam.evaluate([iam.managed_policy("arn:aws:iam::aws:policy/ReadOnlyAccess")], "ecr:BatchGetImage").allowed
+    # a path is part of the ARN
+    assert iam.managed_policy("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role") is not None
+    assert iam.managed_policy("arn:aws:iam::aws:policy/AmazonEC2ContainerServiceforEC2Role") is None
+
+
+def test_nearest_managed_arn():
+    def near(arn):
+        ref = awsdata.parse_managed_arn(arn)
+        assert ref is not None
+        return awsdata.nearest_managed_arn(ref)
+
+    assert near("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadonly") == (
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+    )
+    assert near("arn:aws-cn:iam::aws:policy/AmazonEC2ContainerServiceforEC2Role") == (
+        "arn:aws-cn:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+    )
+    assert near("arn:aws:iam::aws:policy/NothingLikeAnyPolicyAtAllXyz") is None
 
 
 @pytest.mark.parametrize(
@@ -350,9 +380,9 @@ def test_pull_only_omits_batch_check_layer_availability():
 
 
 def test_managed_policy_in_every_partition():
-    cn = iam.managed_policy("arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy")
-    assert cn.managed_arn == "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"
-    assert iam.statements(cn)[1].resources == ("arn:aws-cn:ec2:*:*:network-interface/*",)
+    cn = iam.managed_policy("arn:aws-cn:iam::aws:policy/AmazonBraketJobsExecutionPolicy")
+    assert cn.managed_arn == "arn:aws-cn:iam::aws:policy/AmazonBraketJobsExecutionPolicy"
+    assert iam.statements(cn)[0].resources == ("arn:aws-cn:ecr:*:*:repository/amazon-braket*",)
     gov = iam.managed_policy("arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
     assert (gov.name, gov.managed_arn) == (
         "AmazonEC2ContainerRegistryReadOnly", "arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
@@ -370,7 +400,9 @@ def test_managed_policy_in_every_partition():
 
 
 def test_managed_policy_unknown_or_wrong_path():
-    assert iam.managed_policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess") is None
+    assert iam.managed_policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess") is None
+    s3 = iam.managed_policy("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")  # known, grants no ECR action
+    assert s3 is not None and iam.evaluate([s3], "ecr:BatchGetImage").status == "not-granted"
     assert iam.managed_policy("arn:aws:iam::111122223333:policy/AmazonEC2ContainerRegistryReadOnly") is None
     assert iam.managed_policy("arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerRegistryReadOnly") is None
     assert iam.managed_policy("NoSuchPolicy") is None

@@ -1,4 +1,4 @@
-"""ECR201-ECR205, ECR208 on the fixtures in tests/fixtures/iam: exact rule, line, column and message."""
+"""ECR201-ECR205, ECR208, ECR209 on the fixtures in tests/fixtures/iam: exact rule, line, column and message."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from helpers import FIXTURES, assert_fixture, lint, message_of
 
 IAM = FIXTURES / "iam"
-RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208"
+RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208,ECR209"
 FILES = sorted(
     p for p in IAM.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml") and not p.name.startswith(".")
 )
@@ -252,6 +252,25 @@ def test_eksctl_inline_deny_beats_the_defaults():
     )
 
 
+def test_managed_policy_unknown_suggests_the_nearest_real_arn():
+    assert _message("cloudformation/cfn-fail-managed-policy-unknown.yaml", "ECR209", 18) == (
+        '"arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerServiceforEC2Role" names no AWS managed policy '
+        "(attaching it fails at deploy time); did you mean "
+        "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role?"
+    )
+    assert _message("eksctl/eksctl-fail-managed-policy-unknown.yaml", "ECR209", 11).endswith(
+        "did you mean arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly?"
+    )
+
+
+def test_roles_of_known_aws_managed_policies_are_judged_customer_ones_are_not():
+    result = lint("cfn-fail-managed-policy-unknown.yaml", cwd=IAM / "cloudformation", select="ECR201", verbose=True)
+    assert [f.message.split(" cannot")[0] for f in result.findings] == ['node role "KnownManagedRole"']
+    notes = [n for n in result.notes if "not judged" in n]
+    assert any('"CustomerPolicyRole"' in n and "policy/node-ecr-pull" in n for n in notes)
+    assert any('"TypoRole"' in n for n in notes)  # its unknown ARNs are ECR209, never a guess
+
+
 def test_eksctl_unreadable_policy_and_existing_role_are_not_judged():
     result = lint("eksctl-pass-defaults.yaml", cwd=IAM / "eksctl", select=RULES, verbose=True)
     assert result.findings == []
@@ -321,8 +340,11 @@ def test_dump_copy_of_a_managed_policy_wins_over_the_bundled_one():
 # --- the real-world corpus -----------------------------------------------------------------------
 
 # Every ECR2xx finding on ../shared/corpus/{cloudformation,eksctl,iam}, each reviewed by hand.
-# None today: every node role in the corpus can pull, or lives outside the corpus (never judged).
-CORPUS_EXPECTED: set[tuple[str, str, int, int]] = set()
+# Every node role in the corpus can pull, or lives outside the corpus (never judged). One ECR209:
+# "AmazonEKSWorkerNodePolicyhigher" (a search-and-replace slip for AmazonEKSWorkerNodePolicy).
+CORPUS_EXPECTED: set[tuple[str, str, int, int]] = {
+    ("eksctl/devops-nirvana__simple-higher-pod-density.yaml", "ECR209", 58, 13),
+}
 
 
 def test_corpus_node_role_findings(shared_corpus):

@@ -106,8 +106,39 @@ def region_partition(region: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def managed_policies() -> dict[str, dict[str, Any]]:
-    """``{PolicyName: {Arn, Path, VersionId, Source, Document}}`` of the bundled AWS managed policies."""
-    return json.loads((DATA_DIR / "managed-policies.json").read_text(encoding="utf-8"))
+    """``{PolicyName: {Path, VersionId, Document}}`` of every AWS managed policy.
+
+    Each document keeps only the statements that can matter for an ECR pull (scripts/update_data.py):
+    a policy with an empty ``Statement`` list is known and grants nothing ECR. Read on first use,
+    i.e. only when a role names an AWS managed policy.
+    """
+    data = json.loads((DATA_DIR / "managed-policies.json").read_text(encoding="utf-8"))
+    policies: dict[str, dict[str, Any]] = data["policies"]
+    return policies
+
+
+def managed_policy_arn(name: str, partition: str = "aws") -> str | None:
+    """The ARN of the AWS managed policy ``name`` (its path included) in ``partition``; None if unknown."""
+    entry = managed_policies().get(name)
+    if entry is None:
+        return None
+    return f"arn:{partition}:iam::aws:policy{entry.get('Path', '/')}{name}"
+
+
+def nearest_managed_arn(ref: ManagedPolicyRef) -> str | None:
+    """The real AWS managed policy ARN closest to a wrong one (a typo, a wrong or missing path)."""
+    import difflib  # only when an ARN names no real policy
+
+    entry = managed_policies().get(ref.name)
+    if entry is not None:  # the right name under the wrong path
+        return managed_policy_arn(ref.name, ref.partition)
+    by_lower = {(e.get("Path", "/") + n).lower(): n for n, e in managed_policies().items()}
+    names = {n.lower(): n for n in managed_policies()}
+    match = difflib.get_close_matches(ref.name.lower(), list(names), n=1, cutoff=0.75)
+    if match:
+        return managed_policy_arn(names[match[0]], ref.partition)
+    match = difflib.get_close_matches((ref.path + ref.name).lower(), list(by_lower), n=1, cutoff=0.75)
+    return managed_policy_arn(by_lower[match[0]], ref.partition) if match else None
 
 
 def parse_managed_arn(arn: str) -> ManagedPolicyRef | None:
