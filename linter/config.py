@@ -133,7 +133,11 @@ def validate(data: Any, sch: dict[str, Any] | None = None, where: str = "") -> N
             if key in props:
                 validate(value, props[key], sub)
             elif sch.get("additionalProperties") is False:
-                raise ConfigError(f"unknown config key '{sub}'")
+                import difflib
+
+                close = difflib.get_close_matches(str(key), list(props), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(f"unknown config key '{sub}'{hint}")
             elif isinstance(sch.get("additionalProperties"), dict):
                 validate(value, sch["additionalProperties"], sub)
     if isinstance(data, list) and "items" in sch:
@@ -175,7 +179,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        # One line: the file, the position and the problem, as a finding would say it.
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping")
     return data
@@ -209,7 +217,10 @@ def load_config(path: str | None, known_ids: set[str], cwd: str = ".", names: di
         raise ConfigError(f"config file not found: {path}")
     data = read_config_file(cfg_path) if cfg_path else {}
     if data:
-        validate(data)  # loads the schema: skip it when there is no config to check
+        try:
+            validate(data)  # loads the schema: skip it when there is no config to check
+        except ConfigError as exc:
+            raise ConfigError(f"{cfg_path}: {exc}") from None
     config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data))
     config.root = str(cfg_path.parent) if cfg_path else cwd
     if "select" in data:

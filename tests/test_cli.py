@@ -141,3 +141,10 @@ def test_every_command_has_the_same_help_style(repo, command):
     assert proc.returncode == 0
     assert proc.stdout.startswith(f"usage: ecrlint{''.join(' ' + c for c in command)} [-h]")
     assert "options:\n  -h, --help" in proc.stdout
+
+
+def test_a_run_that_finds_nothing_to_lint_says_so(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here\n")
+    proc = ecrlint("check", ".", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "")
+    assert proc.stderr == "ecrlint: warning: no files to lint (YAML, JSON or .template files, or Helm charts) in the paths given\n"

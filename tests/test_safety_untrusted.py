@@ -192,7 +192,7 @@ def test_config_values_inside_the_tree_still_work(repo: Path) -> None:
 def test_max_file_size_has_a_ceiling(repo: Path) -> None:
     (repo / ".ecrlint.yaml").write_text("max-file-size: 107374182400\n")
     proc = ecrlint(repo, "check", ".")
-    assert (proc.returncode, proc.stderr.decode()) == (2, "ecrlint: max-file-size: must be at most 20971520\n")
+    assert (proc.returncode, proc.stderr.decode()) == (2, f"ecrlint: {repo}/.ecrlint.yaml: max-file-size: must be at most 20971520\n")
 
 
 # --- 7 and 8. nothing file-controlled reaches a terminal or a CI log raw ----------------------------
@@ -238,7 +238,7 @@ def test_stderr_notes_and_errors_escape_config_keys_and_file_names(repo: Path) -
     (repo / ".ecrlint.yaml").write_text('"bad\\n::add-mask::key": 1\n')
     proc = ecrlint(repo, "check", ".")
     assert proc.returncode == 2
-    assert proc.stderr.decode() == "ecrlint: unknown config key 'bad\\n::add-mask::key'\n"
+    assert proc.stderr.decode() == f"ecrlint: {repo}/.ecrlint.yaml: unknown config key 'bad\\n::add-mask::key'\n"
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")

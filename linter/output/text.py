@@ -34,6 +34,9 @@ def summary(result: RunResult) -> str:
         counts[f.severity] += 1
     files = f"{result.files} file{'s' if result.files != 1 else ''}"
     extra = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
+    if not result.files:
+        # Say so: a pre-commit or CI run that read nothing should not look like a clean one.
+        return "ecrlint: warning: no files to lint (YAML, JSON or .template files, or Helm charts) in the paths given"
     if not result.findings:
         return f"ecrlint: no problems in {files}{extra}"
     parts = [f"{counts[s]} {s.label}{'s' if counts[s] != 1 else ''}" for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE) if counts[s]]
