@@ -24,16 +24,17 @@ ECR_PREFIXES = ("ecr", "ecr-public")
 
 @dataclass
 class Subject:
-    """One thing judged as a node role: a role (shared by its node groups) or a node-role policy file."""
+    """One thing judged as a node role: a role (shared by its node groups) or the node-role policy files."""
 
-    label: str  # 'node role "NodeInstanceRole"', 'node group "ng-1"', 'node-role policy "iam/node.json"'
+    label: str  # 'node role "NodeInstanceRole"', 'node group "ng-1"', 'node-role policy "iam/node.json"',
+    # 'node-role policies in iam/a.json and iam/b.json'
     loc: Loc
     logical: str | None
     policies: list[PolicyDocument]
     unresolved: list[tuple[str, Loc]] = field(default_factory=list)
     managed_names: list[str] = field(default_factory=list)
     groups: list[NodeGroup] = field(default_factory=list)
-    policy: PolicyDocument | None = None  # set for a standalone node-role policy
+    policy: PolicyDocument | None = None  # set when the subject is one standalone node-role policy
     decisions: dict[str, iam.Decision] = field(default_factory=dict)
 
     def decide(self, action: str) -> iam.Decision:
@@ -84,17 +85,30 @@ def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
             by_role[id(role)] = subject
             out.append(subject)
         subject.groups.append(group)
-    for policy in ws.node_role_policies:
-        out.append(
-            Subject(
-                label=f'node-role policy "{policy.name}"',
-                loc=_statement_key_loc(policy),
-                logical=None,
-                policies=[policy],
-                policy=policy,
-            )
-        )
+    standalone = _standalone_subject(ws.node_role_policies)
+    if standalone is not None:
+        out.append(standalone)
     return out
+
+
+def _standalone_subject(policies: list[PolicyDocument]) -> Subject | None:
+    """Every file named by ``node-role-policies`` is one principal: IAM evaluates all of a role's identity
+    policies together (an Allow in any, a Deny in any), so the files are one subject, not one each."""
+    if not policies:
+        return None
+    ordered = sorted(policies, key=lambda p: (p.loc.path, p.loc.span.line, p.loc.span.column))
+    if len(ordered) == 1:
+        label = f'node-role policy "{ordered[0].name}"'
+    else:
+        names = [p.name for p in ordered]
+        label = f"node-role policies in {', '.join(names[:-1])} and {names[-1]}"
+    return Subject(
+        label=label,
+        loc=_statement_key_loc(ordered[0]),
+        logical=None,
+        policies=ordered,
+        policy=ordered[0] if len(ordered) == 1 else None,
+    )
 
 
 def _role_label(role: Role, group: NodeGroup) -> str:
@@ -233,7 +247,8 @@ class NodeRoleMissingEcrPull(Rule):
 
     ## Options
     `node-role-policies`: globs of standalone policy files (JSON or YAML) that are node-role
-    policies, for example `["iam/node-*.json"]`.
+    policies, for example `["iam/node-*.json"]`. All the files matched form one role and are
+    evaluated together, as IAM evaluates a role's policies: an Allow in any, a Deny in any.
     """
 
     id = "ECR201"

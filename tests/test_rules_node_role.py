@@ -10,8 +10,10 @@ from helpers import FIXTURES, assert_fixture, lint, message_of
 
 IAM = FIXTURES / "iam"
 RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208,ECR209"
+PRINCIPAL = IAM / "node-role-principal"  # folders of several node-role-policies files: linted as a whole
 FILES = sorted(
     p for p in IAM.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml") and not p.name.startswith(".")
+    and PRINCIPAL not in p.parents
 )
 
 
@@ -164,6 +166,56 @@ def test_policy_files_outside_the_globs_are_not_node_role_policies():
     # ci-*.json match no node-role-policies glob: lacking pull actions is fine for a CI policy
     result = lint("ci-pass-no-ecr.json", "ci-fail-token-scoped.json", cwd=IAM / POLICIES, select="ECR201,ECR208")
     assert result.findings == []
+
+
+# --- several node-role-policies files: one principal (IAM evaluates a role's policies together) -----
+
+
+@pytest.mark.parametrize("folder", sorted(p for p in PRINCIPAL.iterdir() if p.is_dir()), ids=lambda p: p.name)
+def test_node_role_policy_files_are_one_principal(folder):
+    assert_fixture(folder, select=RULES, cwd=folder)
+
+
+def test_a_deny_in_one_file_beats_the_allow_in_another_once():
+    folder = PRINCIPAL / "deny-fail"
+    result = lint(cwd=folder, select=RULES)
+    assert [(f.path, f.rule, f.span.line, f.span.column) for f in result.findings] == [
+        ("iam/node-a-pull.json", "ECR201", 3, 3)
+    ]
+    assert result.findings[0].message == (
+        "node-role policies in iam/node-a-pull.json and iam/node-b-guard.json cannot pull from ECR: "
+        '"ecr:BatchGetImage" is denied by Sid NoImageManifests at iam/node-b-guard.json:5; remove or narrow the Deny'
+    )
+    assert [(r.loc.path, r.loc.line) for r in result.findings[0].related] == [("iam/node-b-guard.json", 5)]
+
+
+def test_one_file_alone_is_judged_alone():
+    # linting one of the files is judging that file: the other is not in the scanned files
+    result = lint("iam/node-pull.json", cwd=PRINCIPAL / "split-pass", select=RULES)
+    assert [(f.path, f.rule, f.span.line) for f in result.findings] == [("iam/node-pull.json", "ECR201", 3)]
+    assert result.findings[0].message.startswith('node-role policy "iam/node-pull.json" cannot pull from ECR:')
+
+
+def test_several_files_are_named_and_every_subject_rule_reports_once(tmp_path):
+    statements = {
+        "node-1.json": ["ecr:GetAuthorizationToken"],
+        "node-2.json": ["ecr:BatchGetImage"],
+        "node-3.json": ["ecr:GetDownloadUrlForLayer"],
+    }
+    for name, actions in statements.items():
+        (tmp_path / name).write_text(
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": %s, "Resource": "*"}]}'
+            % str(actions).replace("'", '"')
+        )
+    (tmp_path / ".ecrlint.yaml").write_text('node-role-policies: ["node-*.json"]\n')
+    result = lint(cwd=tmp_path, select=RULES)
+    assert [(f.path, f.rule, f.span.line, f.span.column) for f in result.findings] == [
+        ("node-1.json", "ECR208", 1, 27)
+    ]
+    assert result.findings[0].message.startswith(
+        "node-role policies in node-1.json, node-2.json and node-3.json can pull from ECR but "
+        '"ecr:BatchCheckLayerAvailability" is not granted'
+    )
 
 
 # --- CloudFormation ----------------------------------------------------------------------------
