@@ -368,3 +368,17 @@ def test_python_m_from_the_repository_imports_nothing_from_it(repo: Path) -> Non
                           timeout=HANG_GUARD, check=False)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.decode().startswith("web.yaml:8:14: ECR101")
+
+
+def test_paths_stay_relative_when_the_working_directory_is_reached_through_a_link(repo: Path, tmp_path: Path) -> None:
+    from ecrlint.engine import RunOptions, run
+
+    link = tmp_path / "linked-checkout"
+    link.symlink_to(repo)
+    here = os.getcwd()
+    os.chdir(link)  # the process sees the real directory; the caller names the link
+    try:
+        result = run(RunOptions(paths=["web.yaml"], cwd=str(link), jobs=1))
+    finally:
+        os.chdir(here)
+    assert [(f.path, f.rule, f.span.line) for f in result.findings] == [("web.yaml", "ECR101", 8)]

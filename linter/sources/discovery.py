@@ -48,6 +48,13 @@ def display_path(path: str, cwd: str) -> str:
     except ValueError:  # another drive on Windows
         return path.replace(os.sep, "/")
     if rel == ".." or rel.startswith(".." + os.sep):
+        # The working directory may have been reached through a link (macOS /tmp, a symlinked
+        # checkout): ``abspath`` resolves against the real directory, ``cwd`` may name the link.
+        # Inside the tree once both are resolved, the path is still shown relative to it.
+        real_rel = os.path.relpath(os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute)),
+                                   os.path.realpath(cwd))
+        if real_rel != ".." and not real_rel.startswith(".." + os.sep):
+            return real_rel.replace(os.sep, "/")
         return absolute.replace(os.sep, "/")
     return rel.replace(os.sep, "/")
 
