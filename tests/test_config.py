@@ -112,23 +112,19 @@ def test_cli_exits_2_naming_the_bad_key(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_broken_config_is_one_line_with_the_file_and_position(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select: [ECR1\nfoo: [\n", ".ecrlint.yaml:2:4: invalid YAML: did not find expected ',' or ']'"),
+        ("selct: [ECR1]\n", ".ecrlint.yaml: unknown config key 'selct' (did you mean 'select'?)"),
+    ],
+    ids=["broken-yaml", "unknown-key"],
+)
+def test_config_errors_are_one_line_with_the_file_position_and_a_suggestion(tmp_path, text, message):
     import subprocess
     import sys
 
-    (tmp_path / ".ecrlint.yaml").write_text("select: [ECR1\nfoo: [\n")
+    (tmp_path / ".ecrlint.yaml").write_text(text)
     proc = subprocess.run([sys.executable, "-m", "ecrlint", "check", "."], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, check=False)
-    assert (proc.returncode, proc.stderr) == (
-        2, f"ecrlint: {tmp_path}/.ecrlint.yaml:2:4: invalid YAML: did not find expected ',' or ']'\n")
-
-
-def test_an_unknown_config_key_names_the_file_and_the_key_it_resembles(tmp_path):
-    import subprocess
-    import sys
-
-    (tmp_path / ".ecrlint.yaml").write_text("selct: [ECR1]\n")
-    proc = subprocess.run([sys.executable, "-m", "ecrlint", "check", "."], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert (proc.returncode, proc.stderr) == (
-        2, f"ecrlint: {tmp_path}/.ecrlint.yaml: unknown config key 'selct' (did you mean 'select'?)\n")
+    assert (proc.returncode, proc.stderr) == (2, f"ecrlint: {tmp_path}/{message}\n")
