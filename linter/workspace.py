@@ -139,6 +139,9 @@ class PolicyDocument:
     managed_arn: str | None = None
     bundled: bool = False  # an AWS managed policy expanded from ecrlint's bundled copy
     template: Template | None = None  # resolves intrinsics inside a CloudFormation policy
+    # An identity policy (attached to a role, user or group: no Principal, a Resource required), as
+    # opposed to a trust, repository or registry policy, or a standalone file of unknown kind.
+    identity: bool = False
 
 
 @dataclass(eq=False)

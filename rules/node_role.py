@@ -1,7 +1,8 @@
-"""ECR201-ECR205, ECR208, ECR209: worker-node roles that cannot pull from ECR, and policy mistakes behind them."""
+"""ECR201-ECR205, ECR208-ECR210: worker-node roles that cannot pull from ECR, and policy mistakes behind them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -39,7 +40,9 @@ class Subject:
 
     def decide(self, action: str) -> iam.Decision:
         if action not in self.decisions:
-            self.decisions[action] = iam.evaluate(self.policies, action)
+            # a document IAM rejects (ECR210) is never attached: it grants and denies nothing
+            valid = [p for p in self.policies if not rejected(p)]
+            self.decisions[action] = iam.evaluate(valid, action)
         return self.decisions[action]
 
     @property
@@ -733,3 +736,162 @@ class ManagedPolicyUnknown(Rule):
                     f'"{text}" names no AWS managed policy (attaching it fails at deploy time){hint}',
                     logical=role.name if role.source == "cloudformation" else None,
                 )
+
+
+# --- ECR210 --------------------------------------------------------------------------------------
+
+_REJECTED = "IAM rejects the whole document at deploy time"
+
+
+def rejections(policy: PolicyDocument) -> list[tuple[Loc, str]]:
+    """(where, message) for each part of an identity policy that makes IAM reject the document.
+
+    Only what is surely written is judged: a key whose value may be ``AWS::NoValue`` (under ``!If``)
+    may be absent, and an intrinsic ``Effect`` is known only at deploy time.
+    """
+    if not policy.identity or policy.bundled:
+        return []
+    out: list[tuple[Loc, str]] = []
+    for stmt in iam.statements(policy):
+        node = stmt.node
+        if not isinstance(node, dict) or stmt.loc is None:
+            continue
+        for key in ("Principal", "NotPrincipal"):
+            if key in node and not _may_be_absent(node[key]):
+                out.append((
+                    _key_loc(stmt, key),
+                    f'"{key}": {_show(node[key])} in an identity policy, which cannot name a principal: {_REJECTED}; '
+                    f"remove it (the policy applies to whoever it is attached to) or move the statement to a "
+                    f"trust or resource policy",
+                ))
+        if "Effect" not in node:
+            out.append((stmt.loc, f'statement has no "Effect": {_REJECTED}; add "Effect": "Allow" or "Deny"'))
+        else:
+            effect = node["Effect"]
+            if not isinstance(effect, dict) and effect not in ("Allow", "Deny"):
+                hint = next((e for e in ("Allow", "Deny") if isinstance(effect, str) and effect.strip().lower() == e.lower()), None)
+                fix = f'write "{hint}"' if hint else 'use "Allow" or "Deny"'
+                out.append((
+                    _value_loc(stmt, "Effect"),
+                    f'"Effect" is {_show(effect)}, but IAM accepts only "Allow" or "Deny" (case-sensitive): '
+                    f"{_REJECTED}; {fix}",
+                ))
+        if "Action" not in node and "NotAction" not in node:
+            out.append((
+                stmt.loc,
+                f'statement has neither "Action" nor "NotAction": {_REJECTED}; add "Action" with the actions '
+                f"it allows or denies",
+            ))
+        if "Resource" not in node and "NotResource" not in node:
+            out.append((
+                stmt.loc,
+                f'statement has neither "Resource" nor "NotResource", which an identity policy requires: '
+                f'{_REJECTED}; add "Resource" with what it applies to ("*" for every resource)',
+            ))
+    return out
+
+
+def rejected(policy: PolicyDocument) -> bool:
+    return policy.identity and not policy.bundled and bool(rejections(policy))
+
+
+def _may_be_absent(value: Any) -> bool:
+    """A value that is, or may be, ``AWS::NoValue`` (``!If [c, X, !Ref AWS::NoValue]``)."""
+    stack = [value]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            if cur.get("Ref") == "AWS::NoValue":
+                return True
+            if len(cur) == 1 and next(iter(cur)) == "Fn::If":
+                stack.append(cur["Fn::If"])
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return False
+
+
+def _key_loc(stmt: iam.Statement, key: str) -> Loc:
+    node = stmt.node
+    assert stmt.loc is not None
+    if hasattr(node, "key_span") and key in node:
+        return Loc(stmt.loc.path, node.key_span(key))
+    return stmt.loc
+
+
+def _value_loc(stmt: iam.Statement, key: str) -> Loc:
+    node = stmt.node
+    assert stmt.loc is not None
+    if hasattr(node, "value_span") and key in node:
+        return Loc(stmt.loc.path, node.value_span(key))
+    return stmt.loc
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class PolicyDocumentRejected(Rule):
+    """An identity policy that IAM rejects: `Principal` in it, no `Resource`, no `Action`, a bad `Effect`.
+
+    ## What it does
+    Checks every identity policy in the scanned files - the `Policies` of an `AWS::IAM::Role`, the
+    `PolicyDocument` of an `AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy` or `AWS::IAM::RolePolicy`,
+    eksctl `iam.attachPolicy`, files named in `node-role-policies` and the policies of an
+    authorization-details dump - for statements IAM refuses: one with `Principal` or
+    `NotPrincipal`, one with neither `Resource` nor `NotResource`, one with neither `Action` nor
+    `NotAction`, and an `Effect` that is missing or not exactly `Allow` or `Deny`. Trust policies
+    and ECR repository and registry policies (resource policies, where `Principal` is required)
+    are not checked, nor are standalone policy files of unknown kind. A key whose value may be
+    `AWS::NoValue` (under `!If`) may be absent and is not judged; neither is an `Effect` built with
+    an intrinsic function.
+
+    ## Why
+    "You cannot use the `Principal` element in an identity-based policy"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html);
+    an identity policy statement must include `Resource` or `NotResource`
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html);
+    `Effect` is required and its value is `Allow` or `Deny`, case-sensitive
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html).
+    IAM answers `MalformedPolicyDocument` ("Has prohibited field Principal", for one) and rejects
+    the whole document, so the stack or node group fails to deploy. ECR201, ECR203 and ECR208
+    treat a rejected document as granting and denying nothing.
+
+    ## Example
+    ```yaml
+    PolicyDocument:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: allow
+          Principal: {Service: ec2.amazonaws.com}
+          Action: ecr:BatchGetImage
+    ```
+
+    ## Fix
+    Remove `Principal` (an identity policy applies to whoever it is attached to), add a
+    `Resource` (`"*"` for every resource), add the `Action`, and write `Allow` or `Deny` exactly.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR210"
+    name = "policy-document-rejected"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        seen: set[tuple[str, int, int, str]] = set()
+        judged: set[int] = set()
+        for policy in ws.policies + ws.node_role_policies:
+            if id(policy) in judged:
+                continue
+            judged.add(id(policy))
+            for loc, message in rejections(policy):
+                key = (loc.path, loc.span.line, loc.span.column, message)
+                if key in seen:
+                    continue  # one written statement, even when an Fn::If statement was expanded twice
+                seen.add(key)
+                yield self.finding(loc, message)

@@ -1,4 +1,4 @@
-"""ECR201-ECR205, ECR208, ECR209 on the fixtures in tests/fixtures/iam: exact rule, line, column and message."""
+"""ECR201-ECR205, ECR208-ECR210 on the fixtures in tests/fixtures/iam: exact rule, line, column and message."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from helpers import FIXTURES, assert_fixture, lint, message_of
 
 IAM = FIXTURES / "iam"
-RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208,ECR209"
+RULES = "ECR201,ECR202,ECR203,ECR204,ECR205,ECR208,ECR209,ECR210"
 PRINCIPAL = IAM / "node-role-principal"  # folders of several node-role-policies files: linted as a whole
 FILES = sorted(
     p for p in IAM.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml") and not p.name.startswith(".")
@@ -315,6 +315,45 @@ def test_managed_policy_unknown_suggests_the_nearest_real_arn():
     )
 
 
+def test_rejected_document_messages_quote_the_value_and_say_iam_rejects_it():
+    cfn = "cloudformation/cfn-fail-rejected-document.yaml"
+    assert _message(cfn, "ECR210", 14) == (
+        '"Principal": {"Service": "ec2.amazonaws.com"} in an identity policy, which cannot name a principal: '
+        "IAM rejects the whole document at deploy time; remove it (the policy applies to whoever it is attached "
+        "to) or move the statement to a trust or resource policy"
+    )
+    assert _message(cfn, "ECR210", 26) == (
+        '"Effect" is "allow", but IAM accepts only "Allow" or "Deny" (case-sensitive): IAM rejects the whole '
+        'document at deploy time; write "Allow"'
+    )
+    assert _message(cfn, "ECR210", 40) == (
+        'statement has neither "Resource" nor "NotResource", which an identity policy requires: IAM rejects the '
+        'whole document at deploy time; add "Resource" with what it applies to ("*" for every resource)'
+    )
+    assert _message(cfn, "ECR210", 42).startswith('statement has neither "Action" nor "NotAction": IAM rejects')
+    assert _message(cfn, "ECR210", 29).startswith('statement has no "Effect": IAM rejects')
+
+
+def test_a_rejected_document_grants_nothing_to_the_node_role():
+    # The document's one Allow grants the pull; IAM refuses the document, so the role has no grant.
+    assert _message(POLICIES + "node-fail-rejected.json", "ECR201", 3).startswith(
+        'node-role policy "node-fail-rejected.json" cannot pull from ECR: "ecr:GetAuthorizationToken", '
+        '"ecr:BatchGetImage" and "ecr:GetDownloadUrlForLayer" are not granted'
+    )
+    from ecrlint.analysis import iam
+    from ecrlint.model import NO_SPAN, Loc
+    from ecrlint.rules.node_role import rejected, rejections
+    from ecrlint.workspace import PolicyDocument
+
+    result = lint("cfn-pass-rejected-document.yaml", cwd=IAM / "cloudformation", select="ECR210")
+    assert result.findings == []
+    policy = PolicyDocument({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "ecr:*", "Resource": "*"}},
+                            Loc("p.json", NO_SPAN), "p.json")
+    assert rejections(policy) == [] and not rejected(policy)  # a file of unknown kind: may be a resource policy
+    policy.identity = True
+    assert rejected(policy) and iam.evaluate([policy], "ecr:BatchGetImage").allowed  # iam itself is unchanged
+
+
 def test_roles_of_known_aws_managed_policies_are_judged_customer_ones_are_not():
     result = lint("cfn-fail-managed-policy-unknown.yaml", cwd=IAM / "cloudformation", select="ECR201", verbose=True)
     assert [f.message.split(" cannot")[0] for f in result.findings] == ['node role "KnownManagedRole"']
@@ -456,7 +495,7 @@ def test_odd_input_gives_findings_never_a_crash(tmp_path):
         (tmp_path / name).write_text(text)
     (tmp_path / ".ecrlint.yaml").write_text('node-role-policies: ["odd-*.json"]\n')
     result = lint(cwd=tmp_path, verbose=True)
-    assert {f.rule for f in result.findings} <= {"ECR001", "ECR201", "ECR203", "ECR204", "ECR205", "ECR208", "ECR301"}
+    assert {f.rule for f in result.findings} <= {"ECR001", "ECR201", "ECR203", "ECR204", "ECR205", "ECR208", "ECR210", "ECR301"}
 
 
 # --- --fix ---------------------------------------------------------------------------------------

@@ -162,9 +162,9 @@ class _Extractor:
                 return logical
         return None
 
-    def _policy(self, document: Any, container: Any, key: Any, name: str) -> PolicyDocument:
+    def _policy(self, document: Any, container: Any, key: Any, name: str, identity: bool = True) -> PolicyDocument:
         policy = PolicyDocument(
-            document=document, loc=self._loc(container, key), name=name, template=self.template
+            document=document, loc=self._loc(container, key), name=name, template=self.template, identity=identity
         )
         self.ws.policies.append(policy)
         return policy
@@ -452,7 +452,7 @@ class _Extractor:
                 )
             )
             if isinstance(policy, dict):
-                self._policy(policy, props, key, logical)
+                self._policy(policy, props, key, logical, identity=False)
 
 
 def _is_no_value(value: Any) -> bool:

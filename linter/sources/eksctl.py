@@ -153,7 +153,7 @@ def _node_group(
                 role.unresolved_policies.append((str(arn), item_loc))
     inline = config.get("attachPolicy")
     if isinstance(inline, dict):
-        policy = PolicyDocument(inline, Loc(path, config.value_span("attachPolicy")), f"{name} iam.attachPolicy")
+        policy = PolicyDocument(inline, Loc(path, config.value_span("attachPolicy")), f"{name} iam.attachPolicy", identity=True)
         role.policies.append(policy)
         ws.policies.append(policy)
     ws.roles.append(role)

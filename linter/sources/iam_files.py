@@ -68,7 +68,7 @@ def _policy_file(doc: Document, ws: Workspace, ctx: ExtractContext | None) -> No
     is_node_role = bool(globs) and ctx is not None and ctx.path_matches(globs, doc.path)
     for i, (document, loc) in enumerate(documents):
         name = doc.path if len(documents) == 1 else f"{doc.path}[{i}]"
-        policy = PolicyDocument(document=document, loc=loc, name=name)
+        policy = PolicyDocument(document=document, loc=loc, name=name, identity=is_node_role)
         ws.policies.append(policy)
         if is_node_role:
             ws.node_role_policies.append(policy)
@@ -115,7 +115,8 @@ def _default_version(entry: Any, path: str) -> PolicyDocument | None:
             written_name, written_arn = entry.get("PolicyName"), entry.get("Arn")
             name = written_name if isinstance(written_name, str) else "policy"
             arn = written_arn if isinstance(written_arn, str) else None
-            return PolicyDocument(document, Loc(path, version.value_span("Document")), name, managed_arn=arn)
+            return PolicyDocument(document, Loc(path, version.value_span("Document")), name, managed_arn=arn,
+                                  identity=True)
     return None
 
 
@@ -140,7 +141,8 @@ def _role(entry: YMap, path: str, managed: dict[str, PolicyDocument], ws: Worksp
                 written_name = item.get("PolicyName")
                 policy_name = written_name if isinstance(written_name, str) else f"{name} inline"
                 policy = PolicyDocument(
-                    _decode(item["PolicyDocument"]), Loc(path, item.value_span("PolicyDocument")), policy_name
+                    _decode(item["PolicyDocument"]), Loc(path, item.value_span("PolicyDocument")), policy_name,
+                    identity=True,
                 )
                 role.policies.append(policy)
                 ws.policies.append(policy)
