@@ -226,6 +226,14 @@ class NodeRoleMissingEcrPull(Rule):
     action and why: no statement grants it, a Deny (Sid, file and line) blocks it, it is granted
     only on resources that are not ECR repositories, or only under a condition.
 
+    Conditions are decided offline only for `aws:ViaAWSService` (`Bool` / `BoolIfExists`): it is
+    true only when an AWS service calls on the role's behalf with its credentials, and the kubelet
+    calls ECR directly, so for its pulls the key is present and false
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-viaawsservice).
+    A Deny under `"aws:ViaAWSService": "false"` blocks the pulls; an Allow under `"true"` grants
+    nothing. A Deny under a condition that cannot be decided offline (`aws:SourceVpc`,
+    `aws:SourceIp`, ...) may never apply to the nodes: `--verbose` notes it, never an error.
+
     A grant on *some* ECR repositories counts as granted here: which repositories the workloads
     need is ECR206's job. A role defined outside the scanned files, or one with a policy ecrlint
     cannot read (a customer managed policy ARN), is never guessed about (`--verbose` says so).

@@ -434,3 +434,59 @@ def test_roles_of_the_same_managed_policies_share_a_decision_but_keep_their_own_
         assert all(s.policy in second and s.loc == second_loc for s in b.allows + b.denies)
         assert all(s.policy in first and s.loc == first_loc for s in a.allows + a.denies)
     assert iam.evaluate(first, "ecr:BatchGetImage").allows  # the case above was not vacuous
+
+
+# --- conditions decided offline: aws:ViaAWSService for direct calls --------------------------------
+
+
+def via(operator="Bool", value="false", key="aws:ViaAWSService"):
+    return {operator: {key: value}}
+
+
+@pytest.mark.parametrize(
+    "condition, expected",
+    [
+        (via("Bool", "false"), True),  # kubelet's pull is a direct call: the key is present and false
+        (via("BoolIfExists", "false"), True),  # the key exists, its value is false
+        (via("Bool", "true"), False),
+        (via("BoolIfExists", "true"), False),
+        (via("Bool", "False"), True),  # Bool values compare case-insensitively
+        (via("Bool", "TRUE"), False),
+        (via("Bool", False), True),  # an unquoted YAML boolean
+        (via("Bool", "false", key="AWS:viaawsservice"), True),  # keys are case-insensitive
+        (via("bool", "false"), None),  # operator names are case-sensitive: not one IAM knows
+        (via("Bool", ["true", "false"]), True),  # a list: any value matches
+        (via("Bool", ["true"]), False),
+        (via("Bool", []), None),
+        (via("Bool", {"Ref": "Flag"}), None),  # known only at deploy time
+        (via("StringEquals", "false"), None),  # only Bool / BoolIfExists are decided
+        ({"StringEquals": {"aws:SourceVpc": "vpc-1"}}, None),
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, None),
+        ({"Bool": {"aws:ViaAWSService": "false", "aws:SecureTransport": "true"}}, None),  # the other key decides
+        ({"Bool": {"aws:ViaAWSService": "false"}, "StringEquals": {"aws:SourceVpc": "vpc-1"}}, None),
+        ({"Bool": {"aws:ViaAWSService": "true"}, "StringEquals": {"aws:SourceVpc": "vpc-1"}}, False),  # all must match
+    ],
+)
+def test_condition_holds_for_a_direct_call(condition, expected):
+    assert iam.condition_holds(condition) is expected
+
+
+def test_deny_when_not_via_an_aws_service_applies_to_direct_pulls():
+    for operator in ("Bool", "BoolIfExists"):
+        document = doc(allow("ecr:*"), deny("ecr:*", Condition=via(operator, "false"), Sid="NoDirect"))
+        decision = iam.evaluate([policy(document)], "ecr:BatchGetImage")
+        assert decision.status == "denied" and not decision.allowed
+        assert decision.reason == "denied by Sid NoDirect at p.json:8"
+    # a Deny on calls made through a service does not apply to kubelet's
+    assert status(doc(allow("ecr:*"), deny("ecr:*", Condition=via("Bool", "true"))), "ecr:BatchGetImage") == "allowed"
+    # combined with a key that cannot be decided offline: possibly denied, as before
+    both = {"Bool": {"aws:ViaAWSService": "false"}, "StringNotEquals": {"aws:SourceVpc": "vpc-1"}}
+    assert status(doc(allow("ecr:*"), deny("ecr:*", Condition=both)), "ecr:BatchGetImage") == "possibly-denied"
+
+
+def test_allow_only_via_an_aws_service_grants_nothing_to_direct_pulls():
+    assert status(doc(allow("ecr:*", Condition=via("Bool", "true"))), "ecr:BatchGetImage") == "not-granted"
+    assert status(doc(allow("ecr:*", Condition=via("BoolIfExists", "false"))), "ecr:BatchGetImage") == "allowed"
+    # still conditional when another key is undecidable
+    both = {"Bool": {"aws:ViaAWSService": "false"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+    assert status(doc(allow("ecr:*", Condition=both)), "ecr:BatchGetImage") == "conditional"

@@ -243,6 +243,15 @@ def test_cfn_deny_in_an_attached_iam_policy():
     )
 
 
+def test_cfn_deny_unless_via_an_aws_service_blocks_kubelet():
+    # aws:ViaAWSService is false for kubelet's direct calls: the Deny applies, an error, not a note
+    assert _message("cloudformation/cfn-fail-deny-via-aws-service.yaml", "ECR201", 6) == (
+        'node role "NodeInstanceRole" cannot pull from ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" and '
+        '"ecr:GetDownloadUrlForLayer" are denied by Sid DenyDirectEcr at cfn-fail-deny-via-aws-service.yaml:17; '
+        "remove or narrow the Deny"
+    )
+
+
 def test_cfn_parameter_default_is_resolved():
     assert "are not granted (no statement grants them)" in _message(
         "cloudformation/cfn-fail-parameter-default.yaml", "ECR201", 8

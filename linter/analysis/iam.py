@@ -20,6 +20,9 @@ from ..workspace import PolicyDocument
 # Allow; a statement with a Condition only holds sometimes, so a grant under a condition is
 # "conditional" and a Deny under a condition "possibly" applies. Values CloudFormation knows only at
 # deploy time stay as ${...} tokens, and a comparison that depends on them is "unknown".
+# The one condition decided offline is aws:ViaAWSService (see ``condition_holds``): every question
+# asked here is about a direct call (kubelet, the ECR credential provider, Fargate's pull), for which
+# the key is present and false; aws:SourceVpc, aws:SourceIp and every other key stay undecided.
 
 ECR_PULL_ACTIONS = ("ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 VERSION_CURRENT = "2012-10-17"
@@ -699,15 +702,19 @@ def _evaluate(
         for stmt in statements(policy):
             if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
                 continue
+            held = condition_holds(stmt.condition) if stmt.conditional else True
+            if held is False:
+                continue  # its condition never holds for a direct call: the statement does not apply
+            conditional = held is None
             deny = stmt.effect == "Deny"
             state = _resource_state(stmt, q, symbols, deny)
             if deny:
                 if state is True:
-                    (cond_denies if stmt.conditional else denies).append(stmt)
+                    (cond_denies if conditional else denies).append(stmt)
                 elif state is None:
                     unknown_denies.append(stmt)
             elif state is True:
-                (cond_allows if stmt.conditional else allows).append(stmt)
+                (cond_allows if conditional else allows).append(stmt)
             elif state is None:
                 unknown_allows.append(stmt)
             else:
@@ -818,6 +825,50 @@ def _quote_list(items: Sequence[str], limit: int = 3) -> str:
     if len(items) > limit:
         shown += f" and {len(items) - limit} more"
     return shown
+
+
+# aws:ViaAWSService is true only when an AWS service calls another on the principal's behalf with
+# the principal's credentials (forward access sessions); kubelet and the ECR credential provider
+# call ECR directly with the node role's credentials, so for their pulls the key is present and
+# false: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-viaawsservice
+# Operators are case-sensitive, keys case-insensitive, Bool values compared case-insensitively.
+_DIRECT_CALL_KEYS = {"aws:viaawsservice": "false"}
+_BOOL_OPERATORS = ("Bool", "BoolIfExists")
+
+
+def condition_holds(condition: Any) -> bool | None:
+    """Does a statement's Condition block hold for a direct call (a kubelet pull)?
+
+    True when every test is decided and matches, False when one test surely fails (all must
+    match), None when any test cannot be decided offline (aws:SourceVpc, aws:SourceIp, ...).
+    """
+    if not isinstance(condition, dict) or not condition:
+        return None
+    result: bool | None = True
+    for operator, block in condition.items():
+        if not isinstance(block, dict) or not block:
+            result = None
+            continue
+        for key, values in block.items():
+            verdict = _test_holds(str(operator), str(key), values)
+            if verdict is False:
+                return False
+            if verdict is None:
+                result = None
+    return result
+
+
+def _test_holds(operator: str, key: str, values: Any) -> bool | None:
+    actual = _DIRECT_CALL_KEYS.get(key.lower())
+    if actual is None or operator not in _BOOL_OPERATORS:
+        return None
+    items = values if isinstance(values, list) else [values]
+    words = [str(v).lower() if isinstance(v, (str, bool)) else None for v in items]
+    if actual in words:
+        return True  # any value matches
+    if words and all(w in ("true", "false") for w in words):
+        return False
+    return None  # an intrinsic, an empty list or a value that is no boolean: not decided
 
 
 def describe_condition(condition: Any) -> str:
