@@ -38,20 +38,16 @@ def _read_source(source: Input, ctx: ExtractContext, options: RunOptions) -> Par
         )
         return parsed
     sources = registered()
+    if source.kind not in ("file", "stdin"):
+        return sources.unit(source.kind).read(source.path, source.display, ctx, options)
+    data = None
     if source.kind == "stdin":
         data = options.stdin if options.stdin is not None else sys.stdin.buffer.read(max_bytes + 1)
-        reader = sources.file_source(source.display) or sources.file_source(".yaml")
-        assert reader is not None
-        parsed = reader.read("-", source.display, max_bytes, data)
-        parsed.reader = reader.name
-        return parsed
-    if source.kind != "file":
-        return sources.unit(source.kind).read(source.path, source.display, ctx, options)
-    # A file named on the command line is read whatever its name, as YAML/JSON unless a
-    # source claims its suffix.
-    reader = sources.file_source(source.path) or sources.file_source(".yaml")
+    # Read by the source that claims the name's suffix; anything else (a file named on the command
+    # line, stdin without --stdin-filename) as YAML/JSON.
+    reader = sources.file_source(source.display) or sources.file_source(".yaml")
     assert reader is not None
-    parsed = reader.read(source.path, source.display, max_bytes)
+    parsed = reader.read(source.path, source.display, max_bytes, data)
     parsed.reader = reader.name
     return parsed
 

@@ -15,7 +15,17 @@ from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, Engine, TemplateFailure, it
 from .external import EngineOverrun, EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
 from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
 from .trace import Sentinels, image_fields, parts_direct, parts_from_sentinel, resolve, template_image_lines, trace_image
-from .values import Node, build_tree, dup, import_values, merge_maps, prune_disabled, render_values, without_nulls
+from .values import (
+    Node,
+    build_tree,
+    dup,
+    import_values,
+    merge_maps,
+    prune_disabled,
+    render_values,
+    value_strings,
+    without_nulls,
+)
 
 NOTES = "NOTES.txt"
 INPUT_PLACEHOLDER = "ecrlint-install-time-value"
@@ -376,17 +386,7 @@ def _fill_declared(values: Any) -> Any:
 
 def _template_strings(values: Any) -> str:
     """Values strings that `tpl` may render (they can name helpers to compile)."""
-    out: list[str] = []
-    stack = [values]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str) and "{{" in node:
-            out.append(node)
-    return "\n".join(out)
+    return "\n".join(text for text in value_strings(values) if "{{" in text)
 
 
 # --- documents -----------------------------------------------------------------------------------

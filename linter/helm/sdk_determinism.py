@@ -32,10 +32,10 @@ import io
 import os
 import re
 import tarfile
-from collections.abc import Iterable
 from typing import Any
 
 from . import loader, nondeterministic
+from .values import value_strings
 
 HELPERS_FILE = "templates/_ecrlint_nondeterministic.tpl"
 _P = "__ecrlint_nd_"  # prefix of the helper templates (one namespace for the whole chart tree)
@@ -299,25 +299,13 @@ def rewrite_values(values: Any) -> tuple[Any, set[str]]:
     return walk(values), found
 
 
-def _strings(node: Any) -> Iterable[str]:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str):
-            yield item
-
-
 def calls(chart: loader.Chart, user: dict[str, Any]) -> set[str]:
     """The functions to fix that a chart tree (or the user's values) calls in template actions."""
     found: set[str] = set()
-    texts: list[str] = list(_strings(user))
+    texts: list[str] = list(value_strings(user))
     for sub in loader.walk(chart):
         texts.extend(sub.templates.values())
-        texts.extend(_strings(sub.values))
+        texts.extend(value_strings(sub.values))
         for data in sub.files.values():
             if b"{{" in data:
                 texts.append(data.decode("utf-8", "replace"))

@@ -7,7 +7,7 @@ renders with the same ``.Values`` as ``helm template``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from .loader import Chart
 from .semver import satisfies
@@ -282,3 +282,16 @@ def without_nulls(values: Any) -> Any:
     if isinstance(values, list):
         return [without_nulls(v) for v in values]
     return values
+
+
+def value_strings(node: Any) -> Iterator[str]:
+    """Every string in a values tree (mappings and lists walked on a stack: values may nest deep)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            yield item
