@@ -159,6 +159,11 @@ class Role:
     template: str | None = None  # CloudFormation path, for symbolic account comparison
     external: bool = False  # defined outside the scanned files: never judged
     managed_policy_names: list[str] = field(default_factory=list)  # AWS managed policy names attached
+    # The permissions boundary: what the role may do is what its policies allow *and* the boundary
+    # allows. ``boundary`` is the document when readable (bundled AWS managed policy, a template's
+    # AWS::IAM::ManagedPolicy); ``boundary_ref`` the ARN or reference as written (with where).
+    boundary: PolicyDocument | None = None
+    boundary_ref: tuple[str, Loc] | None = None
 
 
 @dataclass(eq=False)
@@ -222,6 +227,18 @@ class EcrRepository:
     registry_policy: bool = False
 
 
+@dataclass(eq=False)
+class PullThroughRule:
+    """An ECR pull-through cache rule: repositories named ``<prefix>/...`` are filled from upstream."""
+
+    prefix: str  # the ECR repository prefix ("docker-hub", "ecr-public"), as written
+    loc: Loc
+    source: str  # "cloudformation" | "config" | "terraform"
+    upstream: str | None = None  # the upstream registry URL when written
+    account: str | None = None  # the registry's account when known (literal 12 digits)
+    region: str | None = None
+
+
 @dataclass
 class Workspace:
     """All facts of one run; built once (merged from per-file facts) before any rule runs."""
@@ -238,6 +255,7 @@ class Workspace:
     clusters: list[Cluster] = field(default_factory=list)
     repositories: list[EcrRepository] = field(default_factory=list)
     charts: list[ChartFacts] = field(default_factory=list)
+    pull_through_rules: list[PullThroughRule] = field(default_factory=list)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
     # block mapping where the next key begins, which belongs to the next object.
