@@ -3,7 +3,7 @@ PYTHON ?= .venv/bin/python
 FUZZ_CASES ?= 100000
 FUZZ_TEMPLATE_CASES ?= 20000
 
-.PHONY: test test-fast fuzz
+.PHONY: test test-fast fuzz helm-diff
 
 test:
 	$(PYTHON) -m pytest
@@ -20,3 +20,9 @@ fuzz:
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_properties_images.py tests/test_properties_iam.py \
 		tests/test_properties_loaders.py --hypothesis-profile fuzz --hypothesis-show-statistics
 	$(PYTHON) benchmarks/fuzz.py --cases $(FUZZ_CASES) --templates $(FUZZ_TEMPLATE_CASES)
+
+
+# The built-in Helm engine against real Helm (helm-python-sdk) on every chart of ../shared/charts,
+# default values and each ci/*.yaml: success, images and every template's bytes (benchmarks/helm_diff.py).
+helm-diff:
+	$(PYTHON) benchmarks/helm_diff.py $(HELM_DIFF_ARGS)
