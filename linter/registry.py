@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
-from .model import Finding, Fix, Loc, Related, Severity
+from .model import Finding, Fix, Loc, Related, Severity, Span
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -79,9 +79,19 @@ class Rule:
         related: Iterable[Related] = (),
         fix: Fix | None = None,
     ) -> Finding:
-        return Finding(
-            self.id, self.name, self.severity, loc.path, loc.span, message, logical, tuple(related), fix
-        )
+        path, span = loc.path, loc.span
+        if ".tgz/" in path or ".tar.gz/" in path:
+            # Inside a vendored subchart archive: the finding points at the archive, which an
+            # editor can open, and names the file inside it.
+            from .helm.facts import archive_message, in_archive
+
+            inside = in_archive(path)
+            if inside is not None:
+                path, inner = inside
+                message = archive_message(message, inner, span.line, span.column)
+                span = Span(1, 1, 1, 2)
+                fix = None  # a fix cannot edit a file inside an archive
+        return Finding(self.id, self.name, self.severity, path, span, message, logical, tuple(related), fix)
 
     # --- documentation -----------------------------------------------------------------------
     @classmethod

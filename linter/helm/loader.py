@@ -48,6 +48,7 @@ class Chart:
     metadata_raw: dict[str, str] = field(default_factory=dict)  # string fields as written (appVersion: 1.10)
     load_problems: list[RenderError] = field(default_factory=list)  # subcharts that could not be loaded
     has_symlinks: bool = False  # the top chart's directory holds symlinks
+    schema: bytes | None = None  # values.schema.json (schema.py validates the values against it)
 
     @property
     def chart_type(self) -> str:
@@ -148,13 +149,17 @@ def read_directory(chart_dir: str, budget: _Budget) -> dict[str, bytes]:
             rel = prefix + entry.name
             if entry.name == ".git":
                 continue
-            real = os.path.realpath(entry.path)
+            # ``directory`` is a real path (the root's, or a directory's after its links were
+            # resolved): only a symlink's path needs resolving (realpath costs a syscall per part).
             if entry.is_symlink():
                 budget.symlinks = True
-            if real != root and not real.startswith(root + os.sep):
-                continue  # a symlink out of the chart
+                real = os.path.realpath(entry.path)
+                if real != root and not real.startswith(root + os.sep):
+                    continue  # a symlink out of the chart
+            else:
+                real = entry.path
             try:
-                st = os.stat(real)
+                st = entry.stat() if real is entry.path else os.stat(real)
             except OSError:
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -163,12 +168,12 @@ def read_directory(chart_dir: str, budget: _Budget) -> dict[str, bytes]:
                 seen_dirs.add(real)
                 stack.append((real, rel + "/"))
             elif stat.S_ISREG(st.st_mode) and rel != ".helmignore" and not _ignored(rel, False, rules):
-                files[rel] = _read(real, budget, rel)
+                files[rel] = _read(real, budget, rel, st.st_size)
     return files
 
 
-def _read(path: str, budget: _Budget, name: str) -> bytes:
-    size = os.path.getsize(path)
+def _read(path: str, budget: _Budget, name: str, size: int | None = None) -> bytes:
+    size = os.path.getsize(path) if size is None else size
     budget.take(size, name)
     with open(path, "rb") as handle:
         data = handle.read(budget.max_bytes + 1)
@@ -313,7 +318,10 @@ def _sort_files(chart: Chart, files: dict[str, bytes]) -> dict[str, dict[str, by
     groups: dict[str, dict[str, bytes]] = {}
     for rel in sorted(files):
         data = files[rel]
-        if rel in ("Chart.yaml", "values.yaml", "values.schema.json", "Chart.lock", "requirements.lock"):
+        if rel == "values.schema.json":
+            chart.schema = data  # not a .Files entry (Helm keeps it apart, for validation)
+            continue
+        if rel in ("Chart.yaml", "values.yaml", "Chart.lock", "requirements.lock"):
             continue
         if rel.startswith("templates/"):
             chart.templates[rel] = _text(data)
