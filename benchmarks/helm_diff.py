@@ -136,7 +136,7 @@ def _masked(a: str, b: str) -> set[int]:
     la, lb = a.split("\n"), b.split("\n")
     if len(la) != len(lb):
         return set(range(max(len(la), len(lb))))
-    return {i for i, (x, y) in enumerate(zip(la, lb)) if x != y}
+    return {i for i, (x, y) in enumerate(zip(la, lb, strict=True)) if x != y}
 
 
 def _mask(text: str, lines: set[int]) -> str:

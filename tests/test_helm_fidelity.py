@@ -80,6 +80,10 @@ HELM_RENDERS = {
     "yaml": '"big: 1000000\\ncolon: \\"1:20\\"\\nratio: 2\\nsmall: 1e-05\\nverbs:\\n- \'*\'\\n- get\\n\\"y\\": \\"y\\""',
     "binary": '"//4AAWFiYw=="',
     "binarySum": '"aaeac50405110540c8c68d2dbe78dc0243f6c24dc5651672f21df75ecf7773ba"',
+    "types": '"float64 float64 true"',
+    "printfD": '"%!d(float64=2)"',
+    "hasInt": '"false"',
+    "missingVerb": '"%!s(<nil>)"',
 }
 
 
@@ -187,11 +191,12 @@ def test_go_float_formats_as_strconv_g(value, text):
     assert go_float(value) == text
 
 
-def test_go_numbers_makes_large_integers_float64_only():
-    values = {"a": 999_999, "b": 1_000_000, "c": [-2_000_000, "x"], "d": True}
-    assert go_numbers(values) == {"a": 999_999, "b": 1e6, "c": [-2e6, "x"], "d": True}
-    assert type(go_numbers(values)["a"]) is int
-    same = {"a": 1, "b": [2]}
+def test_go_numbers_makes_every_integer_float64():
+    values = {"a": 3, "b": 1_000_000, "c": [-2_000_000, "x"], "d": True, "e": 1.5}
+    out = go_numbers(values)
+    assert out == {"a": 3.0, "b": 1e6, "c": [-2e6, "x"], "d": True, "e": 1.5}
+    assert type(out["a"]) is float and out["d"] is True
+    same = {"a": "1", "b": ["x", 1.5]}
     assert go_numbers(same) is same
 
 

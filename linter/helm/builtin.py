@@ -469,6 +469,7 @@ def _bounded(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., 
 def _json_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """fromJson and friends under the size and nesting limits of ecrlint's own parser."""
     from ..parsing import DEFAULT_MAX_BYTES, MAX_DEPTH
+    from .gofidelity import go_numbers
 
     def limited(name: str) -> Callable[[str], Any]:
         function = base[name]
@@ -483,7 +484,7 @@ def _json_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callabl
             data = getattr(result, "value", result)
             if not isinstance(data, str) and budgets.measure(data, name).depth > MAX_DEPTH + 1:
                 raise budgets.RenderBudgetExceeded(f"{name}: the JSON nests deeper than {MAX_DEPTH} levels")
-            return result
+            return go_numbers(result)  # encoding/json decodes numbers as float64
 
         return parse
 

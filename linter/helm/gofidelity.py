@@ -12,8 +12,8 @@ on real charts) and is fixed here, in ecrlint's function layer, never in gotpl i
   invalid for Python's ``re``) and follow Go's regexp semantics for FindAll, ReplaceAll (``$1``,
   ``${name}``) and Split.
 - ``semverCompare ">= 1.27.x"``: an operator with a wildcard, which Masterminds accepts.
-- Numbers: Helm's values are float64 (YAML read through JSON), and Go prints a float64 of 1e6 or
-  more as ``1e+06``; a values integer that large is a float here too (see ``go_numbers``).
+- Numbers: Helm's values are float64 (YAML read through JSON): Go prints 1000000 as ``1e+06`` and
+  `typeOf` says "float64"; values integers are floats here too (see ``go_numbers``).
 - ``.Files.Get`` of a binary file keeps its bytes for ``b64enc``/``sha256sum`` (Go strings are bytes).
 """
 
@@ -26,7 +26,6 @@ import math
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-GO_FLOAT_FROM = 1_000_000  # integers at or beyond this print differently as float64 (1e+06)
 
 
 class BinaryText(str):
@@ -57,10 +56,11 @@ def _bytes_of(value: Any) -> bytes | None:
 
 
 def go_numbers(value: Any) -> Any:
-    """Values as Helm holds them: integers of ``GO_FLOAT_FROM`` or more as float64 (Go prints ``1e+06``).
+    """Values as Helm holds them: every number a float64 (YAML is read through JSON).
 
-    Smaller integers print, compare and serialise the same as int or float64, and stay ints.
-    Returns the same object when nothing changes (values trees are large; most have no such number).
+    So a values integer prints as Go prints a float64 (``1e+06`` from 1000000), `typeOf` is
+    "float64", `printf "%d"` refuses it and `has 3` does not find it, as in Helm. Returns the
+    same object when nothing changes.
     """
     if isinstance(value, dict):
         changed = None
@@ -74,7 +74,7 @@ def go_numbers(value: Any) -> Any:
     if isinstance(value, list):
         items = [go_numbers(item) for item in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if type(value) is int and abs(value) >= GO_FLOAT_FROM:
+    if type(value) is int:
         try:
             return float(value)
         except OverflowError:
@@ -312,8 +312,7 @@ def _int(value: Any) -> int:
 
 def fixed_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """index, the map functions on nil, semverCompare with wildcard operators, bytes-keeping hashes."""
-    from .gotpl_api import INVALID, UNTYPED_NIL, FunctionResult, sync_vm
-    from .semver import satisfies
+    from .gotpl_api import INVALID, UNTYPED_NIL, sync_vm
 
     nils = (None, INVALID, UNTYPED_NIL)
     go_index = sync_vm._builtin_functions("go")["index"]
@@ -334,6 +333,20 @@ def fixed_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callabl
 
         functools.update_wrapper(call, function)
         return call
+
+    out: dict[str, Callable[..., Any]] = {"index": index, **_value_functions(base)}
+    for name, position, last in (("hasKey", 0, False), ("get", 0, False), ("keys", 0, False),
+                                 ("values", 0, False), ("pick", 0, False), ("omit", 0, False),
+                                 ("dig", 0, True)):
+        if name in base:
+            out[name] = on_map(name, position, last)
+    return out
+
+
+def _value_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """semverCompare with wildcard operators, printf of nil, hashes of binary files' bytes."""
+    from .gotpl_api import FunctionResult
+    from .semver import satisfies
 
     semver_compare = base["semverCompare"]
 
@@ -360,16 +373,17 @@ def fixed_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callabl
             return hashlib.sha256(value.raw).hexdigest()
         return sha256sum(value)
 
-    out: dict[str, Callable[..., Any]] = {
-        "index": index, "semverCompare": semver_compare_wildcards, "b64enc": b64enc_bytes,
-        "sha256sum": sha256sum_bytes,
-    }
-    for name, position, last in (("hasKey", 0, False), ("get", 0, False), ("keys", 0, False),
-                                 ("values", 0, False), ("pick", 0, False), ("omit", 0, False),
-                                 ("dig", 0, True)):
-        if name in base:
-            out[name] = on_map(name, position, last)
-    return out
+    printf = base["printf"]
+
+    def printf_nil(*args: Any) -> Any:
+        # gotpl writes a nil operand of a mismatched verb as "%!s(<nil>=<no value>)"; Go as "%!s(<nil>)"
+        out = printf(*args)
+        if isinstance(out, str) and "(<nil>=<no value>)" in out:
+            return out.replace("(<nil>=<no value>)", "(<nil>)")
+        return out
+
+    return {"printf": printf_nil, "semverCompare": semver_compare_wildcards, "b64enc": b64enc_bytes,
+            "sha256sum": sha256sum_bytes}
 
 
 def _constraint_parses(semver: Any, constraint: str) -> bool:
