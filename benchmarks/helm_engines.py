@@ -14,6 +14,7 @@ Run ``python -m compileall -q linter rules`` first (PYTHONDONTWRITEBYTECODE keep
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,33 +26,45 @@ CHARTS = HERE.parent.parent / "shared" / "charts"
 ENGINES = ("builtin", "sdk")
 
 
-def load_medians(charts: list[Path], engine: str, runs: int) -> dict[str, float]:
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the SDK's render child, `ecrlint check`)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_medians(charts: list[Path], engine: str, runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(wall, CPU) medians of load_chart per chart."""
     from ecrlint.helm import load_chart
 
     load_chart(str(charts[0]), charts[0].name, engine=engine)  # imports, first-use caches
-    times: dict[str, list[float]] = {c.name: [] for c in charts}
+    walls: dict[str, list[float]] = {c.name: [] for c in charts}
+    cpus: dict[str, list[float]] = {c.name: [] for c in charts}
     for _ in range(runs):
         for chart in charts:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu()
             load_chart(str(chart), chart.name, engine=engine)
-            times[chart.name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            walls[chart.name].append(time.perf_counter() - start)
+            cpus[chart.name].append(_cpu() - cpu)
+    return ({n: statistics.median(t) for n, t in walls.items()}, {n: statistics.median(t) for n, t in cpus.items()})
 
 
-def check_medians(charts: list[Path], engine: str, runs: int) -> dict[str, float]:
-    out: dict[str, float] = {}
+def check_medians(charts: list[Path], engine: str, runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(wall, CPU) medians of a whole `ecrlint check` per chart."""
+    walls: dict[str, float] = {}
+    cpus: dict[str, float] = {}
     for chart in charts:
-        times = []
+        wall, cpu = [], []
         for _ in range(runs):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), _cpu()
             subprocess.run(
                 [sys.executable, "-m", "ecrlint", "check", "--no-color", "--jobs", "1", "--helm-engine", engine,
                  chart.name],
                 cwd=chart.parent, capture_output=True, check=False,
             )
-            times.append(time.perf_counter() - start)
-        out[chart.name] = statistics.median(times)
-    return out
+            wall.append(time.perf_counter() - start)
+            cpu.append(_cpu() - used)
+        walls[chart.name], cpus[chart.name] = statistics.median(wall), statistics.median(cpu)
+    return walls, cpus
 
 
 def main(argv: list[str]) -> int:
@@ -66,19 +79,24 @@ def main(argv: list[str]) -> int:
     if not charts:
         print(f"no charts (is {CHARTS} there?)", file=sys.stderr)
         return 2
-    load = {engine: load_medians(charts, engine, args.runs) for engine in ENGINES}
-    check = {engine: check_medians(charts, engine, args.process_runs) for engine in ENGINES} if args.process_runs else {}
-    print(f"| chart | load built-in | load sdk | {'check built-in | check sdk |' if check else ''}")
-    print(f"|---|---:|---:|{'---:|---:|' if check else ''}")
+    measures: dict[str, dict[str, dict[str, float]]] = {}  # "load wall" -> engine -> chart -> seconds
+    for engine in ENGINES:
+        wall, cpu = load_medians(charts, engine, args.runs)
+        measures.setdefault("load wall", {})[engine] = wall
+        measures.setdefault("load cpu", {})[engine] = cpu
+    if args.process_runs:
+        for engine in ENGINES:
+            wall, cpu = check_medians(charts, engine, args.process_runs)
+            measures.setdefault("check wall", {})[engine] = wall
+            measures.setdefault("check cpu", {})[engine] = cpu
+    names = list(measures)
+    print("| chart | " + " | ".join(f"{m} built-in | {m} sdk" for m in names) + " |")
+    print("|---|" + "---:|---:|" * len(names))
     for chart in charts:
-        row = f"| {chart.name} | {load['builtin'][chart.name] * 1000:.0f} ms | {load['sdk'][chart.name] * 1000:.0f} ms |"
-        if check:
-            row += f" {check['builtin'][chart.name] * 1000:.0f} ms | {check['sdk'][chart.name] * 1000:.0f} ms |"
-        print(row)
-    for name, measure in (("load", load), ("check", check)):
-        if not measure:
-            continue
-        b, s = measure["builtin"], measure["sdk"]
+        cells = [f"{measures[m][e][chart.name] * 1000:.0f} ms" for m in names for e in ENGINES]
+        print(f"| {chart.name} | " + " | ".join(cells) + " |")
+    for name in names:
+        b, s = measures[name]["builtin"], measures[name]["sdk"]
         faster = sum(1 for c in b if b[c] <= s[c])
         print(f"{name}: median per chart built-in {statistics.median(b.values()) * 1000:.0f} ms, "
               f"sdk {statistics.median(s.values()) * 1000:.0f} ms; built-in at least as fast on {faster} of {len(b)} "

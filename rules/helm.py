@@ -69,7 +69,8 @@ class HelmRenderFailed(Rule):
 
     ## Options
     `--helm-values FILE` / `helm.values`: values files merged in order, like `helm -f`.
-    `--helm-engine`: `auto` (helm-python-sdk when installed, else built-in), `sdk`, `binary`, `builtin`.
+    `--helm-engine`: `auto` (the built-in engine; a chart it cannot render is rendered again by
+    helm-python-sdk when installed, whose verdict stands), `sdk`, `binary`, `builtin`.
     """
 
     id = "ECR401"

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from ecrlint.helm import ENGINE_BUILTIN, ENGINE_SDK, RenderError, load_chart
 from ecrlint.helm import chart as chart_module
-from ecrlint.helm import load_chart
+from ecrlint.model import Loc, Span
 from ecrlint.helm.builtin import _yaml_dump
 from ecrlint.helm.facts import in_archive
 from ecrlint.helm.gofidelity import go_float, go_numbers, go_plain_is_string
@@ -213,3 +214,34 @@ def test_to_yaml_quotes_as_yaml_v2():
     dump = _yaml_dump()
     assert dump(["*", "=", "y", "1:20", "a: b", "x\ny"]) == "- '*'\n- =\n- \"y\"\n- \"1:20\"\n- 'a: b'\n- |-\n  x\n  y"
     assert dump({"f": 2.0, "g": 1e-05, "h": 1e21}) == "f: 2\ng: 1e-05\nh: 1e+21"
+
+
+# --- "auto": the built-in engine first, Helm itself to confirm a failure ---------------------------
+
+
+def test_auto_renders_with_the_builtin_engine():
+    parsed = load_chart(str(HELM / "fidelity-funcs"), "fidelity-funcs", engine="auto")
+    assert parsed.chart is not None and parsed.chart.engine == ENGINE_BUILTIN
+    assert not parsed.chart.render_errors and parsed.documents
+
+
+@pytest.mark.skipif(not HAS_SDK, reason="helm-python-sdk not installed")
+def test_auto_lets_helm_overrule_a_builtin_failure(monkeypatch):
+    real = chart_module._Renderer._render_builtin
+
+    def failing(self):  # noqa: ANN001, ANN202 - a built-in engine that fails where Helm renders
+        outputs = real(self)
+        self.facts.render_errors.append(RenderError("template error: boom", Loc("x", Span(1, 1, 1, 2)), None))
+        return outputs
+
+    monkeypatch.setattr(chart_module._Renderer, "_render_builtin", failing)
+    parsed = load_chart(str(HELM / "fidelity-funcs"), "fidelity-funcs", engine="auto")
+    assert parsed.chart is not None and parsed.chart.engine == ENGINE_SDK
+    assert not parsed.chart.render_errors and parsed.documents
+
+
+@pytest.mark.skipif(not HAS_SDK, reason="helm-python-sdk not installed")
+def test_auto_keeps_the_builtin_errors_when_helm_fails_too():
+    result = lint("failing", cwd=HELM)
+    lines = sorted((f.path, f.span.line) for f in result.findings if f.rule == "ECR401")
+    assert ("failing/templates/secret.yaml", 6) in lines and ("failing/templates/_helpers.tpl", 3) in lines
