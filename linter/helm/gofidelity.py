@@ -383,7 +383,7 @@ def _value_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callab
         return out
 
     return {"printf": printf_nil, "semverCompare": semver_compare_wildcards, "b64enc": b64enc_bytes,
-            "sha256sum": sha256sum_bytes}
+            "sha256sum": sha256sum_bytes, "toToml": to_toml}
 
 
 def _constraint_parses(semver: Any, constraint: str) -> bool:
@@ -439,3 +439,94 @@ def _go_parse_float(text: str) -> bool:
     except ValueError:
         return False
     return "_" not in text and text.strip() == text
+
+
+# --- toToml: BurntSushi/toml's Encoder, as Helm's toToml writes (gotpl needs tomli_w for its own) ---
+
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def to_toml(value: Any) -> str:
+    """Helm's toToml: the encoder's text, or its error's text."""
+    if isinstance(value, list):
+        return _toml_element(value)
+    if not isinstance(value, dict):
+        return "toml: top-level values must be Go maps or structs"
+    out: list[str] = []
+    try:
+        _toml_map(out, [], value)
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return "".join(out)
+
+
+def _toml_string(text: str) -> str:
+    return '"' + "".join(
+        _TOML_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in text
+    ) + '"'
+
+
+def _toml_key(part: str) -> str:
+    return part if part and all(c in _BARE_KEY for c in part) else _toml_string(part)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict) or _is_table_array(value)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _newline(out: list[str]) -> None:
+    if out:
+        out.append("\n")
+
+
+def _toml_map(out: list[str], key: list[str], table: dict[Any, Any]) -> None:
+    direct = sorted((str(k) for k, v in table.items() if not _is_table(v)))
+    sub = sorted((str(k) for k, v in table.items() if _is_table(v)))
+    lookup = {str(k): v for k, v in table.items()}
+    for name in direct + sub:
+        item = lookup[name]
+        if item is None:
+            continue
+        path = [*key, name]
+        if isinstance(item, dict):
+            if len(path) == 1:
+                _newline(out)
+            out.append(f"{'  ' * (len(path) - 1)}[{'.'.join(_toml_key(p) for p in path)}]")
+            _newline(out)
+            _toml_map(out, path, item)
+        elif _is_table_array(item):
+            for element in item:
+                _newline(out)
+                out.append(f"{'  ' * (len(path) - 1)}[[{'.'.join(_toml_key(p) for p in path)}]]")
+                _newline(out)
+                _toml_map(out, path, element)
+        else:
+            out.append(f"{'  ' * (len(path) - 1)}{_toml_key(name)} = {_toml_element(item)}")
+            _newline(out)
+
+
+def _toml_element(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        text = go_float(value)
+        return text if "." in text or "e" in text else text + ".0"
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_element(v) for v in value if v is not None) + "]"
+    if isinstance(value, dict):
+        items = sorted((str(k), v) for k, v in value.items() if v is not None)
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_element(v)}" for k, v in items) + "}"
+    raise TypeError(f"toml: unsupported type: {type(value).__name__}")
