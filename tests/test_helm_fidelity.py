@@ -85,6 +85,7 @@ HELM_RENDERS = {
     "printfD": '"%!d(float64=2)"',
     "hasInt": '"false"',
     "missingVerb": '"%!s(<nil>)"',
+    "yamlV2": '"493 31 true 0755"',
     "toml": '"a = \\"b\\"\\nr = 2.0\\n\\n[sub]\\n  x = 1.5\\n  [sub.deep]\\n    z = true\\n"',
 }
 

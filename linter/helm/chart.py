@@ -96,10 +96,11 @@ def _load_chart(
                     "missing-dependency",
                 )
             )
-    user_docs = _user_values(values_files, max_bytes, parsed)
+    texts: dict[str, str] = {}
+    user_docs = _user_values(values_files, max_bytes, parsed, texts)
     user: dict[str, Any] = {}
-    for _path, doc in user_docs:
-        user = merge_maps(user, loader.plain(doc))
+    for path, doc in user_docs:
+        user = merge_maps(user, loader.go_values(doc, texts.get(path, "")))
     root = build_tree(chart)
     for path in prune_disabled(root, user):
         facts.notes.append(f"{display}: subchart {path!r} is disabled by its condition or tags; not rendered")
@@ -150,6 +151,15 @@ def _dependencies(chart: loader.Chart) -> list[ChartDependency]:
     return out
 
 
+def _read_text(path: str, max_bytes: int) -> str:
+    """A values file's text again (for loader.go_values: how each scalar was written)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _value_loc(path: str, doc: YMap, key: str) -> Loc | None:
     return Loc(path, doc.value_span(key)) if key in doc.spans else None
 
@@ -158,7 +168,9 @@ def _text(value: Any) -> str | None:
     return None if value is None else value if isinstance(value, str) else loader.go_string(value)
 
 
-def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> list[tuple[str, YMap]]:
+def _user_values(
+    paths: Sequence[Any], max_bytes: int, parsed: ParsedFile, texts: dict[str, str] | None = None
+) -> list[tuple[str, YMap]]:
     """--helm-values files in order; a file that cannot be parsed is an ECR001 of its own.
 
     Each item is a path, or a ``(path, display)`` pair when the caller names files its own way.
@@ -173,6 +185,8 @@ def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> li
         for document in values_file.documents[:1]:
             if isinstance(document.root, YMap):
                 out.append((display, document.root))
+                if texts is not None:
+                    texts[display] = _read_text(path, max_bytes)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,6 +259,62 @@ def plain(node: Any) -> Any:
     return node
 
 
+# Plain scalars that yaml.v2 (Helm's values reader, through sigs.k8s.io/yaml) reads as numbers or
+# booleans and ecrlint's YAML 1.1 reader keeps as strings: base prefixes and leading zeros
+# (strconv.ParseInt(s, 0, 64): 0755 is 493), and the one-letter booleans y/Y/n/N.
+_GO_ONLY = re.compile(r"[-+]?0(?:[0-9_]+|[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)|[yYnN]")
+
+
+def go_values(node: Any, text: str) -> Any:
+    """``plain(node)`` of a values file as Helm reads it: see _GO_ONLY (``text``: the file's text)."""
+    if not text or not _GO_ONLY.search(text):
+        return plain(node)
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+
+    def is_plain(span: Span) -> bool:
+        # the scalar as written: a quote, a block indicator or a tag in front of it means not plain
+        if not 0 < span.line < len(starts):
+            return False
+        at = starts[span.line - 1] + span.column - 1
+        return 0 <= at < len(text) and text[at] not in "'\"|>!&*"
+
+    def convert(value: Any, span: Span) -> Any:
+        if isinstance(value, str) and _GO_ONLY.fullmatch(value) and is_plain(span):
+            return _go_scalar(value)
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, YMap):
+            return {
+                _key(convert(k, item.key_span(k))): walk(convert(v, item.value_span(k))) for k, v in item.items()
+            }
+        if isinstance(item, YSeq):
+            return [walk(convert(v, item.item_span(i))) for i, v in enumerate(item)]
+        return plain(item)
+
+    return walk(node)
+
+
+def _go_scalar(text: str) -> Any:
+    if text in ("y", "Y", "n", "N"):
+        return text in ("y", "Y")
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-")
+    prefix = body[:2].lower()
+    try:
+        if prefix in ("0x", "0o", "0b"):
+            return sign * int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+        return sign * int(body, 8)
+    except ValueError:
+        try:
+            return float(digits)  # "09": not octal; yaml.v2 then reads it as a float
+        except ValueError:
+            return text
+
+
 def build_chart(
     files: dict[str, bytes], display: str, origin: str, budget: _Budget, depth: int = 0
 ) -> Chart:
@@ -274,7 +331,7 @@ def build_chart(
     values_doc = None
     if "values.yaml" in files:
         values_doc = _parse_yaml(f"{display}/values.yaml", files["values.yaml"], errors)
-    values = plain(values_doc) if isinstance(values_doc, dict) else {}
+    values = go_values(values_doc, _text(files["values.yaml"])) if isinstance(values_doc, dict) else {}
     chart = Chart(
         name=name,
         display=display,
