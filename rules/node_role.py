@@ -276,16 +276,21 @@ class NodeRoleMissingEcrPull(Rule):
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         for subject in subjects(ws, ctx):
-            typos = {hint for _, _, _, hint in _unknown_actions(subject.policies) if hint}
+            # ECR204 points at each misspelt action with its suggestion: while it is shown, the
+            # action it would grant is its story, not this rule's (Finding.unless_shown)
+            typos: dict[str, list[tuple[str, str, int, int]]] = {}
+            for _stmt, _written, loc, hint in _unknown_actions(subject.policies):
+                if hint and loc is not None:
+                    typos.setdefault(hint, []).append(("ECR204", loc.path, loc.span.line, loc.span.column))
             missing: list[tuple[str, iam.Decision]] = []
+            explained: list[tuple[str, str, int, int]] = []
+            unexplained = 0
             for action in iam.ECR_PULL_ACTIONS:
                 decision = subject.decide(action)
                 if decision.allowed:
                     continue
                 if action == GET_TOKEN and decision.status == "resource-mismatch":
                     continue  # ECR203
-                if decision.status == "not-granted" and action in typos:
-                    continue  # ECR204 points at the misspelt action with this suggestion
                 if decision.status == "not-granted" and subject.replaces_defaults:
                     continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
                 if not _judgeable(subject, decision):
@@ -298,10 +303,29 @@ class NodeRoleMissingEcrPull(Rule):
                         ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
                     continue
                 missing.append((action, decision))
-            if missing:
+                if decision.status == "not-granted" and action in typos:
+                    explained.extend(k for k in typos[action] if k not in explained)
+                else:
+                    unexplained += 1
+            if not missing:
+                continue
+            if not explained:
                 yield self._finding(subject, missing)
+                continue
+            # the whole story while a misspelt action's ECR204 is not shown (ignored, suppressed)...
+            yield self._finding(subject, missing, unless_shown=explained)
+            if unexplained:
+                # ...and, while it is, only what the misspelling does not explain
+                rest = [(a, d) for a, d in missing if not (d.status == "not-granted" and a in typos)]
+                yield self._finding(subject, rest, only_if_shown=explained)
 
-    def _finding(self, subject: Subject, missing: list[tuple[str, iam.Decision]]) -> Finding:
+    def _finding(
+        self,
+        subject: Subject,
+        missing: list[tuple[str, iam.Decision]],
+        unless_shown: list[tuple[str, str, int, int]] | tuple = (),
+        only_if_shown: list[tuple[str, str, int, int]] | tuple = (),
+    ) -> Finding:
         reasons = iam.describe_missing(missing)
         statuses = {d.status for _, d in missing}
         advice = [text for status, text in _ADVICE if status in statuses]
@@ -319,7 +343,14 @@ class NodeRoleMissingEcrPull(Rule):
         for group in subject.groups:
             if group.loc != subject.loc:
                 related.append(Related(group.loc, f'node group "{group.name}" uses this role'))
-        return self.finding(loc, message, logical=subject.logical, related=related)
+        return self.finding(
+            loc,
+            message,
+            logical=subject.logical,
+            related=related,
+            unless_shown=unless_shown,
+            only_if_shown=only_if_shown,
+        )
 
 
 # --- ECR202 --------------------------------------------------------------------------------------
