@@ -129,7 +129,7 @@ class EcrRepositoryNotCovered(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.analysis.iam import evaluate, granted_resources
+        from ecrlint.analysis.iam import boundary_of, evaluate, granted_resources
 
         for pull in _pulls(ws, ctx):
             results: list[tuple[Puller, str, list[_Fail]]] = []
@@ -142,7 +142,8 @@ class EcrRepositoryNotCovered(Rule):
                 fails: list[_Fail] = []
                 unsure = False
                 for action in IMAGE_ACTIONS:
-                    decision = evaluate(role.policies, action, pull.arn, symbols=_symbols(role, pull))
+                    decision = evaluate(role.policies, action, pull.arn, symbols=_symbols(role, pull),
+                                        boundary=boundary_of(role))
                     if decision.allowed:
                         continue
                     if decision.status in UNSURE or (
@@ -151,7 +152,8 @@ class EcrRepositoryNotCovered(Rule):
                         unsure = True  # a policy we cannot expand, or values known only at deploy time
                         continue
                     fails.append((action, decision, granted_resources(role.policies, action)))
-                if fails and not all(evaluate(role.policies, a, "*").allowed for a, _d, _g in fails):
+                if fails and not all(evaluate(role.policies, a, "*", boundary=boundary_of(role)).allowed
+                                     for a, _d, _g in fails):
                     # The role cannot pull from any repository: ECR201/ECR202/ECR303 report that once,
                     # on the role; repeating it on every image would be one mistake, many findings.
                     results.append((puller, "unknown", []))

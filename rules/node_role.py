@@ -36,13 +36,14 @@ class Subject:
     managed_names: list[str] = field(default_factory=list)
     groups: list[NodeGroup] = field(default_factory=list)
     policy: PolicyDocument | None = None  # set when the subject is one standalone node-role policy
+    boundary: list[PolicyDocument] | None = None  # the role's permissions boundary, when readable
     decisions: dict[str, iam.Decision] = field(default_factory=dict)
 
     def decide(self, action: str) -> iam.Decision:
         if action not in self.decisions:
             # a document IAM rejects (ECR210) is never attached: it grants and denies nothing
             valid = [p for p in self.policies if not rejected(p)]
-            self.decisions[action] = iam.evaluate(valid, action)
+            self.decisions[action] = iam.evaluate(valid, action, boundary=self.boundary)
         return self.decisions[action]
 
     @property
@@ -84,7 +85,13 @@ def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
                 policies=list(role.policies),
                 unresolved=list(role.unresolved_policies),
                 managed_names=list(role.managed_policy_names),
+                boundary=iam.boundary_of(role),
             )
+            if role.boundary_ref is not None and role.boundary is None and ctx is not None and ctx.verbose:
+                ctx.notes.append(
+                    f"{role.boundary_ref[1].short()}: permissions boundary {role.boundary_ref[0]} is not in the "
+                    f"scanned files; {subject.label} is judged without it"
+                )
             by_role[id(role)] = subject
             out.append(subject)
         subject.groups.append(group)
@@ -207,6 +214,7 @@ _ADVICE = (
     ("resource-mismatch", "grant them on the ECR repositories"),
     ("conditional", "grant them without the condition"),
     ("denied", "remove or narrow the Deny"),
+    ("outside-boundary", "allow them in the permissions boundary too"),
 )
 
 
@@ -233,6 +241,21 @@ class NodeRoleMissingEcrPull(Rule):
     A Deny under `"aws:ViaAWSService": "false"` blocks the pulls; an Allow under `"true"` grants
     nothing. A Deny under a condition that cannot be decided offline (`aws:SourceVpc`,
     `aws:SourceIp`, ...) may never apply to the nodes: `--verbose` notes it, never an error.
+
+    A grant counts only on repositories an Allow reaches and no Deny takes away: an Allow on
+    `repository/prod/*` with a Deny on the same pattern grants nothing. Resource ARNs are matched
+    as AWS issues repository ARNs: a region and a 12-digit account (an empty one matches nothing),
+    `repository/` and a lowercase name. A policy variable a role session does not carry
+    (`${aws:username}`) matches nothing
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value);
+    one set per request (`${aws:PrincipalTag/team}`) makes the grant conditional.
+
+    A permissions boundary (CloudFormation `PermissionsBoundary`, eksctl
+    `iam.instanceRolePermissionsBoundary`, `PermissionsBoundary` in an authorization-details dump)
+    limits the role: an action is allowed only where its policies *and* its boundary allow it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html); the message
+    names the boundary when it is the reason. A boundary ecrlint cannot read (a customer managed
+    policy outside the scanned files) only ever restricts, so the role is judged without it.
 
     A grant on *some* ECR repositories counts as granted here: which repositories the workloads
     need is ECR206's job. A role defined outside the scanned files, or one with a policy ecrlint

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import arnsets, awsdata
 from ..model import NO_SPAN, Loc, Span, YMap, YSeq
-from ..workspace import PolicyDocument
+from ..workspace import PolicyDocument, Role
 
 # Semantics follow the IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies.html:
 # action names are case-insensitive globs with "*" and "?";
@@ -749,13 +749,9 @@ def _bounded(
     if not decision.allowed:
         return replace(decision, allows=allows, denies=denies)
     if bound.status in ("not-granted", "resource-mismatch"):
-        why = "" if bound.status == "not-granted" else f": {bound.reason}"
+        why = "" if bound.status == "not-granted" else f" (it allows them {bound.reason.removeprefix('granted ')})"
         return Decision(
-            "outside-boundary",
-            False,
-            f"{decision.reason}, but the permissions boundary {name} does not allow it{why}",
-            allows,
-            denies,
+            "outside-boundary", False, f"{decision.reason} but not by the permissions boundary {name}{why}", allows, denies
         )
     if not bound.allowed:
         return Decision(bound.status, False, f"the permissions boundary {name}: {bound.reason}", allows, denies)
@@ -765,8 +761,7 @@ def _bounded(
             return Decision(
                 "outside-boundary",
                 False,
-                f"{decision.reason}, but on no repository the permissions boundary {name} allows "
-                f"(or a Deny takes away)",
+                f"{decision.reason} but on no repository the permissions boundary {name} also allows",
                 allows,
                 denies,
             )
@@ -1132,6 +1127,13 @@ def _short_value(value: Any) -> str:
     if isinstance(value, dict):
         return "(intrinsic)"
     return f'"{value}"'
+
+
+def boundary_of(role: Role) -> list[PolicyDocument] | None:
+    """The role's permissions boundary to evaluate with, when ecrlint can read it; a boundary it
+    cannot read (a customer managed policy outside the scanned files) only ever restricts, so the
+    role is judged without it (what is not granted without it is not granted with it either)."""
+    return [role.boundary] if role.boundary is not None else None
 
 
 def granted_resources(policies: Sequence[PolicyDocument], action: str) -> list[str]:
