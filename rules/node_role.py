@@ -156,6 +156,19 @@ def _implicated(decision: iam.Decision) -> list[iam.Statement]:
     return [s for s in decision.allows if s.policy is not None and not s.policy.bundled]
 
 
+def _unreadable(subject: Subject) -> list[tuple[str, Loc]]:
+    """Attached policies ecrlint cannot read that may grant something (customer managed policies,
+    lists known only at deploy time): empty when any attached ARN is a misspelt AWS managed policy,
+    as ECR209 reports that and the role is not judged until it is fixed."""
+    if any(_names_aws_managed(text) for text, _loc in subject.unresolved):
+        return []
+    return subject.unresolved
+
+
+def _names_aws_managed(text: str) -> bool:
+    return ":iam::aws:policy/" in text
+
+
 def _judgeable(subject: Subject, decision: iam.Decision) -> bool:
     """A policy we cannot read may grant what the others do not; it can never undo a Deny."""
     if decision.status == "unknown":
@@ -258,8 +271,13 @@ class NodeRoleMissingEcrPull(Rule):
     policy outside the scanned files) only ever restricts, so the role is judged without it.
 
     A grant on *some* ECR repositories counts as granted here: which repositories the workloads
-    need is ECR206's job. A role defined outside the scanned files, or one with a policy ecrlint
-    cannot read (a customer managed policy ARN), is never guessed about (`--verbose` says so).
+    need is ECR206's job. A role defined outside the scanned files is never guessed about
+    (`--verbose` says so). When no policy ecrlint can read grants the pull and the role also
+    attaches a policy it cannot read (a customer managed policy ARN), the finding is a *warning*
+    that names that policy: "cannot pull unless ... grants it". The most common real mistake is
+    exactly that policy not granting ECR pull (eksctl issue 3800), so it is never silent. A
+    customer managed policy whose JSON is in a scanned `aws iam get-account-authorization-details`
+    dump is read from there, for roles in templates and eksctl files too.
 
     ## Why
     The kubelet pulls ECR images with the node's IAM role. Without these three actions every pod
@@ -305,42 +323,69 @@ class NodeRoleMissingEcrPull(Rule):
             for _stmt, _written, loc, hint in _unknown_actions(subject.policies):
                 if hint and loc is not None:
                     typos.setdefault(hint, []).append(("ECR204", loc.path, loc.span.line, loc.span.column))
-            missing: list[tuple[str, iam.Decision]] = []
+            missing, unsure = self._triage(subject, ctx)
+            if not missing:
+                if unsure:
+                    yield self._unsure_finding(subject, unsure)
+                continue
             explained: list[tuple[str, str, int, int]] = []
-            unexplained = 0
-            for action in iam.ECR_PULL_ACTIONS:
-                decision = subject.decide(action)
-                if decision.allowed:
-                    continue
-                if action == GET_TOKEN and decision.status == "resource-mismatch":
-                    continue  # ECR203
-                if decision.status == "not-granted" and subject.replaces_defaults:
-                    continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
-                if not _judgeable(subject, decision):
-                    _note(ctx, subject, f'"{action}"', decision)
-                    continue
-                if decision.status == "possibly-denied":
-                    # a Deny under a condition (aws:SourceVpc, ...) may never apply to the nodes: say so
-                    # with --verbose, never as an error
-                    if ctx.verbose:
-                        ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
-                    continue
-                missing.append((action, decision))
+            for action, decision in missing:
                 if decision.status == "not-granted" and action in typos:
                     explained.extend(k for k in typos[action] if k not in explained)
-                else:
-                    unexplained += 1
-            if not missing:
-                continue
             if not explained:
                 yield self._finding(subject, missing)
                 continue
             # the whole story while a misspelt action's ECR204 is not shown (ignored, suppressed)...
             yield self._finding(subject, missing, unless_shown=explained)
-            if unexplained:
+            rest = [(a, d) for a, d in missing if not (d.status == "not-granted" and a in typos)]
+            if rest:
                 # ...and, while it is, only what the misspelling does not explain
-                rest = [(a, d) for a, d in missing if not (d.status == "not-granted" and a in typos)]
                 yield self._finding(subject, rest, only_if_shown=explained)
+
+    @staticmethod
+    def _triage(subject: Subject, ctx: Context) -> tuple[list[tuple[str, iam.Decision]], list[str]]:
+        """(the pull actions surely missing with their decisions, those a policy ecrlint cannot read
+        may grant); what other rules report or cannot be judged goes to --verbose notes."""
+        missing: list[tuple[str, iam.Decision]] = []
+        unsure: list[str] = []
+        for action in iam.ECR_PULL_ACTIONS:
+            decision = subject.decide(action)
+            if decision.allowed:
+                continue
+            if action == GET_TOKEN and decision.status == "resource-mismatch":
+                continue  # ECR203
+            if decision.status == "not-granted" and subject.replaces_defaults:
+                continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
+            if _unreadable(subject) and decision.status in ("not-granted", "resource-mismatch"):
+                unsure.append(action)  # a policy ecrlint cannot read may grant it: a warning
+                continue
+            if not _judgeable(subject, decision):
+                _note(ctx, subject, f'"{action}"', decision)
+                continue
+            if decision.status == "possibly-denied":
+                # a Deny under a condition (aws:SourceVpc, ...) may never apply to the nodes: say so
+                # with --verbose, never as an error
+                if ctx.verbose:
+                    ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
+                continue
+            missing.append((action, decision))
+        return missing, unsure
+
+    def _unsure_finding(self, subject: Subject, actions: list[str]) -> Finding:
+        """Nothing ecrlint can read grants the pull, and a policy it cannot read might (issue 12,
+        item 9): a warning that names those policies, never silence."""
+        names = [text for text, _loc in _unreadable(subject)]
+        shown = " or ".join(names[:3]) + (f" (or {len(names) - 3} more)" if len(names) > 3 else "")
+        what = ", ".join(f'"{a}"' for a in actions)
+        return self.finding(
+            subject.loc,
+            f"{subject.label} cannot pull from ECR unless {shown} grants {what}: no policy ecrlint can read "
+            f"grants {'it' if len(actions) == 1 else 'them'}; attach AmazonEC2ContainerRegistryPullOnly to be "
+            f"sure, or scan the policy's JSON (an `aws iam get-account-authorization-details` dump)",
+            logical=subject.logical,
+            severity=Severity.WARNING,
+            related=[Related(loc, "a policy ecrlint cannot read") for _text, loc in _unreadable(subject)[:3]],
+        )
 
     def _finding(
         self,
@@ -388,8 +433,9 @@ class EksctlAttachPolicyArnsDropsEcr(Rule):
     when `iam.attachPolicyARNs` is empty: a list *replaces* them. This rule flags a managed node
     group whose list grants no ECR pull and which does not set `withAddonPolicies.imageBuilder`
     (that adds AmazonEC2ContainerRegistryPowerUser). Self-managed `nodeGroups` are not affected:
-    eksctl keeps ECR pull on them. When a listed ARN is a customer managed policy ecrlint cannot
-    read, it says nothing.
+    eksctl keeps ECR pull on them. When the list also holds a customer managed policy ecrlint cannot
+    read, the finding is a warning naming it: that policy may grant the pull, and most often does
+    not (https://github.com/eksctl-io/eksctl/issues/3800).
 
     ## Why
     The node group is created without error, nodes join the cluster, and then every image from
@@ -423,12 +469,24 @@ class EksctlAttachPolicyArnsDropsEcr(Rule):
             missing = [(a, subject.decide(a)) for a in iam.ECR_PULL_ACTIONS if subject.decide(a).status == "not-granted"]
             if not missing:
                 continue
-            if any(not _judgeable(subject, d) for _, d in missing):
-                _note(ctx, subject, "ECR pull", missing[0][1])
-                continue
             group = subject.groups[0]
             names = ", ".join(f'"{a}"' for a, _ in missing)
             arn = PULL_ONLY_ARN.replace("arn:aws:", f"arn:{_partition(subject)}:")
+            if subject.unresolved and not _unreadable(subject):
+                _note(ctx, subject, "ECR pull", missing[0][1])  # a misspelt AWS managed ARN: ECR209's story
+                continue
+            if subject.unresolved:
+                # a customer policy in the list may grant the pull: most often it does not (eksctl
+                # issue 3800), so say so as a warning that names it, never nothing
+                unread = " or ".join(text for text, _loc in _unreadable(subject)[:3])
+                yield self.finding(
+                    group.loc,
+                    f'managed node group "{group.name}" sets iam.attachPolicyARNs, which replaces eksctl\'s '
+                    f"default policies, and no AWS managed policy it lists grants {names}: nodes cannot pull from "
+                    f"ECR unless {unread} grants them; add {arn} to attachPolicyARNs to be sure",
+                    severity=Severity.WARNING,
+                )
+                continue
             yield self.finding(
                 group.loc,
                 f'managed node group "{group.name}" sets iam.attachPolicyARNs, which replaces eksctl\'s default '

@@ -90,6 +90,7 @@ def _run(options: RunOptions) -> RunResult:
         elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
             notes.append(f"{parsed.path}: no known kind of document; skipped")
 
+    ws.link_policies()
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
     for rule_cls in registry:
