@@ -14,6 +14,8 @@ REPOSITORIES = [
     "symbolic-account-fail",
     "symbolic-account-pass",
     "cross-account-fail",
+    "pull-through-fail",
+    "pull-through-pass",
     "pass",
 ]
 
@@ -21,7 +23,7 @@ REPOSITORIES = [
 @pytest.mark.parametrize("repository", REPOSITORIES)
 def test_repository(repository):
     root = CROSSFILE / repository
-    assert_fixture(root, cwd=root, select="ECR206,ECR207,ECR3")
+    assert_fixture(root, cwd=root, select="ECR206,ECR207,ECR211,ECR3")
 
 
 def _run(repository: str, *paths: str):
@@ -105,3 +107,29 @@ def test_without_context_a_partial_run_says_nothing_cross_file(tmp_path):
     empty.write_text("{}\n")
     result = lint("k8s/app.yaml", cwd=root, config=str(empty), select="ECR206")
     assert result.findings == []
+
+
+def test_ecr211_names_the_role_the_images_and_the_action():
+    root = CROSSFILE / "pull-through-fail"
+    result = lint(".", cwd=root, select="ECR211")
+    assert message_of(result, "ECR211", 24) == (
+        'node role "NodeRole" pulls pull-through cache image '
+        '"111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27", but '
+        '"ecr:BatchImportUpstreamImage" is not granted, so the cache cannot import it; attach '
+        "AmazonEC2ContainerRegistryPullOnly or grant it on the cache's repositories"
+    )
+    assert [r.message for r in result.findings[0].related] == [
+        'pulls "111122223333.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27"'
+    ]
+
+
+def test_ecr211_prefixes_from_config(tmp_path):
+    import shutil
+
+    shutil.copytree(CROSSFILE / "pull-through-fail", tmp_path / "repo")
+    root = tmp_path / "repo"
+    text = (root / "infra/cluster.yaml").read_text()
+    (root / "infra/cluster.yaml").write_text(text.replace("EcrRepositoryPrefix: docker-hub", "EcrRepositoryPrefix: quay"))
+    assert lint(".", cwd=root, select="ECR211").findings == []
+    (root / ".ecrlint.yaml").write_text("pull-through-cache-prefixes: [docker-hub]\n")
+    assert [(f.rule, f.span.line) for f in lint(".", cwd=root, select="ECR211").findings] == [("ECR211", 24)]

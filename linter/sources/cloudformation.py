@@ -14,6 +14,7 @@ from ..workspace import (
     EcrRepository,
     FargateProfile,
     FargateSelector,
+    PullThroughRule,
     NodeGroup,
     PolicyDocument,
     Role,
@@ -179,6 +180,7 @@ class _Extractor:
         self._worker_roles()
         self._fargate_profiles()
         self._repositories()
+        self._pull_through_rules()
 
     def _roles(self) -> None:
         managed_policies = {logical: props for logical, props in self._of_type("AWS::IAM::ManagedPolicy")}
@@ -451,6 +453,18 @@ class _Extractor:
             self.ws.fargate_profiles.append(profile)
             if cluster is not None:
                 cluster.fargate_profiles.append(profile)
+
+    def _pull_through_rules(self) -> None:
+        """``AWS::ECR::PullThroughCacheRule``: repositories ``<EcrRepositoryPrefix>/...`` of the stack's
+        registry are filled from the upstream registry on first pull."""
+        for logical, props in self._of_type("AWS::ECR::PullThroughCacheRule"):
+            prefix = self._literal(props.get("EcrRepositoryPrefix"))
+            if not prefix:
+                continue  # a prefix known only at deploy time names no repository offline
+            upstream = self._literal(props.get("UpstreamRegistryUrl"))
+            self.ws.pull_through_rules.append(
+                PullThroughRule(prefix, self._key_loc(logical), "cloudformation", upstream=upstream)
+            )
 
     def _repositories(self) -> None:
         for logical, props in self._of_type("AWS::ECR::Repository", "AWS::ECR::RegistryPolicy"):
