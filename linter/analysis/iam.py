@@ -956,7 +956,7 @@ def _evaluate(
     if elsewhere:
         stmt = elsewhere[0]
         granted = _quote_list(_resource_list(stmt))
-        tail = _mismatch(action, query_kind, resource)
+        tail = _mismatch(action, query_kind, resource) + (_shape_hint(stmt) if query_kind == "type" else "")
         return Decision(
             "resource-mismatch", False, f"granted only on {granted} ({stmt.where()}), {tail}", every_allow, every_deny
         )
@@ -991,6 +991,23 @@ def _allowed(
             every_deny,
         )
     return Decision("allowed", True, f"allowed by {allows[0].where()}", every_allow, every_deny)
+
+
+def _shape_hint(stmt: Statement) -> str:
+    """Why a pattern that looks like a repository ARN matches none: what AWS's ARNs always have."""
+    written = stmt.resources
+    if stmt.version != VERSION_LEGACY and any(_ABSENT.search(r) for r in written):
+        return " (a role's session has no ${aws:username})"
+    for r in written:
+        parts = arn_segments(r)
+        if len(parts) == 6 and parts[2] == "ecr" and (not parts[3] or not parts[4]):
+            return " (a repository ARN always has a region and an account)"
+        if len(parts) == 6 and parts[2] in ("ecr", "ecr-public") and parts[5] != parts[5].lower() and "${" not in parts[5]:
+            return " (repository names are lowercase)"
+    return ""
+
+
+_ABSENT = re.compile(r"\$\{\s*aws:username\s*\}", re.IGNORECASE)
 
 
 def _mismatch(action: str, query_kind: str, resource: str) -> str:
