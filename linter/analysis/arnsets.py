@@ -98,55 +98,94 @@ def exists(
 ) -> bool | None:
     """Is there a string the query matches, that some statement of every ``required`` group
     matches, and that no ``forbidden`` statement matches? None: undecided within ``limit``."""
-    machines: list[Tokens] = [query]
+    return _exists(query, tuple(tuple(g) for g in required), tuple(forbidden), limit)
+
+
+# The same statements meet the same few queries for every action and every role sharing them.
+@lru_cache(maxsize=8192)
+def _exists(
+    query: Tokens,
+    required: tuple[tuple[StatementSet, ...], ...],
+    forbidden: tuple[StatementSet, ...],
+    limit: int,
+) -> bool | None:
+    machines: list[_Machine] = [_machine(query)]
     groups: list[list[tuple[list[int], bool]]] = []
     for group in required:
         groups.append([_add(machines, s) for s in group])
     denies = [_add(machines, s) for s in forbidden]
-    alphabet = _alphabet(machines)
-    start = tuple(_closure(m, frozenset([0])) for m in machines)
+    alphabet = _alphabet(m.tokens for m in machines)
+    start = tuple(m.start for m in machines)
     seen = {start}
-    frontier = [start]
-    while frontier:
-        state = frontier.pop()
+    stack = [start]
+    while stack:
+        state = stack.pop()
         if _accepts(machines, state, groups, denies):
             return True
+        query_machine = machines[0]
         for c in alphabet:
-            nxt = tuple(_step(m, s, c) for m, s in zip(machines, state, strict=True))
-            if not nxt[0] or not _alive(machines, nxt, groups):
+            first = query_machine.step(state[0], c)
+            if not first:
+                continue  # no repository ARN goes on with this character: skip the other machines
+            nxt = (first, *(m.step(s, c) for m, s in zip(machines[1:], state[1:], strict=True)))
+            if not _alive(nxt, groups):
                 continue
             if nxt not in seen:
                 if len(seen) >= limit:
                     return None
                 seen.add(nxt)
-                frontier.append(nxt)
+                stack.append(nxt)
     return False
 
 
-def _add(machines: list[Tokens], statement: StatementSet) -> tuple[list[int], bool]:
+class _Machine:
+    """One pattern's automaton: states are sets of token positions, steps remembered."""
+
+    __slots__ = ("tokens", "final", "start", "_steps")
+
+    def __init__(self, tokens: Tokens) -> None:
+        self.tokens = tokens
+        self.final = len(tokens)
+        self.start = _closure(tokens, frozenset([0]))
+        self._steps: dict[tuple[frozenset[int], str], frozenset[int]] = {}
+
+    def step(self, states: frozenset[int], c: str) -> frozenset[int]:
+        key = (states, c)
+        nxt = self._steps.get(key)
+        if nxt is None:
+            nxt = self._steps[key] = _step(self.tokens, states, c)
+        return nxt
+
+
+@lru_cache(maxsize=4096)
+def _machine(tokens: Tokens) -> _Machine:
+    return _Machine(tokens)
+
+
+def _add(machines: list[_Machine], statement: StatementSet) -> tuple[list[int], bool]:
     patterns, negated = statement
     indices = []
     for p in patterns:
         indices.append(len(machines))
-        machines.append(p)
+        machines.append(_machine(p))
     return indices, negated
 
 
-def _matched(machines: list[Tokens], state: tuple, statement: tuple[list[int], bool]) -> bool:
+def _matched(machines: list[_Machine], state: tuple, statement: tuple[list[int], bool]) -> bool:
     indices, negated = statement
-    hit = any(len(machines[i]) in state[i] for i in indices)
+    hit = any(machines[i].final in state[i] for i in indices)
     return hit != negated
 
 
-def _accepts(machines: list[Tokens], state: tuple, groups: list, denies: list) -> bool:
-    if len(machines[0]) not in state[0]:
+def _accepts(machines: list[_Machine], state: tuple, groups: list, denies: list) -> bool:
+    if machines[0].final not in state[0]:
         return False
     if not all(any(_matched(machines, state, s) for s in group) for group in groups):
         return False
     return not any(_matched(machines, state, s) for s in denies)
 
 
-def _alive(machines: list[Tokens], state: tuple, groups: list) -> bool:
+def _alive(state: tuple, groups: list) -> bool:
     """Prune: a required group whose (positive) patterns have all died can never match again."""
     for group in groups:
         if not any(negated or any(state[i] for i in indices) for indices, negated in group):
@@ -180,7 +219,6 @@ def _is_run(token: object) -> bool:
     return token == ("*",) or token == ("**",) or (isinstance(token, tuple) and token[:1] == ("cls*",))
 
 
-@lru_cache(maxsize=65536)
 def _step(tokens: Tokens, states: frozenset[int], c: str) -> frozenset[int]:
     nxt = set()
     for i in states:

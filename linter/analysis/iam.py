@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import weakref
@@ -818,7 +819,23 @@ def _reach(
                     return None
                 (group if stmt.effect == "Allow" else denies).append(own)
         groups.append(group)
-    return arnsets.exists(exact, groups, denies)
+    # "Some Allow of each group" is a disjunction: asked one combination at a time, each with only
+    # the Denies that can meet it, the automata stay a handful instead of every pattern at once.
+    undecided = False
+    for combination in itertools.product(*groups):
+        relevant = [d for d in denies if all(_may_meet(d, a) for a in combination)]
+        answer = arnsets.exists(exact, [[a] for a in combination], relevant)
+        if answer:
+            return True
+        undecided = undecided or answer is None
+    return None if undecided else False
+
+
+def _may_meet(deny: arnsets.StatementSet, allow: arnsets.StatementSet) -> bool:
+    """Can the Deny take anything from what the Allow reaches? (cheap, pattern against pattern)"""
+    if deny[1] or allow[1]:
+        return True  # NotResource: everything but a few patterns
+    return any(_intersects(d, a) for d in deny[0] for a in allow[0])
 
 
 _RANK = {
