@@ -165,7 +165,7 @@ class EcrRepositoryNotCovered(Rule):
             denied = all(d.status == "denied" for _p, _s, fails in failing for _a, d, _g in fails)
             fix = "lift the Deny for this repository" if denied else "grant the repository in the role's policy"
             account = pull.cluster.account
-            shown = "; ".join(f"{p.role_phrase()} of {p.where()} {_coverage(fails)}" for p, _s, fails in failing)
+            shown = "; ".join(_failing_roles(failing))
             if account and "${AWS::AccountId}" in shown:
                 shown += f" (${{AWS::AccountId}} is the cluster's account, {account})"
             yield self.finding(
@@ -174,6 +174,22 @@ class EcrRepositoryNotCovered(Rule):
                 logical=pull.use.logical,
                 related=_related(p for p, _s, _f in failing),
             )
+
+
+def _failing_roles(failing: list[tuple[Puller, str, list[_Fail]]]) -> list[str]:
+    """One phrase per role, naming every node group or profile that uses it: a role shared by
+    several node groups (an eksctl instanceRoleARN pointing at a template's role) is described once.
+    A node group that stands for the role itself (a template's worker role no node group names)
+    is left out when a real one uses the same role."""
+    by_role: dict[int, list[tuple[Puller, list[_Fail]]]] = {}
+    for puller, _state, fails in failing:
+        by_role.setdefault(id(puller.role), []).append((puller, fails))
+    phrases = []
+    for entries in by_role.values():
+        real = [p for p, _f in entries if p.role is None or p.via.loc != p.role.loc] or [entries[0][0]]
+        places = " and ".join(p.where() for p in real)
+        phrases.append(f"{entries[0][0].role_phrase()} of {places} {_coverage(entries[0][1])}")
+    return phrases
 
 
 def _coverage(fails: list[_Fail]) -> str:

@@ -66,8 +66,16 @@ def subjects(ws: Workspace, ctx: Context | None = None) -> list[Subject]:
 def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
     out: list[Subject] = []
     by_role: dict[int, Subject] = {}
+    resolver = None
     for group in ws.node_groups:
         role = group.role
+        if (role is None or role.external) and (group.role_ref or role is not None):
+            # an ARN that names a role another scanned file defines (an eksctl instanceRoleARN and
+            # the template that creates the role): judged as that role, as ECR206 links it
+            from ecrlint.analysis.links import role_resolver
+
+            resolver = resolver or role_resolver(ws)
+            role = resolver.find(group.role_ref or (role.arn if role else None), group.loc.path) or role
         if role is None or role.external:
             if ctx is not None and ctx.verbose:
                 ref = f" ({group.role_ref})" if group.role_ref else ""
@@ -735,17 +743,23 @@ def _condition_strings(condition: Any) -> tuple[str, ...]:
 
 
 class NodeRoleMissingBatchCheckLayer(Rule):
-    """A node role that can pull from ECR but is not granted `ecr:BatchCheckLayerAvailability`.
+    """A node role that can pull from ECR but is not granted `ecr:BatchCheckLayerAvailability` (opt-in).
 
     ## What it does
-    For worker-node roles that pass ECR201, checks `ecr:BatchCheckLayerAvailability`, which AWS
-    lists among the permissions in "Using Amazon ECR Images with Amazon EKS". It is not raised
-    when the role holds `AmazonEC2ContainerRegistryPullOnly`, AWS's own pull-only policy, which
-    leaves the action out on purpose.
+    For worker-node roles that pass ECR201, checks `ecr:BatchCheckLayerAvailability`, which the
+    ECR guide "Using Amazon ECR Images with Amazon EKS" and `AmazonEC2ContainerRegistryReadOnly`
+    include. Off by default; enable it with `--select ECR208` (or `select` in the config).
 
     ## Why
-    Hand-written pull policies are usually copied from the ECR documentation; a policy that
-    follows neither the documentation nor AWS's managed policy is worth a second look.
+    It is not needed to pull: the node role AWS recommends today grants
+    `AmazonEC2ContainerRegistryPullOnly`
+    (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html), whose statement is
+    `GetAuthorizationToken`, `BatchGetImage`, `GetDownloadUrlForLayer` and
+    `BatchImportUpstreamImage` only
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEC2ContainerRegistryPullOnly.html),
+    and eksctl moved its node roles from ReadOnly to PullOnly in v0.210.0. A warning on every role
+    written that way would be wrong, so the rule is for teams that keep their hand-written pull
+    policies in step with the ReadOnly policy or the ECR guide, as a review aid.
 
     ## Example
     ```json
@@ -756,7 +770,7 @@ class NodeRoleMissingBatchCheckLayer(Rule):
 
     ## Fix
     Add `ecr:BatchCheckLayerAvailability` next to `ecr:BatchGetImage`, or attach
-    `AmazonEC2ContainerRegistryPullOnly` / `AmazonEC2ContainerRegistryReadOnly`.
+    `AmazonEC2ContainerRegistryReadOnly`.
 
     ## Options
     None.
@@ -765,6 +779,7 @@ class NodeRoleMissingBatchCheckLayer(Rule):
     id = "ECR208"
     name = "node-role-missing-batch-check-layer"
     severity = Severity.WARNING
+    enabled_by_default = False
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         for subject in subjects(ws, ctx):
@@ -779,9 +794,10 @@ class NodeRoleMissingBatchCheckLayer(Rule):
             loc = subject.loc
             yield self.finding(
                 loc,
-                f"{subject.label} can pull from ECR but {_phrase(BATCH_CHECK, decision)}, which AWS lists for "
-                f"pulling ECR images on EKS; add it next to \"ecr:BatchGetImage\" or attach "
-                f"AmazonEC2ContainerRegistryReadOnly",
+                f"{subject.label} can pull from ECR but {_phrase(BATCH_CHECK, decision)}, which the ECR guide and "
+                f"AmazonEC2ContainerRegistryReadOnly include; add it next to \"ecr:BatchGetImage\" or attach "
+                f"AmazonEC2ContainerRegistryReadOnly (pulls work without it: AmazonEC2ContainerRegistryPullOnly "
+                f"omits it)",
                 logical=subject.logical,
             )
 

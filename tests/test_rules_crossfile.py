@@ -133,3 +133,31 @@ def test_ecr211_prefixes_from_config(tmp_path):
     assert lint(".", cwd=root, select="ECR211").findings == []
     (root / ".ecrlint.yaml").write_text("pull-through-cache-prefixes: [docker-hub]\n")
     assert [(f.rule, f.span.line) for f in lint(".", cwd=root, select="ECR211").findings] == [("ECR211", 24)]
+
+
+def test_a_template_role_an_eksctl_instance_role_arn_names_is_described_once_and_judged(tmp_path):
+    # issue 18 point 8: the role was described twice in ECR206 while --verbose called it external
+    (tmp_path / "cluster.yaml").write_text(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: shop, region: us-east-1}\n"
+        "managedNodeGroups:\n  - name: ng-1\n    iam:\n      instanceRoleARN: arn:aws:iam::111122223333:role/shop-nodes\n"
+    )
+    (tmp_path / "iam.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  NodeRole:\n    Type: AWS::IAM::Role\n    Properties:\n'
+        "      RoleName: shop-nodes\n"
+        "      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, "
+        "Action: sts:AssumeRole}]}\n"
+        "      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy]\n"
+        "      Policies:\n        - PolicyName: pull\n          PolicyDocument:\n            Version: '2012-10-17'\n"
+        "            Statement:\n              - {Effect: Allow, Action: ecr:GetAuthorizationToken, Resource: '*'}\n"
+        "              - {Effect: Allow, Action: [ecr:BatchGetImage, ecr:GetDownloadUrlForLayer], "
+        "Resource: 'arn:aws:ecr:us-east-1:111122223333:repository/billing/*'}\n"
+    )
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n    - name: web\n"
+        "      image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/shop/web:1.0.0\n"
+    )
+    result = lint(".", cwd=tmp_path, verbose=True)
+    assert [(f.path, f.rule, f.span.line) for f in result.findings] == [("app.yaml", "ECR206", 7)]
+    assert result.findings[0].message.count('node role "NodeRole"') == 1
+    assert 'of node group "ng-1" (cluster.yaml:6) allows' in result.findings[0].message
+    assert not [n for n in result.notes if "not judged" in n]

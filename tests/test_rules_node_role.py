@@ -157,9 +157,9 @@ def test_scoped_auth_token_is_ecr203_only():
 def test_batch_check_layer_availability():
     assert _message(POLICIES + "node-fail-batch-check.yaml", "ECR208", 3) == (
         'node-role policy "node-fail-batch-check.yaml" can pull from ECR but '
-        '"ecr:BatchCheckLayerAvailability" is not granted (no statement grants it), which AWS lists for '
-        'pulling ECR images on EKS; add it next to "ecr:BatchGetImage" or attach '
-        "AmazonEC2ContainerRegistryReadOnly"
+        '"ecr:BatchCheckLayerAvailability" is not granted (no statement grants it), which the ECR guide and '
+        'AmazonEC2ContainerRegistryReadOnly include; add it next to "ecr:BatchGetImage" or attach '
+        "AmazonEC2ContainerRegistryReadOnly (pulls work without it: AmazonEC2ContainerRegistryPullOnly omits it)"
     )
 
 
@@ -281,8 +281,9 @@ def test_cfn_inline_mistakes():
     )
     assert _message("cloudformation/cfn-fail-inline-mistakes.yaml", "ECR208", 32) == (
         'node role "NoBatchCheckRole" can pull from ECR but "ecr:BatchCheckLayerAvailability" is not granted '
-        '(no statement grants it), which AWS lists for pulling ECR images on EKS; add it next to '
-        '"ecr:BatchGetImage" or attach AmazonEC2ContainerRegistryReadOnly'
+        '(no statement grants it), which the ECR guide and AmazonEC2ContainerRegistryReadOnly include; add it '
+        'next to "ecr:BatchGetImage" or attach AmazonEC2ContainerRegistryReadOnly (pulls work without it: '
+        'AmazonEC2ContainerRegistryPullOnly omits it)'
     )
 
 
