@@ -175,3 +175,11 @@ def test_a_boundary_for_a_given_repository():
     assert decide(doc(allow("ecr:*")), resource=repo, boundary=[doc(allow(PULL, PROD))]).allowed
     other = "arn:aws:ecr:us-east-1:111122223333:repository/dev/api"
     assert decide(doc(allow("ecr:*")), resource=other, boundary=[doc(allow(PULL, PROD))]).status == "outside-boundary"
+
+
+def test_the_reason_names_an_allow_a_deny_leaves_something_of():
+    emptied = allow(PULL, PROD)
+    survivor = allow(PULL, "arn:aws:ecr:us-east-1:111122223333:repository/dev/*")
+    decision = decide(doc(emptied, survivor, deny(PULL, PROD)))
+    assert decision.allowed
+    assert decision.reason == "allowed by the statement at p0.json:8"

@@ -715,6 +715,11 @@ def _judge(
                 reason=f"denied by {partial[0].where()} on every repository the Allows reach",
                 denies=tuple(partial),
             )
+        if partial:
+            # name an Allow whose repositories a Deny leaves, not one whose every repository is denied
+            survivor = _surviving_allow(policies, action, exact, symbols, partial)
+            if survivor is not None:
+                decision = replace(decision, reason=f"allowed by {survivor.where()}")
         maybe = _partial_denies(policies, action, sure=False)
         if maybe and _reach(policies, [], action, exact, symbols, conditional_denies=True) is False:
             stmt = maybe[0]
@@ -829,6 +834,25 @@ def _reach(
             return True
         undecided = undecided or answer is None
     return None if undecided else False
+
+
+def _surviving_allow(
+    policies: Sequence[PolicyDocument],
+    action: str,
+    exact: tuple[Any, ...],
+    symbols: Mapping[str, str] | None,
+    denies: list[Statement],
+) -> Statement | None:
+    """The first unconditional Allow that reaches a repository none of ``denies`` takes away."""
+    deny_sets = [d for d in (_statement_set(stmt, symbols) for stmt in denies) if d is not None]
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action):
+                continue
+            own = _statement_set(stmt, symbols)
+            if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
+                return stmt
+    return None
 
 
 def _may_meet(deny: arnsets.StatementSet, allow: arnsets.StatementSet) -> bool:
