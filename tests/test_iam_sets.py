@@ -183,3 +183,12 @@ def test_the_reason_names_an_allow_a_deny_leaves_something_of():
     decision = decide(doc(emptied, survivor, deny(PULL, PROD)))
     assert decision.allowed
     assert decision.reason == "allowed by the statement at p0.json:8"
+
+
+def test_null_via_aws_service_is_decided_for_a_direct_call():
+    # the key is present (false) for kubelet's own calls: "Null": "false" holds, "true" never does
+    present = allow(PULL, Condition={"Null": {"aws:ViaAWSService": "false"}})
+    assert decide(doc(present)).allowed
+    absent = allow(PULL, Condition={"Null": {"aws:ViaAWSService": "true"}})
+    assert decide(doc(absent)).status == "not-granted"
+    assert decide(doc(allow(PULL), deny(PULL, Condition={"Null": {"aws:ViaAWSService": "false"}}))).status == "denied"

@@ -1128,6 +1128,15 @@ def condition_holds(condition: Any) -> bool | None:
 
 def _test_holds(operator: str, key: str, values: Any) -> bool | None:
     actual = _DIRECT_CALL_KEYS.get(key.lower())
+    if actual is not None and operator == "Null":
+        # the key is present for a direct call: "Null": "false" (it exists) holds, "true" fails
+        items = values if isinstance(values, list) else [values]
+        words = {str(v).lower() for v in items if isinstance(v, (str, bool))}
+        if words == {"false"}:
+            return True
+        if words == {"true"}:
+            return False
+        return None if not words <= {"true", "false"} or not words else True
     if actual is None or operator not in _BOOL_OPERATORS:
         return None
     items = values if isinstance(values, list) else [values]
