@@ -192,3 +192,15 @@ def test_null_via_aws_service_is_decided_for_a_direct_call():
     absent = allow(PULL, Condition={"Null": {"aws:ViaAWSService": "true"}})
     assert decide(doc(absent)).status == "not-granted"
     assert decide(doc(allow(PULL), deny(PULL, Condition={"Null": {"aws:ViaAWSService": "false"}}))).status == "denied"
+
+
+def test_a_plain_pattern_beside_a_tag_variable_grants_whatever_the_tag():
+    both = allow(PULL, ["arn:aws:ecr:*:*:repository/${aws:PrincipalTag/team}/*", "*"])
+    assert decide(doc(both)).allowed
+
+
+def test_not_resource_with_a_variable_the_session_lacks_makes_the_statement_invalid():
+    statement = {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}
+    assert decide(doc(statement)).status == "not-granted"
+    deny_all_but = {"Effect": "Deny", "Action": PULL, "NotResource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}
+    assert decide(doc(allow(PULL), deny_all_but)).allowed

@@ -780,7 +780,7 @@ def _partial_denies(policies: Sequence[PolicyDocument], action: str, sure: bool)
     out = []
     for policy in policies:
         for stmt in statements(policy):
-            if stmt.effect == "Deny" and _applies_to_action(stmt, action):
+            if stmt.effect == "Deny" and _applies_to_action(stmt, action) and not _void(stmt, None):
                 held = condition_holds(stmt.condition) if stmt.conditional else True
                 if (held is True) if sure else (held is None):
                     out.append(stmt)
@@ -812,7 +812,7 @@ def _reach(
         group: list[arnsets.StatementSet] = []
         for policy in documents:
             for stmt in statements(policy):
-                if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+                if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action) or _void(stmt, symbols):
                     continue
                 held = condition_holds(stmt.condition) if stmt.conditional else True
                 if held is False or (held is None and stmt.effect == "Allow"):
@@ -847,7 +847,7 @@ def _surviving_allow(
     deny_sets = [d for d in (_statement_set(stmt, symbols) for stmt in denies) if d is not None]
     for policy in policies:
         for stmt in statements(policy):
-            if stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action):
+            if stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action) or _void(stmt, symbols):
                 continue
             own = _statement_set(stmt, symbols)
             if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
@@ -920,6 +920,14 @@ def arn_segments(text: str) -> list[str]:
         pos = end + 1
 
 
+def _void(stmt: Statement, symbols: Mapping[str, str] | None) -> bool:
+    """A NotResource naming a variable the request lacks (${aws:username} for a role) makes the
+    statement invalid, where it would otherwise apply to everything (reference_policies_variables.html)."""
+    return stmt.not_resources is not None and any(
+        _NEVER in _tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources
+    )
+
+
 def _classify(
     stmt: Statement, action: str, q: tuple[Any, ...], symbols: Mapping[str, str] | None, exact: tuple[Any, ...] | None
 ) -> tuple[bool, bool | None] | None:
@@ -930,8 +938,15 @@ def _classify(
     if held is False:
         return None  # its condition never holds for a direct call: the statement does not apply
     conditional = held is None
+    if _void(stmt, symbols):
+        return None
     state = _resource_state(stmt, q, symbols, stmt.effect == "Deny", exact)
     if state is not False and not conditional and _request_dependent(stmt, symbols):
+        if stmt.not_resources is None:
+            # another pattern of the statement may match whatever the request says
+            plain = tuple(r for r in stmt.resources if not _request_variables(replace(stmt, resources=(r,)), symbols))
+            if plain and _resource_state(replace(stmt, resources=plain), q, symbols, stmt.effect == "Deny", exact):
+                return False, True
         return True, True  # a tag or other request value names the repository
     return conditional, state
 
@@ -1130,13 +1145,13 @@ def _test_holds(operator: str, key: str, values: Any) -> bool | None:
     actual = _DIRECT_CALL_KEYS.get(key.lower())
     if actual is not None and operator == "Null":
         # the key is present for a direct call: "Null": "false" (it exists) holds, "true" fails
-        items = values if isinstance(values, list) else [values]
-        words = {str(v).lower() for v in items if isinstance(v, (str, bool))}
-        if words == {"false"}:
+        listed = values if isinstance(values, list) else [values]
+        present = {str(v).lower() for v in listed if isinstance(v, (str, bool))}
+        if present == {"false"}:
             return True
-        if words == {"true"}:
+        if present == {"true"}:
             return False
-        return None if not words <= {"true", "false"} or not words else True
+        return None if not present <= {"true", "false"} or not present else True
     if actual is None or operator not in _BOOL_OPERATORS:
         return None
     items = values if isinstance(values, list) else [values]
