@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-BAD_YAML = "a: [1\n"
+BAD_YAML = "apiVersion: v1\nkind: Pod\nspec: [1\n"
 CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
 
 
@@ -38,7 +38,7 @@ def test_exit_0_when_clean(repo):
 def test_exit_1_with_findings_and_the_run_continues(repo):
     proc = ecrlint("check", ".", cwd=repo)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("bad.yaml:2:1: ECR001 error invalid YAML")
+    assert proc.stdout.startswith("bad.yaml:4:1: ECR001 error invalid YAML")
     assert "in 2 files" in proc.stderr
 
 
@@ -64,7 +64,7 @@ def test_missing_path_is_a_finding(repo):
 def test_stdin_with_stdin_filename(repo):
     proc = ecrlint("check", "--stdin-filename", "deploy/x.yaml", "-", cwd=repo, stdin=BAD_YAML)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("deploy/x.yaml:2:1: ECR001")
+    assert proc.stdout.startswith("deploy/x.yaml:4:1: ECR001")
 
 
 def test_output_file_is_written_and_never_over_an_input(repo):

@@ -13,7 +13,7 @@ from ..registry import Context, load_registry
 from ..sources import ExtractContext
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
-from .filtering import filter_findings
+from .filtering import config_relative, filter_findings
 from .options import InternalError, RunOptions, RunResult, UnsupportedEnvironment
 from .pool import is_unit, read_all
 
@@ -79,16 +79,10 @@ def _run(options: RunOptions) -> RunResult:
     suppress_lines: dict[str, ParsedFile] = {}
     for parsed, part in results:
         ws.merge(part)
-        parse_findings.extend(parsed.errors)
+        parse_findings.extend(_file_problems(parsed, config, cwd, notes))
         suppress_lines[parsed.path] = parsed
         for companion in parsed.companions:
             suppress_lines.setdefault(companion.path, companion)
-        if parsed.chart is not None:
-            notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
-        if parsed.skipped_reason:
-            notes.append(f"{parsed.path}: {parsed.skipped_reason}")
-        elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
-            notes.append(f"{parsed.path}: no known kind of document; skipped")
 
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
@@ -106,6 +100,40 @@ def _run(options: RunOptions) -> RunResult:
                                    cwd, set(registry.rules) | {name.upper() for name in names})
     digests = {p.path: p.digest for p, _ws in results if p.digest}
     return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
+
+
+def _file_problems(parsed: ParsedFile, config: Config, cwd: str, notes: list[str]) -> list[Finding]:
+    """A read file's ECR001 findings, and its --verbose notes (skipped, not ours, chart notes)."""
+    if parsed.chart is not None:
+        notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
+    if parsed.foreign and parsed.errors and not _ours(parsed, config, cwd):
+        first = parsed.errors[0]
+        notes.append(f"{parsed.path}: {parsed.foreign}, and not parseable ({first.span.line}:{first.span.column}: "
+                     f"{first.message}); skipped")
+        return []
+    if parsed.skipped_reason:
+        notes.append(f"{parsed.path}: {parsed.skipped_reason}")
+    elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
+        notes.append(f"{parsed.path}: no known kind of document; skipped")
+    return parsed.errors
+
+
+# Config keys whose globs name files as ours: a broken file they match is ECR001 whatever its text.
+_NAMING_KEYS = ("node-role-policies", "context")
+
+
+def _ours(parsed: ParsedFile, config: Config, cwd: str) -> bool:
+    """Is a file with parse problems ours: a document of it claimed by a kind, or named by config?"""
+    if parsed.kinds - {"unknown"}:
+        return True
+    if not config.path:
+        return False
+    rel = config_relative(parsed.path, config, cwd)
+    globs = [g for key in _NAMING_KEYS for g in (config.options.get(key) or ())]
+    for cluster in config.options.get("clusters") or ():
+        globs.extend([cluster.get("definition", ""), *(cluster.get("workloads") or ())])
+    return config.path_matches([g for g in globs if g], rel) or any(
+        os.path.abspath(os.path.join(cwd, parsed.path)) == os.path.abspath(v) for v in config.helm_values)
 
 
 def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:

@@ -12,7 +12,7 @@ from ..parsing import PARSE_ERROR
 from ..workspace import Workspace
 
 
-def _config_relative(path: str, config: Config, cwd: str) -> str:
+def config_relative(path: str, config: Config, cwd: str) -> str:
     """Config globs are relative to the config file's directory, wherever ecrlint runs from."""
     return os.path.relpath(os.path.join(cwd, path), config.root).replace(os.sep, "/")
 
@@ -47,7 +47,7 @@ def filter_findings(
             continue  # other rules that are not enabled never ran
         if not _in_reported(finding.path, reported):
             continue
-        if config.per_file_ignores and ignored_for_path(finding.rule, _config_relative(finding.path, config, cwd), config.per_file_ignores):
+        if config.per_file_ignores and ignored_for_path(finding.rule, config_relative(finding.path, config, cwd), config.per_file_ignores):
             continue
         if finding.rule in config.severity:
             finding = replace(finding, severity=config.severity[finding.rule])
