@@ -19,7 +19,7 @@ UPDATE = os.environ.get("ECRLINT_UPDATE_GOLDEN") == "1"
 def _render(fmt: str) -> str:
     result = lint("golden", cwd=FIXTURES)
     if fmt == "sarif":
-        text = formatter("sarif")(result, cwd=str(FIXTURES))
+        text = formatter("sarif")(result, cwd=str(FIXTURES), root=str(FIXTURES))
         # The source root is an absolute file: URI; make the golden file machine-independent.
         return text.replace(FIXTURES.resolve().as_uri() + "/", "file:///SRCROOT/")
     if fmt == "text":

@@ -7,13 +7,13 @@ import os
 import sys
 from dataclasses import replace
 
-from ..config import Config, ConfigError, is_enabled, load_config, parse_id_list
+from ..config import Config, ConfigError, glob_match, is_enabled, load_config, parse_id_list
 from ..model import Finding, ParsedFile, Severity
 from ..registry import Context, load_registry
 from ..sources import ExtractContext
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
-from .filtering import config_relative, filter_findings
+from .filtering import filter_findings
 from .options import InternalError, RunOptions, RunResult, UnsupportedEnvironment
 from .pool import is_unit, read_all
 
@@ -51,7 +51,8 @@ def _run(options: RunOptions) -> RunResult:
     known = set(registry.rules)
     names = {rule.name: rule.id for rule in registry}  # a rule's name is accepted wherever its ID is
     cwd = os.path.abspath(options.cwd)
-    config = load_config(options.config, known, cwd, names)
+    config = load_config(options.config, known, cwd, names,
+                         search_from=_config_search_start(options.paths, options.stdin_filename, cwd))
     select = parse_id_list(options.select, known, "--select", names) or config.select
     ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore", names) or ())
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
@@ -62,10 +63,13 @@ def _run(options: RunOptions) -> RunResult:
     paths = list(options.paths) or ["."]
     if options.stdin_filename and "-" not in paths:
         raise ConfigError("--stdin-filename needs '-' among the paths")
-    sources = discover(paths, config.exclude, cwd, notes)
+    sources = discover(paths, config.exclude, cwd, notes, exclude_root=config.root)
     if options.stdin_filename:
-        sources = [replace(s, display=display_path(options.stdin_filename, cwd)) if s.kind == "stdin" else s
-                   for s in sources]
+        display = display_path(options.stdin_filename, cwd)
+        if config.exclude and any(glob_match(g, config.relative(display)) for g in config.exclude):
+            notes.append(f"{display}: excluded by config")  # as it would be on disk
+            sources = [s for s in sources if s.kind != "stdin"]
+        sources = [replace(s, display=display) if s.kind == "stdin" else s for s in sources]
     reported = {s.display for s in sources}
     if any(is_unit(s) for s in sources):
         # Image findings are traced into --helm-values files, which may live outside the chart.
@@ -128,12 +132,29 @@ def _ours(parsed: ParsedFile, config: Config, cwd: str) -> bool:
         return True
     if not config.path:
         return False
-    rel = config_relative(parsed.path, config, cwd)
     globs = [g for key in _NAMING_KEYS for g in (config.options.get(key) or ())]
     for cluster in config.options.get("clusters") or ():
         globs.extend([cluster.get("definition", ""), *(cluster.get("workloads") or ())])
-    return config.path_matches([g for g in globs if g], rel) or any(
+    return config.path_matches([g for g in globs if g], parsed.path) or any(
         os.path.abspath(os.path.join(cwd, parsed.path)) == os.path.abspath(v) for v in config.helm_values)
+
+
+def _config_search_start(paths: list[str], stdin_filename: str | None, cwd: str) -> str:
+    """Where the nearest config is looked for: the directory holding every path being checked (as
+    ruff does), so ``ecrlint check ../infra`` or a pre-commit run finds the checked tree's config."""
+    dirs = []
+    for path in paths or ["."]:
+        if path == "-":
+            if not stdin_filename:
+                continue
+            path = stdin_filename
+        absolute = os.path.join(cwd, path)
+        absolute = os.path.abspath(absolute)
+        dirs.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+    try:
+        return os.path.commonpath(dirs) if dirs else cwd
+    except ValueError:  # paths on different drives
+        return cwd
 
 
 def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:
@@ -141,6 +162,5 @@ def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[s
     if not globs:
         return []
     root = config.root
-    found = discover([root], config.exclude, cwd, [])
-    return [s for s in found if s.display not in reported and any(
-        config.path_matches([g], os.path.relpath(os.path.abspath(s.path), root).replace(os.sep, "/")) for g in globs)]
+    found = discover([root], config.exclude, cwd, [], exclude_root=root)
+    return [s for s in found if s.display not in reported and config.path_matches(globs, s.display)]

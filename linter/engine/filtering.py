@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Iterable
 
@@ -14,7 +13,9 @@ from ..workspace import Workspace
 
 def config_relative(path: str, config: Config, cwd: str) -> str:
     """Config globs are relative to the config file's directory, wherever ecrlint runs from."""
-    return os.path.relpath(os.path.join(cwd, path), config.root).replace(os.sep, "/")
+    if config.cwd is None:
+        config.cwd = cwd
+    return config.relative(path)
 
 
 def _in_reported(path: str, reported: set[str]) -> bool:
