@@ -85,7 +85,7 @@ def test_no_color_when_not_a_terminal(repo):
 def test_version_rules_explain(repo):
     assert ecrlint("--version", cwd=repo).stdout.startswith("ecrlint ")
     rules = json.loads(ecrlint("rules", "--format", "json", cwd=repo).stdout)
-    assert {"id": "ECR001", "name": "parse-error"}.items() <= rules[0].items()
+    assert rules["version"] == 1 and {"id": "ECR001", "name": "parse-error"}.items() <= rules["rules"][0].items()
     text = ecrlint("rules", cwd=repo).stdout
     assert text.splitlines()[0].startswith("ECR001  parse-error")
     explain = ecrlint("explain", "ecr001", cwd=repo)
@@ -120,10 +120,11 @@ def test_an_in_process_check_leaves_garbage_collection_as_it_found_it(repo, caps
         (["check", "--formt", "json"],
          "ecrlint check: unknown option --formt (did you mean --format?) (see ecrlint check --help)\n"),
         (["check", "--format", "jsn"],
-         "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github) "
+         "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github, gitlab, junit) "
          "(see ecrlint check --help)\n"),
         (["rulez"],
-         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links) (see ecrlint --help)\n"),
+         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links, completion) "
+         "(see ecrlint --help)\n"),
         (["links", "--confg", "x"],
          "ecrlint links: unknown option --confg (did you mean --config?) (see ecrlint links --help)\n"),
         (["explain", "ECR201", "extra"], "ecrlint explain: unexpected argument extra (see ecrlint explain --help)\n"),
@@ -135,7 +136,7 @@ def test_usage_errors_are_one_line_with_a_suggestion_and_exit_2(repo, args, stde
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", stderr)
 
 
-@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["links"]])
+@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["links"], ["completion"]])
 def test_every_command_has_the_same_help_style(repo, command):
     proc = ecrlint(*command, "--help", cwd=repo)
     assert proc.returncode == 0

@@ -24,10 +24,13 @@ def _render(fmt: str) -> str:
         return text.replace(FIXTURES.resolve().as_uri() + "/", "file:///SRCROOT/")
     if fmt == "text":
         return formatter("text")(result, color=False)
+    if fmt in ("json", "gitlab"):
+        return formatter(fmt)(result, cwd=str(FIXTURES), root=str(FIXTURES))
     return formatter(fmt)(result)
 
 
-@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("sarif", "sarif"), ("github", "txt")])
+@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("sarif", "sarif"), ("github", "txt"),
+                                         ("gitlab", "json"), ("junit", "xml")])
 def test_golden(fmt, suffix):
     path = GOLDEN / f"golden.{fmt}.{suffix}"
     actual = _render(fmt)

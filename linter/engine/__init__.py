@@ -77,7 +77,11 @@ def _run(options: RunOptions) -> RunResult:
     context_sources = _context_sources(config, cwd, reported, notes)
 
     ctx = ExtractContext(config)
+    tell = options.progress or (lambda _phase: None)
+    count = len(sources) + len(context_sources)
+    tell(f"reading {count} file{'s' if count != 1 else ''} and charts")
     results = read_all(sources + context_sources, ctx, options)
+    tell("running the rules")
     ws = Workspace(pod_specs=PodSpecReader(config.max_file_size))  # re-reads use this run's limit
     parse_findings: list[Finding] = []
     suppress_lines: dict[str, ParsedFile] = {}

@@ -151,10 +151,19 @@ def _result(f: Finding, index: dict[str, int], seen: dict[str, int], paths: _Pat
     return result
 
 
-def fingerprints(findings: list[Finding], cwd: str) -> list[str]:
+def repository_path(path: str, cwd: str, root: str | None = None) -> str:
+    """A displayed path relative to the repository root (absolute when outside it)."""
+    root = os.path.realpath(root) if root else repository_root(cwd)
+    if "uriBaseId" not in _Paths(cwd, root).artifact(path):
+        return path
+    rel = os.path.relpath(path if os.path.isabs(path) else os.path.join(os.path.realpath(cwd), path), root)
+    return rel.replace(os.sep, "/")
+
+
+def fingerprints(findings: list[Finding], cwd: str, root: str | None = None) -> list[str]:
     """Each finding's SARIF fingerprint, in order (a baseline records these)."""
     seen: dict[str, int] = {}
-    paths = _Paths(cwd, repository_root(cwd))
+    paths = _Paths(cwd, os.path.realpath(root) if root else repository_root(cwd))
     return [_fingerprint(f, seen, paths.key(f.path)) for f in sorted(findings, key=Finding.sort_key)]
 
 
