@@ -190,3 +190,6 @@ class ParsedFile:
     # Other files this unit read whose suppression comments apply (a chart's values.yaml).
     companions: list["ParsedFile"] = field(default_factory=list)
     digest: str | None = None  # sha256 of the bytes read from disk: --fix refuses a file that changed since
+    # A file with problems whose text names no kind ecrlint reads: why (sources/documents.py). Unless a
+    # document of it was claimed or config names it, its problems are a --verbose note, not ECR001.
+    foreign: str | None = None

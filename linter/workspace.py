@@ -178,6 +178,8 @@ class NodeGroup:
     cluster: Cluster | None = None
     role_ref: str | None = None  # the ARN / reference text when role is None
     replaces_default_policies: bool = False  # eksctl managed group with iam.attachPolicyARNs (ECR202)
+    cluster_name: str | None = None  # the cluster's name as written (ClusterName) when not defined here
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Fn::ImportValue X")
 
 
 @dataclass(eq=False)
@@ -201,6 +203,7 @@ class FargateProfile:
     cluster: Cluster | None = None
     cluster_name: str | None = None
     role_target_missing: str | None = None  # CloudFormation: a !Ref/!GetAtt target the template lacks
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Ref ClusterName")
 
 
 @dataclass(eq=False)

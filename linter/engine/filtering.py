@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Iterable
 
@@ -12,9 +11,11 @@ from ..parsing import PARSE_ERROR
 from ..workspace import Workspace
 
 
-def _config_relative(path: str, config: Config, cwd: str) -> str:
+def config_relative(path: str, config: Config, cwd: str) -> str:
     """Config globs are relative to the config file's directory, wherever ecrlint runs from."""
-    return os.path.relpath(os.path.join(cwd, path), config.root).replace(os.sep, "/")
+    if config.cwd is None:
+        config.cwd = cwd
+    return config.relative(path)
 
 
 def _in_reported(path: str, reported: set[str]) -> bool:
@@ -47,7 +48,7 @@ def filter_findings(
             continue  # other rules that are not enabled never ran
         if not _in_reported(finding.path, reported):
             continue
-        if config.per_file_ignores and ignored_for_path(finding.rule, _config_relative(finding.path, config, cwd), config.per_file_ignores):
+        if config.per_file_ignores and ignored_for_path(finding.rule, config_relative(finding.path, config, cwd), config.per_file_ignores):
             continue
         if finding.rule in config.severity:
             finding = replace(finding, severity=config.severity[finding.rule])

@@ -315,7 +315,14 @@ class _Extractor:
         for logical, props in self._of_type("AWS::EKS::Nodegroup"):
             name = self._literal(props.get("NodegroupName")) or logical
             cluster = self._cluster_for(props.get("ClusterName"))
+            before = len(self.ws.node_groups)
             self._node_group(logical, name, "managed", props.get("NodeRole"), cluster)
+            if cluster is None:  # a cluster defined elsewhere: keep the name it is given here
+                name_value = props.get("ClusterName")
+                literal = self._literal(name_value)
+                for group in self.ws.node_groups[before:]:
+                    group.cluster_name = literal
+                    group.cluster_ref = _describe(name_value) if literal is None and name_value is not None else None
 
     def _self_managed_node_groups(self) -> None:
         """Self-managed node groups: ASG -> launch template / launch configuration -> instance profile -> role."""
@@ -449,6 +456,8 @@ class _Extractor:
                 role_loc=self._loc(props, "PodExecutionRoleArn") if role_value is not None else None,
                 cluster=cluster,
                 cluster_name=cluster.name if cluster else self._literal(props.get("ClusterName")),
+                cluster_ref=(_describe(props["ClusterName"]) if cluster is None and props.get("ClusterName") is not None
+                             and self._literal(props.get("ClusterName")) is None else None),
             )
             self.ws.fargate_profiles.append(profile)
             if cluster is not None:
