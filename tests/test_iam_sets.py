@@ -204,3 +204,8 @@ def test_not_resource_with_a_variable_the_session_lacks_makes_the_statement_inva
     assert decide(doc(statement)).status == "not-granted"
     deny_all_but = {"Effect": "Deny", "Action": PULL, "NotResource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}
     assert decide(doc(allow(PULL), deny_all_but)).allowed
+
+
+def test_the_voided_not_resource_still_applies_to_an_action_without_a_resource_type():
+    statement = {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}
+    assert decide(doc(statement), action="ecr:GetAuthorizationToken").allowed

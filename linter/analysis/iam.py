@@ -271,6 +271,7 @@ _ALL = ("**",)  # any run of characters, ":" included (a "*" that ends a segment
 _ONE = ("?",)  # one character, not ":"
 # ("$", name, spans_colons): a value not known offline (${AWS::AccountId}, ${aws:username}, Ref X)
 _NEVER = ("never",)  # a policy variable with no value in the request: matches no character
+_LITERAL_STAR = ("*",)  # the query of an action without a resource type: "*" itself, no wildcard
 _SEGMENT_PSEUDO = frozenset(["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix"])
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _DEFAULTED = re.compile(r"^\s*([^,\s]+)\s*,\s*'((?:[^']|'')*)'\s*$")
@@ -922,7 +923,10 @@ def arn_segments(text: str) -> list[str]:
 
 def _void(stmt: Statement, symbols: Mapping[str, str] | None) -> bool:
     """A NotResource naming a variable the request lacks (${aws:username} for a role) makes the
-    statement invalid, where it would otherwise apply to everything (reference_policies_variables.html)."""
+    statement invalid for a request on an ARN, where it would otherwise apply to everything
+    (reference_policies_variables.html: "might cause the entire statement to be invalid"). Asked
+    about "*" (an action without a resource type), nothing is compared and the statement applies,
+    as the independent simulator judges it (benchmarks/iam_oracle)."""
     return stmt.not_resources is not None and any(
         _NEVER in _tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources
     )
@@ -938,7 +942,7 @@ def _classify(
     if held is False:
         return None  # its condition never holds for a direct call: the statement does not apply
     conditional = held is None
-    if _void(stmt, symbols):
+    if q != _LITERAL_STAR and _void(stmt, symbols):
         return None
     state = _resource_state(stmt, q, symbols, stmt.effect == "Deny", exact)
     if state is not False and not conditional and _request_dependent(stmt, symbols):
