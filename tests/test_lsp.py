@@ -1,0 +1,146 @@
+"""`ecrlint lsp` end to end: a real LSP client (pytest-lsp) drives the server over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+WAIT = 60.0  # seconds: a bound against a hung server, not a speed requirement
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(EXAMPLES, root)
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "ecrlint", "lsp", "--stdio"]))
+async def client(lsp_client: LanguageClient, ws: Path):
+    registered: list[types.Registration] = []
+    lsp_client.registered = registered  # type: ignore[attr-defined]
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:  # the file watchers the server asks for
+        registered.extend(params.registrations)
+
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        root_uri=ws.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=ws.as_uri(), name="ws")],
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def until(client: LanguageClient, uri: str, check: Callable[[Sequence[types.Diagnostic]], bool]) -> list[types.Diagnostic]:
+    """The diagnostics published for ``uri`` once ``check`` accepts them (fails after WAIT seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while loop.time() < deadline:
+        if uri in client.diagnostics and check(client.diagnostics[uri]):
+            return list(client.diagnostics[uri])
+        await asyncio.sleep(0.02)
+    pytest.fail(f"no diagnostics as expected for {uri}: last {client.diagnostics.get(uri)}")
+
+
+def codes(diagnostics: Sequence[types.Diagnostic]) -> list[tuple[str, int, int, int, int]]:
+    return sorted((str(d.code), d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character)
+                  for d in diagnostics)
+
+
+def open_doc(client: LanguageClient, path: Path, text: str | None = None, version: int = 1) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=uri, language_id="yaml", version=version, text=path.read_text() if text is None else text)))
+    return uri
+
+
+def replace_all(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        [types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(0, 0), types.Position(10_000, 0)), text=text)]))
+
+
+@pytest.mark.asyncio
+async def test_open_publishes_exact_diagnostics(client: LanguageClient, ws: Path):
+    uri = open_doc(client, ws / "k8s" / "web.yaml")
+    found = await until(client, uri, lambda d: len(d) == 3)
+    # ecrlint check: web.yaml:18:18 ECR101, ECR103; 21:18 ECR105 (1-based) -> 0-based LSP positions
+    assert codes(found) == [("ECR101", 17, 17, 17, 29), ("ECR103", 17, 17, 17, 29), ("ECR105", 20, 17, 20, 80)]
+    first = next(d for d in found if d.code == "ECR101")
+    assert first.source == "ecrlint"
+    assert first.severity == types.DiagnosticSeverity.Error
+    assert first.code_description is not None and first.code_description.href.endswith("#ecr101-image-not-fully-qualified")
+    assert next(d for d in found if d.code == "ECR103").severity == types.DiagnosticSeverity.Warning
+
+
+@pytest.mark.asyncio
+async def test_change_lints_the_unsaved_buffer(client: LanguageClient, ws: Path):
+    path = ws / "k8s" / "web.yaml"
+    uri = open_doc(client, path)
+    await until(client, uri, lambda d: len(d) == 3)
+    fixed = path.read_text().replace("image: nginx:latest", "image: public.ecr.aws/nginx/nginx:1.27.2")
+    replace_all(client, uri, fixed, 2)
+    found = await until(client, uri, lambda d: len(d) == 1)
+    assert codes(found) == [("ECR105", 20, 17, 20, 80)]
+    assert "nginx:latest" in path.read_text()  # nothing was written: the buffer is what was linted
+    # an incremental edit: break the host of the migrate image again on line 21 (0-based 20)
+    line = fixed.splitlines()[20]
+    start = line.index("eu-west1")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        [types.TextDocumentContentChangePartial(
+            range=types.Range(types.Position(20, start), types.Position(20, start + len("eu-west1"))), text="eu-west-1")]))
+    await until(client, uri, lambda d: len(d) == 0)
+
+
+@pytest.mark.asyncio
+async def test_cross_file_change_republishes_the_other_file(client: LanguageClient, ws: Path):
+    agent = ws / "k8s" / "log-agent.yaml"
+    cluster = ws / "cluster.yaml"
+    agent_uri = agent.as_uri()
+    # not even open: workspace files are linted from disk and published too
+    found = await until(client, agent_uri, lambda d: any(x.code == "ECR305" for x in d))
+    ecr305 = next(d for d in found if d.code == "ECR305")
+    assert (ecr305.range.start.line, ecr305.range.start.character) == (14, 6)
+    assert ecr305.related_information is not None
+    related = ecr305.related_information[0]
+    assert related.location.uri == cluster.as_uri()
+    assert (related.location.range.start.line, related.location.range.start.character) == (20, 8)
+    assert related.message == 'selector of Fargate profile "batch"'
+    # editing the eksctl cluster (unsaved) moves the Fargate profile off the agent's namespace
+    cluster_uri = open_doc(client, cluster)
+    replace_all(client, cluster_uri, cluster.read_text().replace("- namespace: batch", "- namespace: jobs"), 2)
+    await until(client, agent_uri, lambda d: not any(x.code == "ECR305" for x in d))
+    # closing the cluster without saving: the file on disk counts again
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=cluster_uri)))
+    await until(client, agent_uri, lambda d: any(x.code == "ECR305" for x in d))
+
+
+@pytest.mark.asyncio
+async def test_save_renders_a_chart_again(client: LanguageClient, ws: Path):
+    values = ws / "charts" / "api" / "values.yaml"
+    uri = open_doc(client, values)
+    await until(client, uri, lambda d: len(d) == 0)  # the chart is clean as shipped
+    # turn the debug container on: its "busybox" image has no registry and no tag
+    values.write_text(values.read_text().replace("enabled: false", "enabled: true"))
+    replace_all(client, uri, values.read_text(), 2)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
+    found = await until(client, uri, lambda d: len(d) > 0)
+    assert {str(d.code) for d in found} >= {"ECR101", "ECR102"}
+    assert all(d.range.start.line == 5 for d in found)  # values.yaml:6, "  image: busybox"
