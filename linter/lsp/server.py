@@ -72,9 +72,9 @@ class Scheduler:
         with self._cv:
             now = time.monotonic()
             self._immediate = not edit or now - self._changed_at >= DEBOUNCE
-            if edit:
+            if edit:  # a newer text: a lint under way is stale (other events only queue another)
                 self._changed_at = now
-            self.generation += 1
+                self.generation += 1
             self._dirty[root] = None
             self.idle.clear()
             self._cv.notify()
@@ -477,6 +477,8 @@ def _requests(server: EcrlintServer) -> None:
 
 def serve() -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="ecrlint lsp: %(levelname)s %(message)s")
+    # pygls warns of every message that arrives after "shutdown" (a late reply from the client).
+    logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.ERROR)
     server = build()
     server.start_io()
     server.end()
