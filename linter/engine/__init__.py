@@ -6,11 +6,11 @@ import gc
 import os
 import sys
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..config import Config, ConfigError, is_enabled, load_config, parse_id_list
 from ..model import Finding, ParsedFile, Severity
-from ..registry import Context, Registry, load_registry
+from ..registry import Context, Registry, Rule, load_registry
 from ..sources import ExtractContext
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
@@ -108,12 +108,14 @@ def check_facts(
     verbose: bool = False,
     registry: Registry | None = None,
     stop: Callable[[], bool] | None = None,
+    run_rule: Callable[[type[Rule], Workspace, Context], Iterable[Finding]] | None = None,
 ) -> tuple[list[Finding], list[Finding], Workspace]:
     """Rules over already extracted per-input facts: (findings, suppressed, the merged workspace).
 
     ``run`` reads and extracts, then calls this; the language server (``ecrlint.lsp``) keeps each
     file's facts between edits and calls it again. ``stop`` is asked between rules: when it
-    answers True, ``Cancelled`` is raised.
+    answers True, ``Cancelled`` is raised. ``run_rule`` runs one rule (default: its ``check``); the
+    language server's keeps the findings of rules whose inputs did not change.
     """
     registry = registry or load_registry()
     names = {rule.name: rule.id for rule in registry}
@@ -141,7 +143,7 @@ def check_facts(
         if stop is not None and stop():
             raise Cancelled()
         try:
-            raw.extend(rule_cls().check(ws, rule_ctx))
+            raw.extend(run_rule(rule_cls, ws, rule_ctx) if run_rule else rule_cls().check(ws, rule_ctx))
         except Exception as exc:  # a crashing rule must not look like a clean run
             if verbose:
                 raise

@@ -24,6 +24,7 @@ from ..registry import Registry, load_registry
 from ..sources import ExtractContext
 from ..sources.discovery import Input, Layout, discover, display_path, unit_root
 from ..workspace import Workspace
+from .rulecache import RuleCache, fields_of
 
 Result = tuple[ParsedFile, Workspace]
 
@@ -112,6 +113,7 @@ class FolderState:
         self._charts_done: dict[str, tuple[int, Result]] = {}
         self._lock = threading.Lock()
         self.layout = Layout.registered()
+        self.rules = RuleCache()
 
     # --- configuration and discovery -----------------------------------------------------------
 
@@ -138,6 +140,7 @@ class FolderState:
         self.generation += 1
         self.cache.clear()
         self._from_text.clear()
+        self.rules.clear()
         with self._lock:
             self._charts_done.clear()
         return self.rediscover()
@@ -152,8 +155,7 @@ class FolderState:
         for display in list(self.cache):
             if display not in self.inputs and display not in self.extra and \
                     not any(c.display == display for c in self.context):
-                del self.cache[display]
-                self._from_text.pop(display, None)
+                self._drop(display)
         for display in list(self.extra):
             if display in self.inputs:
                 del self.extra[display]
@@ -219,13 +221,12 @@ class FolderState:
         self.extra = extra
         for display in list(self.cache):
             if display not in wanted and not is_unit(self._input(display)):
-                del self.cache[display]
-                self._from_text.pop(display, None)
+                self._drop(display)
         changed: set[str] = set()
         for display, (source, buffer) in wanted.items():
             if display in self.cache and self._from_text.get(display) == buffer:
                 continue
-            self.cache[display] = _read(source, buffer, ctx, options)
+            self._store(display, _read(source, buffer, ctx, options))
             if buffer is None:
                 self._from_text.pop(display, None)
             else:
@@ -237,8 +238,18 @@ class FolderState:
         """Files changed on disk (not through the editor): read them again at the next update."""
         for path in paths:
             display = self.display(path)
-            if display not in self._from_text:
-                self.cache.pop(display, None)
+            if display not in self._from_text and display in self.cache:
+                self._drop(display)
+
+    def _store(self, display: str, result: Result) -> None:
+        old = self.cache.get(display)
+        self.rules.changed |= fields_of(old[1] if old else None) | fields_of(result[1])
+        self.cache[display] = result
+
+    def _drop(self, display: str) -> None:
+        old = self.cache.pop(display, None)
+        self._from_text.pop(display, None)
+        self.rules.changed |= fields_of(old[1] if old else None)
 
     def _input(self, display: str) -> Input:
         return self.inputs.get(display) or Input(display, display, "file")
@@ -259,7 +270,7 @@ class FolderState:
             done, self._charts_done = self._charts_done, {}
         for display, (generation, result) in done.items():
             if generation == self.generation and display in self.inputs:
-                self.cache[display] = result
+                self._store(display, result)
 
     # --- linting --------------------------------------------------------------------------------
 
@@ -273,8 +284,9 @@ class FolderState:
         reported = set(self.inputs) | set(self.extra)
         if any(is_unit(i) for i in self.inputs.values()):
             reported |= {self.display(v) for v in self.config.helm_values}
-        findings, _suppressed, ws = check_facts(results, self.config, self.select, self.ignore, reported,
-                                                self.root, [], registry=self.registry, stop=stop)
+        findings, _suppressed, ws = check_facts(results, self.config, self.select, self.ignore, reported, self.root,
+                                                [], registry=self.registry, stop=stop, run_rule=self.rules.runner())
+        self.rules.complete()
         return LintResult(findings, ws, self.config, self.registry, self.root, self.problem)
 
 
