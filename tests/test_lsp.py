@@ -292,3 +292,25 @@ async def test_shutdown_and_exit(ws: Path):
         assert lsp._server is not None and lsp._server.returncode == 0
     finally:
         await lsp.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_utf8_positions_when_the_client_prefers_them(ws: Path):
+    lsp = await SERVER.start()
+    assert isinstance(lsp, LanguageClient)
+    try:
+        capabilities = client_capabilities("visual-studio-code")
+        capabilities.general = types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf8])
+        result = await lsp.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=ws.as_uri()))
+        assert result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+        text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+                "  containers: [{name: \"é😀\", image: nginx:1.27}]\n")
+        uri = open_doc(lsp, ws / "k8s" / "accents.yaml", text)
+        found = await until(lsp, uri, lambda d: len(d) == 1)
+        line = text.splitlines()[4]
+        start = len(line[: line.index("nginx")].encode("utf-8"))  # bytes: "é" is 2, "😀" is 4
+        assert codes(found) == [("ECR101", 4, start, 4, start + len("nginx:1.27"))]
+        await lsp.shutdown_session()
+    finally:
+        await lsp.stop()

@@ -297,3 +297,35 @@ def test_corpus_edits_equal_check(shared_corpus: Path, tmp_path: Path):
         (disk / name).write_text(text)
         texts[str(live / name)] = text
         assert _key(state.lint(dict(texts)).findings) == _checked(disk), name
+
+
+def test_a_chart_template_opened_outside_every_folder_is_not_read_as_yaml(tmp_path: Path):
+    shutil.copytree(EXAMPLES / "charts", tmp_path / "charts")
+    template = tmp_path / "charts" / "api" / "templates" / "deployment.yaml"
+    loose = FolderState(str(template.parent), scan=False)
+    loose.reload()
+    result = loose.lint({str(template): template.read_text()})
+    assert result.findings == []  # not an ECR001 for "{{ .Release.Name }}"
+
+
+def _python(code: str) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    return done.stdout + done.stderr
+
+
+def test_check_never_imports_the_language_server():
+    out = _python("import sys\nfrom ecrlint.cli import main\nmain(['check', 'examples'])\n"
+                  "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'cattrs') "
+                  "or m.startswith('ecrlint.lsp')))")
+    assert "LOADED []" in out
+
+
+def test_lsp_without_pygls_is_one_line_and_exit_2():
+    out = _python("import sys\nsys.modules['pygls'] = None\nfrom ecrlint.cli import main\nprint('EXIT', main(['lsp']))")
+    assert "ecrlint: the language server needs pygls 2 and lsprotocol" in out
+    assert "pip install 'ecrlint[lsp]'" in out
+    assert "EXIT 2" in out
+    assert "Traceback" not in out

@@ -297,7 +297,8 @@ class EcrlintServer(LanguageServer):
         self.loop.call_soon_threadsafe(send)
 
     def _index(self, path: str, documents: dict[str, OpenDocument]) -> LineIndex | None:
-        encoding = str(self.workspace.position_encoding or "utf-16")
+        negotiated = self.workspace.position_encoding or "utf-16"
+        encoding = str(getattr(negotiated, "value", negotiated))  # an lsprotocol enum: its value
         doc = documents.get(path)
         if doc is not None:
             return LineIndex(doc.text, encoding)

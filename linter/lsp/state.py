@@ -189,7 +189,11 @@ class FolderState:
         found = self.inputs.get(display) or self.extra.get(display)
         if found is not None:
             return found if found.kind == "file" else None
-        if not os.path.basename(path).endswith(self.layout.suffixes) or self.chart_of(path) is not None:
+        if not os.path.basename(path).endswith(self.layout.suffixes):
+            return None
+        # Part of a chart (a template is not YAML before rendering): the chart renders from disk. A
+        # file opened outside every folder may belong to a chart above its own directory.
+        if unit_root(path, self.root if self.scan else os.path.abspath(os.sep), self.layout) is not None:
             return None
         from ..config import glob_match
 
