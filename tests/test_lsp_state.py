@@ -329,3 +329,20 @@ def test_lsp_without_pygls_is_one_line_and_exit_2():
     assert "pip install 'ecrlint[lsp]'" in out
     assert "EXIT 2" in out
     assert "Traceback" not in out
+
+
+def test_scheduler_compacts_the_heap_when_idle_after_work(monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("pygls")
+    import ecrlint.lsp.server as server
+
+    monkeypatch.setattr(server, "IDLE_COLLECT", 0.01)
+    compacted = threading.Event()
+    linted: list[str] = []
+    scheduler = server.Scheduler(lambda root, stop: linted.append(root), on_idle=compacted.set)
+    scheduler.start()
+    try:
+        scheduler.touch("/a")
+        assert compacted.wait(30)
+    finally:
+        scheduler.stop()
+    assert linted == ["/a"]

@@ -34,6 +34,11 @@ log = logging.getLogger("ecrlint.lsp")
 # An edit after this long a pause is linted at once; edits closer together than this wait until
 # the typing pauses this long (a burst of keystrokes is linted once).
 DEBOUNCE = 0.15
+# After this long without work, the heap is collected once and frozen (``gc.freeze``): the facts
+# of the workspace live as long as the server, and a collection during an edit then does not walk
+# them (measured on the shared corpus: the slowest lints of 100 went from ~100 ms to ~35 ms).
+# Collecting first, at every idle spell, frees what the edits since made garbage.
+IDLE_COLLECT = 2.0
 WATCHED = "**/{*.yaml,*.yml,*.json,*.template,*.tpl,*.txt,pyproject.toml,.ecrlint.yaml,.ecrlint.yml,.helmignore}"
 
 
@@ -47,8 +52,11 @@ class OpenDocument:
 class Scheduler:
     """The lint thread's queue: which folders need a lint, and whether a newer edit came since."""
 
-    def __init__(self, lint: Callable[[str, Callable[[], bool]], None]) -> None:
+    def __init__(self, lint: Callable[[str, Callable[[], bool]], None],
+                 on_idle: Callable[[], None] | None = None) -> None:
         self._lint = lint
+        self._on_idle = on_idle
+        self._worked = False  # linted since the last on_idle
         self._cv = threading.Condition()
         self._dirty: dict[str, None] = {}  # folder roots, in order
         self._changed_at = -DEBOUNCE
@@ -83,7 +91,14 @@ class Scheduler:
         with self._cv:
             while not self._dirty and not self._stopped:
                 self.idle.set()
-                self._cv.wait()
+                if not self._cv.wait(IDLE_COLLECT if self._worked and self._on_idle else None) and self._worked:
+                    self._worked = False
+                    self._cv.release()  # edits may queue meanwhile
+                    try:
+                        if self._on_idle is not None:
+                            self._on_idle()
+                    finally:
+                        self._cv.acquire()
             while not self._immediate and not self._stopped:
                 wait = self._changed_at + DEBOUNCE - time.monotonic()
                 if wait <= 0:
@@ -92,6 +107,7 @@ class Scheduler:
             if self._stopped:
                 return None
             roots, self._dirty = list(self._dirty), {}
+            self._worked = True
             return roots, self.generation
 
     def _loop(self) -> None:
@@ -130,7 +146,7 @@ class EcrlintServer(LanguageServer):
         self._links: dict[int, object] = {}
         self._lock = threading.Lock()
         self._disk: dict[str, tuple[tuple[int, int], LineIndex | None]] = {}
-        self.scheduler = Scheduler(self._lint_folder)
+        self.scheduler = Scheduler(self._lint_folder, on_idle=_compact_heap)
         self.charts: queue.Queue[tuple[str, Input] | None] = queue.Queue()
         self._chart_thread = threading.Thread(target=self._render_charts, name="ecrlint-charts", daemon=True)
 
@@ -377,6 +393,14 @@ class EcrlintServer(LanguageServer):
     def end(self) -> None:
         self.scheduler.stop()
         self.charts.put(None)
+
+
+def _compact_heap() -> None:
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _path(uri: str) -> str | None:
