@@ -148,6 +148,7 @@ class EcrlintServer(LanguageServer):
         self._disk: dict[str, tuple[tuple[int, int], LineIndex | None]] = {}
         self.scheduler = Scheduler(self._lint_folder, on_idle=_compact_heap)
         self.charts: queue.Queue[tuple[str, Input] | None] = queue.Queue()
+        self._queued: set[tuple[str, str]] = set()
         self._chart_thread = threading.Thread(target=self._render_charts, name="ecrlint-charts", daemon=True)
 
     # --- folders ---------------------------------------------------------------------------------
@@ -343,6 +344,10 @@ class EcrlintServer(LanguageServer):
 
     def _queue_charts(self, root: str, charts: list[Input]) -> None:
         for chart in charts:
+            with self._lock:  # a save also arrives as a watched-file change: render once
+                if (root, chart.display) in self._queued:
+                    continue
+                self._queued.add((root, chart.display))
             self.charts.put((root, chart))
 
     def _render_charts(self) -> None:
@@ -358,6 +363,7 @@ class EcrlintServer(LanguageServer):
             root, chart = item
             with self._lock:
                 state = self.folders.get(root)
+                self._queued.discard((root, chart.display))
             if state is not None:
                 try:
                     state.put_chart(chart.display, state.render_chart(chart))
