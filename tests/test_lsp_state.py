@@ -346,3 +346,20 @@ def test_scheduler_compacts_the_heap_when_idle_after_work(monkeypatch: pytest.Mo
     finally:
         scheduler.stop()
     assert linted == ["/a"]
+
+
+def test_a_crashing_rule_leaves_the_other_rules_findings(two_copies: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch):
+    live, _disk = two_copies
+    from ecrlint.registry import load_registry
+
+    rule = load_registry().get("ECR103")
+    assert rule is not None
+
+    def check(self, ws, ctx):  # type: ignore[no-untyped-def]
+        raise ValueError("bad day")
+
+    monkeypatch.setattr(rule, "check", check)
+    result = _loaded(live).lint({})
+    assert result.rule_failures == ("rule ECR103 failed: ValueError: bad day",)
+    rules = {f.rule for f in result.findings}
+    assert "ECR103" not in rules and {"ECR101", "ECR105", "ECR305"} <= rules

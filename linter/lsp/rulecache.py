@@ -70,6 +70,7 @@ class RuleCache:
         self._entries: dict[str, tuple[frozenset[str], list[Finding]]] = {}
         self.changed: set[str] = set(FIELDS)  # since the last complete lint
         self.ran: list[str] = []  # the rules the last lint ran (the others were kept)
+        self.failures: dict[str, str] = {}  # rule ID -> why it failed in the last lint
 
     def clear(self) -> None:
         self._entries.clear()
@@ -78,15 +79,23 @@ class RuleCache:
     def runner(self) -> Callable[[type[Rule], Workspace, Context], Iterable[Finding]]:
         built: dict[str, set[str]] = {}
         self.ran = []
+        self.failures = {}
 
         def run(rule_cls: type[Rule], ws: Workspace, ctx: Context) -> Iterable[Finding]:
             entry = self._entries.get(rule_cls.id)
             if entry is not None and not entry[0] & self.changed:
                 return entry[1]
             reads = _Reads(ws)
-            found = list(rule_cls().check(reads, _Shared(ctx, reads, built)))  # type: ignore[arg-type]
-            self._entries[rule_cls.id] = (frozenset(reads.seen), found)
             self.ran.append(rule_cls.id)
+            try:
+                found = list(rule_cls().check(reads, _Shared(ctx, reads, built)))  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - one broken rule must not blank every diagnostic
+                # ``ecrlint check`` stops (exit 2); an editor keeps the other rules' findings, and is
+                # told. Nothing is kept: the rule runs again at the next lint.
+                self.failures[rule_cls.id] = f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}"
+                self._entries.pop(rule_cls.id, None)
+                return []
+            self._entries[rule_cls.id] = (frozenset(reads.seen), found)
             return found
 
         return run

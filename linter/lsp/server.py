@@ -149,6 +149,7 @@ class EcrlintServer(LanguageServer):
         self.scheduler = Scheduler(self._lint_folder, on_idle=_compact_heap)
         self.charts: queue.Queue[tuple[str, Input] | None] = queue.Queue()
         self._queued: set[tuple[str, str]] = set()
+        self._told: set[str] = set()
         self._chart_thread = threading.Thread(target=self._render_charts, name="ecrlint-charts", daemon=True)
 
     # --- folders ---------------------------------------------------------------------------------
@@ -263,6 +264,10 @@ class EcrlintServer(LanguageServer):
         with self._lock:
             self.results[root] = result
         self._publish(root, result, stop, set(texts))
+        for failure in result.rule_failures:
+            if failure not in self._told:  # once each: a broken rule fails on every lint
+                self._told.add(failure)
+                self._message(types.MessageType.Error, f"ecrlint: {failure}; its findings are missing (please report it)")
 
     def _publish(self, root: str, result: LintResult, stop: Callable[[], bool], opened: set[str]) -> None:
         with self._lock:
@@ -312,6 +317,11 @@ class EcrlintServer(LanguageServer):
                 self.text_document_publish_diagnostics(p)
 
         self.loop.call_soon_threadsafe(send)
+
+    def _message(self, kind: types.MessageType, text: str) -> None:
+        log.error("%s", text)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.window_show_message, types.ShowMessageParams(kind, text))
 
     def _index(self, path: str, documents: dict[str, OpenDocument]) -> LineIndex | None:
         negotiated = self.workspace.position_encoding or "utf-16"

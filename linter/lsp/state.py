@@ -49,6 +49,7 @@ class LintResult:
     registry: Registry
     root: str
     config_problem: ConfigProblem | None = None
+    rule_failures: tuple[str, ...] = ()  # rules that raised (their findings are missing)
     by_path: dict[str, list[Finding]] = field(default_factory=dict)  # filesystem path -> findings
 
     def __post_init__(self) -> None:
@@ -291,7 +292,8 @@ class FolderState:
         findings, _suppressed, ws = check_facts(results, self.config, self.select, self.ignore, reported, self.root,
                                                 [], registry=self.registry, stop=stop, run_rule=self.rules.runner())
         self.rules.complete()
-        return LintResult(findings, ws, self.config, self.registry, self.root, self.problem)
+        return LintResult(findings, ws, self.config, self.registry, self.root, self.problem,
+                          tuple(self.rules.failures.values()))
 
 
 def _read(source: Input, text: str | None, ctx: ExtractContext, options: RunOptions) -> Result:
