@@ -363,3 +363,24 @@ def test_a_crashing_rule_leaves_the_other_rules_findings(two_copies: tuple[Path,
     assert result.rule_failures == ("rule ECR103 failed: ValueError: bad day",)
     rules = {f.rule for f in result.findings}
     assert "ECR103" not in rules and {"ECR101", "ECR105", "ECR305"} <= rules
+
+
+def test_hover_on_a_chart_values_line_names_the_rendered_image():
+    pytest.importorskip("lsprotocol")
+    from lsprotocol import types
+
+    from ecrlint.analysis.links import build_links
+    from ecrlint.lsp.convert import hover
+
+    state = _loaded(EXAMPLES)
+    result = state.lint({})
+    values = EXAMPLES / "charts" / "api" / "values.yaml"
+    index = LineIndex(values.read_text())
+    shown = hover(result, str(values), index, types.Position(1, 20), lambda: build_links(result.workspace, result.config))
+    assert shown is not None and isinstance(shown.contents, types.MarkupContent)
+    text = shown.contents.value
+    # values.yaml: repository ...shop/api, tag "" -> the chart's appVersion
+    assert "| registry | `111122223333.dkr.ecr.eu-west-1.amazonaws.com` |" in text
+    assert "| repository | `shop/api` |" in text
+    assert "Amazon ECR, account 111122223333, region eu-west-1" in text
+    assert 'runs on cluster "shop"; pulled by:' in text

@@ -165,6 +165,10 @@ def hover_text(image: ImageUse, result: LintResult, links: object) -> str:
 
     shown = image.value if not image.not_a_string else image.not_a_string
     lines = [f"**ecrlint** image `{shown}`", ""]
+    container = f"container `{image.container}`" if image.container else ""
+    where = [f"in {image.logical}" if image.logical else "", image.origin or container]  # a chart's origin names it
+    if any(where):
+        lines += [", ".join(w for w in where if w), ""]
     if image.not_a_string:
         lines.append("not a string: no image is pulled")
         return "\n".join(lines)
