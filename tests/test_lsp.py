@@ -251,6 +251,7 @@ async def test_hover_on_an_image(client: LanguageClient, ws: Path):
     text = hover.contents.value
     assert "| registry | `docker.io` (none written: Docker Hub) |" in text
     assert "| repository | `library/nginx` |" in text
+    assert "in Deployment/shop/web, container `proxy`" in text
     assert "| tag | `latest` |" in text
     assert "pulls `docker.io/library/nginx:latest`" in text
     assert 'runs on cluster "shop"; pulled by:' in text

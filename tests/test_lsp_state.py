@@ -382,5 +382,6 @@ def test_hover_on_a_chart_values_line_names_the_rendered_image():
     # values.yaml: repository ...shop/api, tag "" -> the chart's appVersion
     assert "| registry | `111122223333.dkr.ecr.eu-west-1.amazonaws.com` |" in text
     assert "| repository | `shop/api` |" in text
+    assert "in Deployment/shop/release-name-api, rendered in templates/deployment.yaml, container api" in text
     assert "Amazon ECR, account 111122223333, region eu-west-1" in text
     assert 'runs on cluster "shop"; pulled by:' in text
