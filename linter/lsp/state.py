@@ -130,7 +130,7 @@ class FolderState:
         try:
             config = load_config(None, set(self.registry.rules), self.root, names)
             select, ignore = selection(config)
-        except ConfigError as exc:
+        except (ConfigError, ValueError, OSError) as exc:  # a bad config is a diagnostic, never a dead server
             self.problem = config_problem(self.config_path, self.root, str(exc))
             if self.generation == 0:  # no good config yet: the defaults, until it is fixed
                 self.config = Config(root=self.root)
