@@ -350,7 +350,11 @@ def _top_parser() -> tuple[_Parser, dict[str, _Parser]]:
                                             "ecrlint completion zsh > \"${fpath[1]}/_ecrlint\"; fish: "
                                             "ecrlint completion fish > ~/.config/fish/completions/ecrlint.fish")
     completion.add_argument("shell", choices=("bash", "zsh", "fish"), metavar="SHELL", help="bash, zsh or fish")
-    return top, {"rules": rules, "explain": explain, "links": links, "completion": completion}
+    lsp = sub.add_parser("lsp", help="run the language server over stdio (needs ecrlint[lsp])",
+                         description="Run the Language Server Protocol server over stdin/stdout, for editors "
+                                     "(see README: Editors). Needs the lsp extra: pip install 'ecrlint[lsp]'.")
+    lsp.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default, and the only transport)")
+    return top, {"rules": rules, "explain": explain, "links": links, "completion": completion, "lsp": lsp}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             commands_parsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command == "lsp":
+        from .lsp import main as lsp_main  # pygls loads only here: never for check
+
+        return lsp_main()
     from . import commands
 
     handler = {"rules": commands.rules, "explain": commands.explain, "links": commands.links,

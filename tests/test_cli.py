@@ -123,7 +123,7 @@ def test_an_in_process_check_leaves_garbage_collection_as_it_found_it(repo, caps
          "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github, gitlab, junit) "
          "(see ecrlint check --help)\n"),
         (["rulez"],
-         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links, completion) "
+         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links, completion, lsp) "
          "(see ecrlint --help)\n"),
         (["links", "--confg", "x"],
          "ecrlint links: unknown option --confg (did you mean --config?) (see ecrlint links --help)\n"),

@@ -6,10 +6,11 @@ import gc
 import os
 import sys
 from dataclasses import replace
+from typing import Callable, Iterable, Sequence
 
 from ..config import Config, ConfigError, glob_match, is_enabled, load_config, parse_id_list
 from ..model import Finding, ParsedFile, Severity
-from ..registry import Context, load_registry
+from ..registry import Context, Registry, Rule, load_registry
 from ..sources import ExtractContext
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
@@ -17,7 +18,8 @@ from .filtering import filter_findings
 from .options import InternalError, RunOptions, RunResult, UnsupportedEnvironment
 from .pool import is_unit, read_all
 
-__all__ = ["InternalError", "RunOptions", "RunResult", "UnsupportedEnvironment", "run"]
+__all__ = ["Cancelled", "InternalError", "RunOptions", "RunResult", "UnsupportedEnvironment", "check_facts", "run",
+           "selection"]
 
 # Below this much work (in bytes of YAML) a process pool costs more than it saves (fork, and
 # pickling facts back). A chart's templates cost about five times their size in YAML: measured on
@@ -53,11 +55,8 @@ def _run(options: RunOptions) -> RunResult:
     cwd = os.path.abspath(options.cwd)
     config = load_config(options.config, known, cwd, names,
                          search_from=_config_search_start(options.paths, options.stdin_filename, cwd))
-    select = parse_id_list(options.select, known, "--select", names) or config.select
-    ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore", names) or ())
+    select, ignore = selection(config, options.select, options.ignore)
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
-    if config.options.get("require-digest") and "ECR106" not in select:
-        select = select + ("ECR106",)
 
     notes: list[str] = []
     paths = list(options.paths) or ["."]
@@ -74,14 +73,60 @@ def _run(options: RunOptions) -> RunResult:
     if any(is_unit(s) for s in sources):
         # Image findings are traced into --helm-values files, which may live outside the chart.
         reported |= {display_path(v, cwd) for v in [*config.helm_values, *options.helm_values]}
-    context_sources = _context_sources(config, cwd, reported, notes)
+    context = context_sources(config, cwd, reported, notes)
 
     ctx = ExtractContext(config)
     tell = options.progress or (lambda _phase: None)
-    count = len(sources) + len(context_sources)
+    count = len(sources) + len(context)
     tell(f"reading {count} file{'s' if count != 1 else ''} and charts")
-    results = read_all(sources + context_sources, ctx, options)
+    results = read_all(sources + context, ctx, options)
     tell("running the rules")
+    findings, suppressed, ws = check_facts(results, config, select, ignore, reported, cwd, notes,
+                                           verbose=options.verbose, registry=registry)
+    digests = {p.path: p.digest for p, _ws in results if p.digest}
+    return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
+
+
+def selection(config: Config, select_text: str | None = None,
+              ignore_text: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The rules a run enables: ``--select``/``--ignore`` (when given) over the config's."""
+    registry = load_registry()
+    known = set(registry.rules)
+    names = {rule.name: rule.id for rule in registry}
+    select = parse_id_list(select_text, known, "--select", names) or config.select
+    ignore = config.ignore + (parse_id_list(ignore_text, known, "--ignore", names) or ())
+    if config.options.get("require-digest") and "ECR106" not in select:
+        select = select + ("ECR106",)
+    return select, ignore
+
+
+class Cancelled(Exception):
+    """``check_facts`` was told to stop (a language server's newer edit superseded this lint)."""
+
+
+def check_facts(
+    results: Sequence[tuple[ParsedFile, Workspace]],
+    config: Config,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    reported: set[str],
+    cwd: str,
+    notes: list[str],
+    *,
+    verbose: bool = False,
+    registry: Registry | None = None,
+    stop: Callable[[], bool] | None = None,
+    run_rule: Callable[[type[Rule], Workspace, Context], Iterable[Finding]] | None = None,
+) -> tuple[list[Finding], list[Finding], Workspace]:
+    """Rules over already extracted per-input facts: (findings, suppressed, the merged workspace).
+
+    ``run`` reads and extracts, then calls this; the language server (``ecrlint.lsp``) keeps each
+    file's facts between edits and calls it again. ``stop`` is asked between rules: when it
+    answers True, ``Cancelled`` is raised. ``run_rule`` runs one rule (default: its ``check``); the
+    language server's keeps the findings of rules whose inputs did not change.
+    """
+    registry = registry or load_registry()
+    names = {rule.name: rule.id for rule in registry}
     ws = Workspace(pod_specs=PodSpecReader(config.max_file_size))  # re-reads use this run's limit
     parse_findings: list[Finding] = []
     suppress_lines: dict[str, ParsedFile] = {}
@@ -93,22 +138,23 @@ def _run(options: RunOptions) -> RunResult:
             suppress_lines.setdefault(companion.path, companion)
 
     ws.link_policies()
-    rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
+    rule_ctx = Context(config=config, verbose=verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
     for rule_cls in registry:
         if not is_enabled(rule_cls.id, rule_cls.enabled_by_default, select, ignore):
             continue
+        if stop is not None and stop():
+            raise Cancelled()
         try:
-            raw.extend(rule_cls().check(ws, rule_ctx))
+            raw.extend(run_rule(rule_cls, ws, rule_ctx) if run_rule else rule_cls().check(ws, rule_ctx))
         except Exception as exc:  # a crashing rule must not look like a clean run
-            if options.verbose:
+            if verbose:
                 raise
             raise InternalError(f"rule {rule_cls.id} failed: {type(exc).__name__}: {exc}") from exc
 
-    findings, suppressed = filter_findings(raw, config, select, ignore, reported, suppress_lines, ws, notes, options.verbose,
-                                   cwd, set(registry.rules) | {name.upper() for name in names})
-    digests = {p.path: p.digest for p, _ws in results if p.digest}
-    return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
+    findings, suppressed = filter_findings(raw, config, select, ignore, reported, suppress_lines, ws, notes, verbose,
+                                           cwd, set(registry.rules) | {name.upper() for name in names})
+    return findings, suppressed, ws
 
 
 def _file_problems(parsed: ParsedFile, config: Config, cwd: str, notes: list[str]) -> list[Finding]:
@@ -162,7 +208,8 @@ def _config_search_start(paths: list[str], stdin_filename: str | None, cwd: str)
         return cwd
 
 
-def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:
+def context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:
+    """Files the ``context`` option adds: read for their facts, never reported."""
     globs = config.options.get("context") or ()
     if not globs:
         return []

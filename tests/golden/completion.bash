@@ -5,7 +5,7 @@ _ecrlint() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W 'check rules explain links completion --help --version' -- "$cur"))
+        COMPREPLY=($(compgen -W 'check rules explain links completion lsp --help --version' -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
@@ -32,6 +32,7 @@ _ecrlint() {
         explain) opts="$rules -h --help";;
         links) opts="-h --help --format --config";;
         completion) opts="bash zsh fish -h --help";;
+        lsp) opts="-h --help --stdio";;
         *) opts='';;
     esac
     if [[ "$cur" == -* ]] || [ "$cmd" = completion ] || [ "$cmd" = explain ] || [ "$cmd" = rules ]; then

@@ -1,12 +1,13 @@
 # fish completion for ecrlint: ecrlint completion fish > ~/.config/fish/completions/ecrlint.fish
 complete -c ecrlint -f
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -l help -d 'show help'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -l version -s V -d 'show the version'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -a check -d 'lint files and directories (ecrlint check --help for its options)'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -a rules -d 'list every rule'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -a explain -d 'print a rule\'s documentation'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -a links -d 'print how files were linked'
-complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion' -a completion -d 'print a shell completion script'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -l help -d 'show help'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -l version -s V -d 'show the version'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a check -d 'lint files and directories (ecrlint check --help for its options)'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a rules -d 'list every rule'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a explain -d 'print a rule\'s documentation'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a links -d 'print how files were linked'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a completion -d 'print a shell completion script'
+complete -c ecrlint -n 'not __fish_seen_subcommand_from check rules explain links completion lsp' -a lsp -d 'run the language server over stdio (needs ecrlint[lsp])'
 complete -c ecrlint -n '__fish_seen_subcommand_from check' -s h -l help -d 'show this help message and exit'
 complete -c ecrlint -n '__fish_seen_subcommand_from check' -l format -x -a 'text json sarif github gitlab junit' -d 'output format: text, json, sarif, github (annotations), gitlab (Code Quality), junit (default: text)'
 complete -c ecrlint -n '__fish_seen_subcommand_from check' -l output -r -F -d 'write the report to FILE instead of stdout'
@@ -39,3 +40,5 @@ complete -c ecrlint -n '__fish_seen_subcommand_from links' -l config -r -F -d 'c
 complete -c ecrlint -n '__fish_seen_subcommand_from links' -F
 complete -c ecrlint -n '__fish_seen_subcommand_from completion' -s h -l help -d 'show this help message and exit'
 complete -c ecrlint -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
+complete -c ecrlint -n '__fish_seen_subcommand_from lsp' -s h -l help -d 'show this help message and exit'
+complete -c ecrlint -n '__fish_seen_subcommand_from lsp' -l stdio -d 'talk over stdin/stdout (the default, and the only transport)'

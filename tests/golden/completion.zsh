@@ -9,6 +9,7 @@ _ecrlint() {
         'explain:print a rule'\''s documentation'
         'links:print how files were linked'
         'completion:print a shell completion script'
+        'lsp:run the language server over stdio (needs ecrlint\[lsp\])'
     )
     if (( CURRENT == 2 )); then
         _describe -t commands 'ecrlint command' commands
@@ -59,6 +60,10 @@ _ecrlint() {
         completion) _arguments -s \
             '(-h --help)'{-h,--help}'[show this help message and exit]' \
             '1:shell:(bash zsh fish)' \
+            ;;
+        lsp) _arguments -s \
+            '(-h --help)'{-h,--help}'[show this help message and exit]' \
+            --stdio'[talk over stdin/stdout (the default, and the only transport)]' \
             ;;
     esac
 }
