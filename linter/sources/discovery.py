@@ -19,6 +19,7 @@ SKIP_DIRS = frozenset([
     ".terraform", ".terragrunt-cache", ".serverless", ".aws-sam", ".idea", ".vscode",
 ])
 GITIGNORE = ".gitignore"
+OWN_CONFIG_FILES = frozenset([".ecrlint.yaml", ".ecrlint.yml"])  # ecrlint's config is read as config, never linted
 MAX_GITIGNORE_BYTES = 1 << 20  # a .gitignore is a few hundred bytes; a bigger one is read up to this
 
 
@@ -193,7 +194,7 @@ def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes:
             keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
-            if not name.endswith(layout.suffixes):
+            if not name.endswith(layout.suffixes) or name in OWN_CONFIG_FILES:
                 continue
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
