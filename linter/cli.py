@@ -71,7 +71,8 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--select", metavar="IDS", help="comma-separated rule IDs or prefixes to enable (replaces config)")
     p.add_argument("--ignore", metavar="IDS", help="comma-separated rule IDs or prefixes to disable (adds to config)")
-    p.add_argument("--config", metavar="FILE", help="config file (default: nearest .ecrlint.yaml or pyproject.toml)")
+    p.add_argument("--config", metavar="FILE",
+                   help="config file (default: the nearest .ecrlint.yaml or pyproject.toml above the paths checked)")
     p.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin, for kind detection, config and output")
     p.add_argument("--fail-on", choices=("error", "warning", "note"), help="lowest severity that exits 1 (default: error)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")

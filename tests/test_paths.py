@@ -121,3 +121,11 @@ def test_the_config_file_is_read_as_config_and_never_linted(tmp_path):
     (tmp_path / "app.yaml").write_text(BAD)
     result = lint(".", cwd=tmp_path, verbose=True)
     assert result.files == 1 and not any(n.startswith(".ecrlint.yaml") for n in result.notes)
+
+
+def test_a_gitignore_that_is_a_fifo_or_a_link_to_one_never_blocks(tmp_path):
+    repo = _repo(tmp_path)
+    os.mkfifo(tmp_path / "pipe")
+    os.symlink(tmp_path / "pipe", repo / ".gitignore")
+    os.mkfifo(repo / "deploy" / ".gitignore")
+    assert _found(lint(".", cwd=repo, select="ECR101")) == [("deploy/app.yaml", "ECR101")]
