@@ -329,6 +329,11 @@ def pinned_node_groups(spec: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def role_resolver(ws: Workspace) -> _RoleResolver:
+    """Finds a role of the workspace by the ARN something else names it with."""
+    return _RoleResolver(ws.roles)
+
+
 class _RoleResolver:
     """A role named by ARN may be defined in another scanned file: find it by its literal ARN; by
     path and name when its template only knows the account symbolically; or, for an ARN that is

@@ -92,6 +92,7 @@ def _run(options: RunOptions) -> RunResult:
         for companion in parsed.companions:
             suppress_lines.setdefault(companion.path, companion)
 
+    ws.link_policies()
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
     for rule_cls in registry:

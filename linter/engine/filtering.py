@@ -66,7 +66,20 @@ def filter_findings(
                 for rule_id in sorted(ids or ()):
                     if not any(k.startswith(rule_id) for k in known):
                         notes.append(f"{path}:{line}: suppression names unknown rule ID '{rule_id}'")
-    return sorted(kept.values(), key=Finding.sort_key), sorted(suppressed.values(), key=Finding.sort_key)
+    shown = {f.key for f in kept.values() if not f.unless_shown and not f.only_if_shown}
+    return _consequences(kept.values(), shown), _consequences(suppressed.values(), shown)
+
+
+def _consequences(findings: Iterable[Finding], shown: set[tuple[str, str, int, int]]) -> list[Finding]:
+    """Drop a consequence while its causes are shown, and its shorter form while they are not."""
+    out = []
+    for f in findings:
+        if f.unless_shown and all(k in shown for k in f.unless_shown):
+            continue
+        if f.only_if_shown and not all(k in shown for k in f.only_if_shown):
+            continue
+        out.append(f)
+    return sorted(out, key=Finding.sort_key)
 
 
 def _covers(ids: frozenset[str] | None, finding: Finding) -> bool:
