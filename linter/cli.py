@@ -71,7 +71,8 @@ def _check_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--select", metavar="IDS", help="comma-separated rule IDs or prefixes to enable (replaces config)")
     p.add_argument("--ignore", metavar="IDS", help="comma-separated rule IDs or prefixes to disable (adds to config)")
-    p.add_argument("--config", metavar="FILE", help="config file (default: nearest .ecrlint.yaml or pyproject.toml)")
+    p.add_argument("--config", metavar="FILE",
+                   help="config file (default: the nearest .ecrlint.yaml or pyproject.toml above the paths checked)")
     p.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin, for kind detection, config and output")
     p.add_argument("--fail-on", choices=("error", "warning", "note"), help="lowest severity that exits 1 (default: error)")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -101,6 +102,8 @@ def _stderr(message: str) -> None:
     """One ``ecrlint: ...`` line on stderr; file-controlled text in it is shown with controls escaped."""
     from .escape import visible
 
+    if _Progress.active is not None:  # the progress line is cleared first, never this message
+        _Progress.active.stop()
     print(f"ecrlint: {visible(message)}", file=sys.stderr)
 
 
@@ -177,6 +180,7 @@ def _check_run(args: argparse.Namespace, progress: "_Progress") -> int:
             except StaleFile as exc:
                 return _fail(str(exc))
             if applied:
+                progress.stop()
                 print(f"ecrlint: fixed {applied} finding{'s' if applied != 1 else ''}; re-run to see what is left", file=sys.stderr)
                 result = run(options)
         if args.write_baseline:
@@ -195,6 +199,7 @@ def _check_run(args: argparse.Namespace, progress: "_Progress") -> int:
         return 130
     except Exception as exc:  # never a traceback without --verbose
         if args.verbose:
+            progress.stop()
             raise
         return _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with --verbose for details)")
     return _finish(result, args)
@@ -280,6 +285,8 @@ class _Progress:
     ~2 s, only when stderr is a terminal (never in CI logs or pre-commit output) and not --quiet.
     ``ECRLINT_PROGRESS_AFTER`` (seconds) changes the delay."""
 
+    active: "_Progress | None" = None  # the one a running check shows, for _stderr
+
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.current = "starting"
@@ -313,6 +320,7 @@ class _Progress:
 
             thread = threading.Thread(target=show, name="ecrlint-progress", daemon=True)
             progress._done, progress._thread = done, thread
+            cls.active = progress
             thread.start()
         return progress
 
@@ -325,6 +333,7 @@ class _Progress:
         self._done.set()  # type: ignore[attr-defined]
         self._thread.join()  # type: ignore[attr-defined]
         self._done = None
+        _Progress.active = None
         if self.shown:
             sys.stderr.write("\r\033[K")  # the line is cleared: the report and summary follow
             sys.stderr.flush()

@@ -206,6 +206,10 @@ def test_progress_on_a_terminal_only(tmp_path):
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
     code, err = _with_pty(["check", "-q", "--exit-zero", "."], tmp_path, {"ECRLINT_PROGRESS_AFTER": "0", "TERM": "xterm"})
     assert err == ""
+    # an error line is never erased by the progress line's clean-up
+    code, err = _with_pty(["check", "--baseline", "missing.json", "."], tmp_path,
+                          {"ECRLINT_PROGRESS_AFTER": "0", "TERM": "xterm"})
+    assert code == 2 and err.replace("\r\x1b[K", "\n").splitlines()[-1] == "ecrlint: cannot read baseline missing.json: No such file or directory"
 
 
 # --- shell completion -----------------------------------------------------------------------------

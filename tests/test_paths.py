@@ -114,3 +114,18 @@ def test_gitignore_outside_a_repository_is_not_read(tmp_path):
     if any((p / ".git").exists() for p in tmp_path.resolve().parents):
         return
     assert _found(lint(".", cwd=tmp_path, select="ECR101")) == [("app.yaml", "ECR101")]
+
+
+def test_the_config_file_is_read_as_config_and_never_linted(tmp_path):
+    (tmp_path / ".ecrlint.yaml").write_text("ignore: [ECR103]\n")
+    (tmp_path / "app.yaml").write_text(BAD)
+    result = lint(".", cwd=tmp_path, verbose=True)
+    assert result.files == 1 and not any(n.startswith(".ecrlint.yaml") for n in result.notes)
+
+
+def test_a_gitignore_that_is_a_fifo_or_a_link_to_one_never_blocks(tmp_path):
+    repo = _repo(tmp_path)
+    os.mkfifo(tmp_path / "pipe")
+    os.symlink(tmp_path / "pipe", repo / ".gitignore")
+    os.mkfifo(repo / "deploy" / ".gitignore")
+    assert _found(lint(".", cwd=repo, select="ECR101")) == [("deploy/app.yaml", "ECR101")]

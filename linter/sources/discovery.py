@@ -19,6 +19,7 @@ SKIP_DIRS = frozenset([
     ".terraform", ".terragrunt-cache", ".serverless", ".aws-sam", ".idea", ".vscode",
 ])
 GITIGNORE = ".gitignore"
+OWN_CONFIG_FILES = frozenset([".ecrlint.yaml", ".ecrlint.yml"])  # ecrlint's config is read as config, never linted
 MAX_GITIGNORE_BYTES = 1 << 20  # a .gitignore is a few hundred bytes; a bigger one is read up to this
 
 
@@ -193,7 +194,7 @@ def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes:
             keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
-            if not name.endswith(layout.suffixes):
+            if not name.endswith(layout.suffixes) or name in OWN_CONFIG_FILES:
                 continue
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
@@ -241,11 +242,7 @@ class GitIgnores:
         if directory == self.repo_root:
             sources.insert(0, os.path.join(directory, ".git", "info", "exclude"))
         for source in sources:
-            try:
-                with open(source, "rb") as fh:
-                    lines.extend(fh.read(MAX_GITIGNORE_BYTES).decode("utf-8", "replace").splitlines())
-            except OSError:
-                continue
+            lines.extend(_read_small(source, MAX_GITIGNORE_BYTES).splitlines())
         if any(line.strip() and not line.startswith("#") for line in lines):
             from pathspec import GitIgnoreSpec
 
@@ -271,6 +268,23 @@ class GitIgnores:
             if directory == self.repo_root or not directory.startswith(self.repo_root):
                 return False
             directory = os.path.dirname(directory)
+
+
+def _read_small(path: str, limit: int) -> str:
+    """A small text file a repository controls (a .gitignore): a regular file only, never blocking
+    on a FIFO or a device it may be linked to, and at most ``limit`` bytes; "" when unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _walk_tree(top: str, notes: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:
