@@ -1,0 +1,243 @@
+"""Terraform: HCL with positions, offline evaluation, resources and the eks module into facts, rules on them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ecrlint.model import YMap
+from ecrlint.parsing import ParseProblem
+from ecrlint.sources.discovery import Layout, discover
+from ecrlint.sources.terraform_eval import Json, Module, Partial, Ref, Unknown, plain
+from ecrlint.sources.terraform_hcl import MAX_NESTING, parse
+
+from helpers import FIXTURES, assert_fixture, lint, message_of
+
+TF = FIXTURES / "terraform"
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
+     "images-fail", "crossfile-fail", "parse-fail"],
+)
+def test_fixture(fixture):
+    assert_fixture(TF / fixture)
+
+
+def test_messages_name_the_terraform_role_and_statement():
+    result = assert_fixture(TF / "node-role-fail")
+    assert message_of(result, "ECR201", 65) == (
+        'node role "prod-batch" cannot pull from ECR: "ecr:GetAuthorizationToken", "ecr:BatchGetImage" and '
+        '"ecr:GetDownloadUrlForLayer" are denied by the statement at node-role-fail/main.tf:80; remove or narrow the Deny'
+    )
+    result = assert_fixture(TF / "fargate-fail")
+    assert 'Fargate profiles "profile-app" and "profile-batch"' in message_of(result, "ECR302", 36)
+
+
+def test_unknown_attachments_are_a_note_not_a_finding():
+    result = lint("node-role-pass", cwd=TF, verbose=True)
+    assert result.findings == []
+    assert any('node role "prod-unknown"' in n and "var.extra_policy_arns" in n for n in result.notes)
+
+
+def test_other_modules_are_a_verbose_note():
+    result = lint("module-pass", cwd=TF, verbose=True)
+    assert any('module "vpc" (terraform-aws-modules/vpc/aws) is not read' in n for n in result.notes)
+
+
+def test_links_terraform_cluster_to_yaml_workloads():
+    result = lint("crossfile-fail", cwd=TF)
+    cluster = next(c for c in result.workspace.clusters if c.name == "prod")
+    assert [g.name for g in cluster.node_groups] == ["general"]
+    role = cluster.node_groups[0].role
+    assert role is not None and role.name == "prod-node"
+    assert (role.loc.path, role.loc.span.line, role.loc.span.column) == ("crossfile-fail/infra/eks.tf", 12, 25)
+    assert [p.name for p in role.policies] == ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "pull-team-a"]
+
+
+def test_module_table_creates_roles_as_the_module_does():
+    result = lint("module-pass", cwd=TF)
+    groups = {g.name: g for g in result.workspace.node_groups}
+    assert set(groups) == {"initial", "legacy"}
+    assert groups["legacy"].kind == "self-managed"
+    names = groups["initial"].role.managed_policy_names
+    assert names == ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"]
+    profiles = {p.name: p for p in result.workspace.fargate_profiles}
+    assert set(profiles) == {"app_wildcard", "kube-system"}
+    trust = profiles["kube-system"].role.trust_policy
+    assert trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":fargateprofile/serverless/*")
+
+
+def test_a_tf_file_named_alone_brings_its_module_and_subdirectories_are_modules_too(tmp_path):
+    (tmp_path / "infra" / "nested").mkdir(parents=True)
+    (tmp_path / "infra" / "main.tf").write_text('locals { a = 1 }\n')
+    (tmp_path / "infra" / "nested" / "x.tf").write_text('locals { b = 2 }\n')
+    (tmp_path / "infra" / "chart").mkdir()
+    (tmp_path / "infra" / "chart" / "Chart.yaml").write_text("name: c\n")
+    layout = Layout.registered()
+    found = discover([str(tmp_path)], (), str(tmp_path), [], layout)
+    assert sorted((i.display, i.kind) for i in found) == [
+        ("infra", "terraform"), ("infra/chart", "chart"), ("infra/nested", "terraform")]
+    alone = discover([str(tmp_path / "infra" / "main.tf")], (), str(tmp_path), [], layout)
+    assert [(i.display, i.kind) for i in alone] == [("infra", "terraform")]
+
+
+def test_suppression_comment_in_a_tf_file(tmp_path):
+    src = (TF / "images-fail" / "k8s.tf").read_text()
+    src = src.replace('image = "nginx:${var.tag}" # expect: ECR101', 'image = "nginx:${var.tag}" # ecrlint: ignore[ECR101]')
+    (tmp_path / "k8s.tf").write_text(src)
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.span.line) for f in result.findings if f.span.line == 29] == []
+    assert [(f.rule, f.span.line) for f in result.suppressed] == [("ECR101", 29)]
+
+
+# --- the parser -----------------------------------------------------------------------------------
+
+
+def test_positions_of_blocks_attributes_and_items():
+    body = parse('resource "aws_iam_role" "node" {\n  managed_policy_arns = ["a", "b"]\n}\n')
+    block = body.blocks[0]
+    assert (block.type, block.labels) == ("resource", ["aws_iam_role", "node"])
+    assert block.key_span[:2] == (1, 25)
+    attr = block.body.attributes["managed_policy_arns"]
+    assert attr.key_span[:2] == (2, 3)
+    assert [i.span[:2] for i in attr.expr.items] == [(2, 26), (2, 31)]
+
+
+@pytest.mark.parametrize(
+    "text, message, line",
+    [
+        ("a = " + "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1) + "\n", "nesting deeper", 1),
+        ("a = 1\nb = <<EOT\nnever closed\n", "heredoc <<EOT is never closed", 2),
+        ("a = \n", "invalid HCL", 1),
+        ('resource "x" {\n', "end of file", 2),
+    ],
+)
+def test_bad_input_is_a_parse_problem_with_a_position(text, message, line):
+    with pytest.raises(ParseProblem) as info:
+        parse(text)
+    assert message in info.value.message
+    assert info.value.line == line
+
+
+def test_many_unterminated_heredoc_openers_are_refused_before_parsing():
+    # each "<<A" would make the lexer scan the rest of the file again: refused up front instead
+    with pytest.raises(ParseProblem, match="never closed"):
+        parse("a = <<A\n" * 20000)
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def _module(text: str, tfvars: str | None = None) -> Module:
+    module = Module()
+    module.add_file(parse(text), "main.tf")
+    if tfvars is not None:
+        module.add_tfvars(parse(tfvars), "terraform.tfvars")
+    return module
+
+
+def _value(module: Module, name: str):
+    return module.local(name)
+
+
+def test_variables_tfvars_locals_templates_and_functions():
+    m = _module(
+        'variable "env" { default = "dev" }\n'
+        'variable "team" {}\n'
+        'variable "region" { default = "us-east-1" }\n'
+        "locals {\n"
+        '  name     = "${var.env}-${var.region}"\n'
+        '  f        = format("%s/%03d", local.name, 7)\n'
+        '  c        = concat(["a"], ["b", "c"])\n'
+        '  m        = merge({ a = 1 }, { b = 2 }, { a = 3 })\n'
+        '  s        = toset(["b", "a", "b"])\n'
+        '  team     = "team-${var.team}"\n'
+        "  cond     = var.env == \"prod\" ? 3 : 1\n"
+        '  forl     = [for k, v in local.m : "${k}=${v}" if v > 1]\n'
+        '  j        = jsonencode({ Action = "ecr:*" })\n'
+        "}\n",
+        tfvars='env = "prod"\n',
+    )
+    assert _value(m, "name") == "prod-us-east-1"
+    assert _value(m, "f") == "prod-us-east-1/007"
+    assert list(_value(m, "c")) == ["a", "b", "c"]
+    assert dict(_value(m, "m")) == {"a": 3, "b": 2}
+    assert _value(m, "s") == ["a", "b"]
+    team = _value(m, "team")
+    assert isinstance(team, Partial) and team.symbolic() == "team-${var.team}"
+    assert _value(m, "cond") == 3
+    assert _value(m, "forl") == ["a=3", "b=2"]
+    j = _value(m, "j")
+    assert isinstance(j, Json) and plain(j.value) == {"Action": "ecr:*"}
+    assert isinstance(j.value, YMap) and j.value.value_span("Action")[:2] == (13, 36)
+
+
+def test_unknowns_are_never_guessed():
+    m = _module(
+        'variable "arn" {}\n'
+        'data "aws_caller_identity" "current" {}\n'
+        "locals {\n"
+        "  a = var.arn\n"
+        "  b = data.aws_caller_identity.current.account_id\n"
+        "  c = module.other.role_arn\n"
+        "  d = length(var.arn) > 3 ? 1 : 2\n"
+        '  e = file("policy.json")\n'
+        "  f = local.f\n"
+        "}\n"
+    )
+    for name in "abcdef":
+        assert isinstance(_value(m, name), Unknown), name
+
+
+def test_references_between_resources_and_count_for_each():
+    m = _module(
+        'resource "aws_iam_role" "r" {\n'
+        "  count = 2\n"
+        '  name  = "role-${count.index}"\n'
+        "}\n"
+        'resource "aws_iam_role" "e" {\n'
+        '  for_each = { a = "x", b = "y" }\n'
+        '  name     = "e-${each.key}-${each.value}"\n'
+        "}\n"
+        "locals {\n"
+        "  n1  = aws_iam_role.r[1].name\n"
+        "  all = aws_iam_role.r[*].name\n"
+        '  eb  = aws_iam_role.e["b"].name\n'
+        "  arn = aws_iam_role.r[0].arn\n"
+        "}\n"
+    )
+    assert _value(m, "n1") == "role-1"
+    assert _value(m, "all") == ["role-0", "role-1"]
+    assert _value(m, "eb") == "e-b-y"
+    assert _value(m, "arn") == Ref("resource", "aws_iam_role", "r", 0, "arn")
+
+
+def test_evaluation_is_bounded():
+    # chains of locals that double at every step: their values become unknown, memory stays small
+    lines = (["locals {", '  l0 = [1, 1]', '  s0 = "ab"']
+             + [f"  l{i} = concat(local.l{i-1}, local.l{i-1})" for i in range(1, 60)]
+             + [f'  s{i} = "${{local.s{i-1}}}${{local.s{i-1}}}"' for i in range(1, 60)] + ["}"])
+    m = _module("\n".join(lines) + "\n")
+    assert len(_value(m, "l10")) == 2048
+    assert isinstance(_value(m, "l59"), Unknown)
+    assert isinstance(_value(m, "s59"), Unknown)
+
+
+def test_hostile_module_is_ecr001_or_clean_never_a_traceback(tmp_path):
+    (tmp_path / "a.tf").write_text("locals {\n" + "".join(f"  x{i} = local.x{i+1}\n" for i in range(3000)) + "}\n")
+    (tmp_path / "b.tf").write_bytes(b"\xff\xfe\x00garbage = {{{\n")
+    result = lint(".", cwd=tmp_path)
+    assert {(f.rule, f.path) for f in result.findings} == {("ECR001", "b.tf")}
+
+
+SHARED_TF = Path(os.environ.get("ECRLINT_TERRAFORM_CORPUS", "/nonexistent"))
+
+
+@pytest.mark.skipif(not SHARED_TF.is_dir(), reason="set ECRLINT_TERRAFORM_CORPUS to a tree of real .tf files")
+def test_real_terraform_tree_reads_without_parse_errors():
+    result = lint(".", cwd=SHARED_TF)
+    assert [f for f in result.findings if f.rule == "ECR001" and f.path.endswith(".tf")] == []
