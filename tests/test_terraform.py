@@ -241,3 +241,30 @@ SHARED_TF = Path(os.environ.get("ECRLINT_TERRAFORM_CORPUS", "/nonexistent"))
 def test_real_terraform_tree_reads_without_parse_errors():
     result = lint(".", cwd=SHARED_TF)
     assert [f for f in result.findings if f.rule == "ECR001" and f.path.endswith(".tf")] == []
+
+
+def test_ecr_repositories_policies_and_pull_through_rules(tmp_path):
+    (tmp_path / "ecr.tf").write_text(
+        'resource "aws_ecr_repository" "app" {\n'
+        '  name = "team-a/app"\n'
+        "}\n"
+        'resource "aws_ecr_repository_policy" "app" {\n'
+        "  repository = aws_ecr_repository.app.name\n"
+        "  policy = jsonencode({\n"
+        '    Version   = "2012-10-17"\n'
+        '    Statement = [{ Effect = "Deny", Principal = "*", Action = "ecr:BatchGetImage" }]\n'
+        "  })\n"
+        "}\n"
+        'resource "aws_ecr_pull_through_cache_rule" "hub" {\n'
+        '  ecr_repository_prefix = "docker-hub"\n'
+        '  upstream_registry_url = "registry-1.docker.io"\n'
+        "}\n"
+    )
+    ws = lint(".", cwd=tmp_path).workspace
+    [repo] = ws.repositories
+    assert repo.name == "team-a/app" and repo.logical == "aws_ecr_repository.app"
+    assert repo.policy["Statement"][0]["Effect"] == "Deny"
+    assert repo.policy.spans["Statement"][1][:2] == (8, 17)
+    [rule] = ws.pull_through_rules
+    assert (rule.prefix, rule.upstream, rule.source) == ("docker-hub", "registry-1.docker.io", "terraform")
+    assert (rule.loc.path, rule.loc.span.line, rule.loc.span.column) == ("ecr.tf", 12, 27)

@@ -108,6 +108,13 @@ def eks_module(ex: _Extractor, name: str, block: Block, file: str) -> None:
         for group_name, config, loc in _entries(ev, attrs.get(key), file, block):
             merged = dict(defaults) if isinstance(defaults, dict) else {}
             merged.update(config)
+            if kind == "self-managed":
+                # self-managed-node-group: the instance profile decides (create_iam_instance_profile,
+                # iam_instance_profile_arn; node_groups.tf and modules/self-managed-node-group/main.tf)
+                merged["create_iam_role"] = merged.get("create_iam_instance_profile", True)
+                if merged["create_iam_role"] is None:
+                    merged["create_iam_role"] = True
+                merged["iam_role_arn"] = merged.get("iam_instance_profile_arn")
             role = _role(ex, merged, group_name, loc, NODE_POLICIES, _trust("ec2.amazonaws.com"), f"module.{name}")
             if role is _UNKNOWN_ROLE:
                 continue
