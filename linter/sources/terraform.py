@@ -56,8 +56,10 @@ class TerraformSource(UnitSource):
         for name in names[:MAX_FILES]:
             fs_path = os.path.join(path, name)
             file_display = display_path(fs_path, options.cwd)
-            if os.path.islink(fs_path) and not _within(fs_path, path):
-                continue  # never follow a link out of the module
+            if os.path.islink(fs_path) and not (_within(fs_path, path) or _within(fs_path, options.cwd)):
+                # a module may link shared files from elsewhere in the repository (variables-common.tf);
+                # never a link out of the tree being linted (as discovery, without a finding)
+                continue
             if not os.path.isfile(fs_path):
                 continue
             companion = ParsedFile(file_display)

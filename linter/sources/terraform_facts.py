@@ -51,8 +51,10 @@ WORKER_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKSWorkerNodeMinimal
 # (data.aws_partition.current.partition): the AWS managed policy is the same in every partition.
 _MANAGED_SYMBOLIC = re.compile(r"^arn:(?:\$\{[^}]*\}|aws[a-z-]*):iam::aws:policy(/(?:[^/]+/)*)([A-Za-z0-9+=,.@_-]+)$")
 _IAM_ROLE_ARN = re.compile(r"^arn:[^:]*:iam::[^:]*:role/(?:.*/)?([^/]+)$")
-EKS_MODULE = re.compile(r"^(?:registry\.terraform\.io/)?terraform-aws-modules/eks/aws(?://.*)?$|"
-                        r"^(?:git::)?(?:https://)?github\.com/terraform-aws-modules/terraform-aws-eks(?:\.git)?(?:\?ref=v?(\d+).*)?$")
+# The registry address or the GitHub URL, with an optional "//modules/<name>" submodule.
+EKS_MODULE = re.compile(r"^(?:(?:registry\.terraform\.io/)?terraform-aws-modules/eks/aws"
+                        r"|(?:git::)?(?:https://)?github\.com/terraform-aws-modules/terraform-aws-eks(?:\.git)?)"
+                        r"(?://modules/(?P<sub>[a-z-]+))?(?:\?ref=.*)?$")
 
 # Kubernetes provider resources that run pods: resource type -> Kubernetes kind.
 K8S_WORKLOADS = {
@@ -631,13 +633,18 @@ class _Extractor:
 
     # --- modules -----------------------------------------------------------------------------------
     def modules(self) -> None:
-        from .terraform_modules import eks_module
+        from .terraform_modules import SUBMODULES, eks_module
 
+        calls = []
         for name, (block, file) in self.m.modules.items():
             source_attr = block.body.attributes.get("source")
             source = Evaluator(self.m, file).ev(source_attr.expr, {}) if source_attr is not None else None
-            if isinstance(source, str) and EKS_MODULE.match(source):
-                eks_module(self, name, block, file)
+            match = EKS_MODULE.match(source) if isinstance(source, str) else None
+            calls.append((match is not None and match.group("sub") is not None, name, block, file, source, match))
+        # the whole module first: a submodule call names its cluster by the name the module gave it
+        for _sub, name, block, file, source, match in sorted(calls, key=lambda c: c[0]):
+            if match is not None and match.group("sub") in (None, *SUBMODULES):
+                eks_module(self, name, block, file, match.group("sub"))
             else:
                 where = f"{file}:{block.span.line}"
                 self.notes.append(f"{where}: module \"{name}\" ({source if isinstance(source, str) else 'source unknown'}) "

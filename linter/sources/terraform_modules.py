@@ -82,9 +82,21 @@ def _fargate_trust(found: tuple[int, int] | None, cluster: str) -> dict[str, Any
     return _trust("eks-fargate-pods.amazonaws.com")
 
 
-def eks_module(ex: _Extractor, name: str, block: Block, file: str) -> None:
+# Submodules called on their own ("terraform-aws-modules/eks/aws//modules/<name>"): the module
+# call's own arguments are one entry of the parent module's map, with the same defaults.
+SUBMODULES = {
+    "eks-managed-node-group": "eks_managed_node_groups",
+    "self-managed-node-group": "self_managed_node_groups",
+    "fargate-profile": "fargate_profiles",
+}
+
+
+def eks_module(ex: _Extractor, name: str, block: Block, file: str, sub: str | None = None) -> None:
     ev = Evaluator(ex.m, file)
     attrs = block.body.attributes
+    if sub is not None:
+        _submodule(ex, name, block, file, sub)
+        return
     version = ev.ev(attrs["version"].expr, {}) if "version" in attrs else None
     source = ev.ev(attrs["source"].expr, {}) if "source" in attrs else ""
     found = _version(version, source if isinstance(source, str) else "")
@@ -103,6 +115,7 @@ def eks_module(ex: _Extractor, name: str, block: Block, file: str) -> None:
     cluster = Cluster(cluster_name_value if isinstance(cluster_name_value, str) else f"module.{name}",
                       Loc(file, block.key_span), "terraform", file, name_known=isinstance(cluster_name_value, str))
     ex.ws.clusters.append(cluster)
+    ex.clusters[(f"module.{name}", None)] = cluster  # submodule calls name it by its name
     for key, kind in (("eks_managed_node_groups", "managed"), ("self_managed_node_groups", "self-managed")):
         defaults = ev.ev(attrs[f"{key[:-1]}_defaults"].expr, {}) if f"{key[:-1]}_defaults" in attrs else {}
         for group_name, config, loc in _entries(ev, attrs.get(key), file, block):
@@ -208,3 +221,53 @@ def _describe(value: Any) -> str:
 
 
 _ = Span
+
+
+def _submodule(ex: _Extractor, name: str, block: Block, file: str, sub: str) -> None:
+    """One node group or Fargate profile from a submodule call: its arguments are the entry."""
+    ev = Evaluator(ex.m, file)
+    attrs = block.body.attributes
+    config = {key: ev.ev(attr.expr, {}) for key, attr in attrs.items() if key not in ("source", "version", "providers")}
+    if config.get("create") is False:
+        return
+    version = config.pop("version", None) if "version" in config else (ev.ev(attrs["version"].expr, {}) if "version" in attrs else None)
+    found = _version(version, "")
+    cluster_name = config.get("cluster_name")
+    cluster = ex.cluster_of(cluster_name)
+    loc = Loc(file, block.key_span)
+    label = str(config.get("name")) if isinstance(config.get("name"), str) else f"module.{name}"
+    if sub == "fargate-profile":
+        role = _role(ex, config, label, loc, FARGATE_POLICIES,
+                     _fargate_trust(found, cluster_name if isinstance(cluster_name, str) else "CLUSTER"), f"module.{name}")
+        if role is _UNKNOWN_ROLE:
+            return
+        selectors = []
+        raw = config.get("selectors")
+        for sel in raw if isinstance(raw, list) else []:
+            if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
+                labels = sel.get("labels") or {}
+                if isinstance(labels, dict) and is_known(labels):
+                    selectors.append(FargateSelector(sel["namespace"], {str(k): str(to_text(v)) for k, v in labels.items()},
+                                                     Loc(file, attrs["selectors"].span)))
+        profile = FargateProfile(name=label, loc=loc, source="terraform", selectors=selectors,
+                                 role=role if isinstance(role, Role) else None,
+                                 role_ref=role if isinstance(role, str) else None,
+                                 role_generated=isinstance(role, Role), cluster=cluster,
+                                 cluster_name=cluster.name if cluster else cluster_name if isinstance(cluster_name, str) else None)
+        ex.ws.fargate_profiles.append(profile)
+        if cluster is not None:
+            cluster.fargate_profiles.append(profile)
+        return
+    kind = "managed" if sub == "eks-managed-node-group" else "self-managed"
+    if kind == "self-managed":
+        create = config.get("create_iam_instance_profile", True)
+        config["create_iam_role"] = True if create is None else create
+        config["iam_role_arn"] = config.get("iam_instance_profile_arn")
+    role = _role(ex, config, label, loc, NODE_POLICIES, _trust("ec2.amazonaws.com"), f"module.{name}")
+    if role is _UNKNOWN_ROLE:
+        return
+    group = NodeGroup(label, loc, "terraform", kind, role if isinstance(role, Role) else None, cluster,
+                      role_ref=role if isinstance(role, str) else None)
+    ex.ws.node_groups.append(group)
+    if cluster is not None:
+        cluster.node_groups.append(group)
