@@ -268,3 +268,40 @@ def test_ecr_repositories_policies_and_pull_through_rules(tmp_path):
     [rule] = ws.pull_through_rules
     assert (rule.prefix, rule.upstream, rule.source) == ("docker-hub", "registry-1.docker.io", "terraform")
     assert (rule.loc.path, rule.loc.span.line, rule.loc.span.column) == ("ecr.tf", 12, 27)
+
+
+def test_policy_document_sources_and_overrides(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'data "aws_iam_policy_document" "base" {\n'
+        '  statement {\n'
+        '    sid       = "Pull"\n'
+        '    actions   = ["ecr:BatchGetImage"]\n'
+        '    resources = ["*"]\n'
+        "  }\n"
+        "}\n"
+        'data "aws_iam_policy_document" "deny" {\n'
+        '  statement {\n'
+        '    sid       = "Pull"\n'
+        '    effect    = "Deny"\n'
+        '    actions   = ["ecr:BatchGetImage"]\n'
+        '    resources = ["*"]\n'
+        "  }\n"
+        "}\n"
+        'data "aws_iam_policy_document" "merged" {\n'
+        "  source_policy_documents   = [data.aws_iam_policy_document.base.json]\n"
+        "  override_policy_documents = [data.aws_iam_policy_document.deny.json]\n"
+        '  statement {\n'
+        '    actions   = ["ecr:GetAuthorizationToken"]\n'
+        '    resources = ["*"]\n'
+        "  }\n"
+        "}\n"
+        'resource "aws_iam_policy" "p" {\n'
+        "  policy = data.aws_iam_policy_document.merged.json\n"
+        "}\n"
+    )
+    ws = lint(".", cwd=tmp_path).workspace
+    [policy] = ws.policies
+    statements = [(st.get("Sid"), st["Effect"], st["Action"]) for st in policy.document["Statement"]]
+    assert statements == [("Pull", "Deny", ["ecr:BatchGetImage"]), (None, "Allow", ["ecr:GetAuthorizationToken"])]
+    # the document's own statement keeps its position in main.tf
+    assert policy.document["Statement"].spans[1][:2] == (19, 3)

@@ -177,6 +177,20 @@ class _Extractor:
                         break
             statements.append(stmt)
             statements.spans.append(block.span)
+        overrides = self.ev(inst, "override_policy_documents")
+        for override in (overrides if isinstance(overrides, list) else [overrides] if overrides is not None else []):
+            mapping = self._as_mapping(override)
+            if mapping is None:
+                return None  # a statement may be replaced by one we cannot read
+            stmts = mapping.get("Statement")
+            for stmt in (stmts if isinstance(stmts, list) else [stmts] if isinstance(stmts, dict) else []):
+                sid = stmt.get("Sid") if isinstance(stmt, dict) else None
+                same = [i for i, old in enumerate(statements) if sid and isinstance(old, dict) and old.get("Sid") == sid]
+                if same:
+                    statements[same[0]] = plain_copy(stmt)
+                else:
+                    statements.append(plain_copy(stmt))
+                    statements.spans.append(inst.resource.block.key_span)
         doc["Statement"] = statements
         doc.spans["Statement"] = (inst.resource.block.key_span, inst.resource.block.key_span)
         return Json(doc, inst.resource.block.key_span)
