@@ -21,7 +21,7 @@ TF = FIXTURES / "terraform"
 @pytest.mark.parametrize(
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
-     "images-fail", "crossfile-fail", "parse-fail"],
+     "images-fail", "crossfile-fail", "ecr305-fail", "parse-fail"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
