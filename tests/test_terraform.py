@@ -21,7 +21,8 @@ TF = FIXTURES / "terraform"
 @pytest.mark.parametrize(
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
-     "images-fail", "crossfile-fail", "ecr305-fail", "parse-fail"],
+     "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail",
+     "parse-fail"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
@@ -305,3 +306,13 @@ def test_policy_document_sources_and_overrides(tmp_path):
     assert statements == [("Pull", "Deny", ["ecr:BatchGetImage"]), (None, "Allow", ["ecr:GetAuthorizationToken"])]
     # the document's own statement keeps its position in main.tf
     assert policy.document["Statement"].spans[1][:2] == (19, 3)
+
+
+def test_self_managed_nodes_and_permissions_boundary():
+    ws = lint("self-managed-fail", cwd=TF).workspace
+    [group] = ws.node_groups
+    assert (group.name, group.kind, group.cluster.name) == ("aws_autoscaling_group.nodes", "self-managed", "selfmanaged")
+    role = group.role
+    assert role.boundary is not None and role.boundary.name == "PowerUserAccess"
+    text, loc = role.boundary_ref
+    assert text == "arn:aws:iam::aws:policy/PowerUserAccess" and (loc.span.line, loc.span.column) == (24, 26)

@@ -496,7 +496,7 @@ class _Extractor:
         """aws_autoscaling_group -> aws_launch_template -> aws_iam_instance_profile -> aws_iam_role."""
         templates, eks_marked = self._launch_templates()
         for inst in self.instances("aws_autoscaling_group"):
-            roles, marked = self._asg_roles(inst, templates, eks_marked)
+            roles, marked, tagged = self._asg_roles(inst, templates, eks_marked)
             if not roles:
                 continue
             if not (marked or self.clusters or any(any(n in WORKER_NODE_POLICIES for n in r.managed_policy_names)
@@ -504,7 +504,11 @@ class _Extractor:
                 continue  # an Auto Scaling group that is not a node group (a web tier)
             for role in dict.fromkeys(roles):
                 self.node_roles.add(id(role))
-                self.ws.node_groups.append(NodeGroup(inst.address, self.key_loc(inst), SOURCE, "self-managed", role))
+                cluster = self.cluster_of(tagged)
+                group = NodeGroup(inst.address, self.key_loc(inst), SOURCE, "self-managed", role, cluster)
+                self.ws.node_groups.append(group)
+                if cluster is not None:
+                    cluster.node_groups.append(group)
 
     def _launch_templates(self) -> tuple[dict[tuple[str, Any], list[Role]], set[tuple[str, Any]]]:
         """Each launch template's roles (through its instance profile), and those whose user data boots EKS."""
@@ -527,11 +531,13 @@ class _Extractor:
         return templates, eks_marked
 
     def _asg_roles(self, inst: Instance, templates: dict[tuple[str, Any], list[Role]],
-                   eks_marked: set[tuple[str, Any]]) -> tuple[list[Role], bool]:
-        """The roles an Auto Scaling group's instances get, and whether anything marks it as EKS nodes."""
+                   eks_marked: set[tuple[str, Any]]) -> tuple[list[Role], bool, str | None]:
+        """The roles an Auto Scaling group's instances get, whether anything marks it as EKS nodes, and
+        the cluster its ``kubernetes.io/cluster/<name>`` tag names."""
         evaluator = Evaluator(self.m, inst.resource.file)
         roles: list[Role] = []
         marked = False
+        tagged: str | None = None
         body = inst.resource.block.body
         lt_blocks = list(body.blocks_of("launch_template"))
         for mip in body.blocks_of("mixed_instances_policy"):
@@ -549,7 +555,8 @@ class _Extractor:
             key_value = evaluator.ev(tag.body.attributes["key"].expr, inst.scope) if "key" in tag.body.attributes else None
             if isinstance(key_value, str) and key_value.startswith("kubernetes.io/cluster/"):
                 marked = True
-        return roles, marked
+                tagged = key_value.removeprefix("kubernetes.io/cluster/")
+        return roles, marked, tagged
 
     def fargate_profiles(self) -> None:
         for inst in self.instances("aws_eks_fargate_profile"):
