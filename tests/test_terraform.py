@@ -316,3 +316,13 @@ def test_self_managed_nodes_and_permissions_boundary():
     assert role.boundary is not None and role.boundary.name == "PowerUserAccess"
     text, loc = role.boundary_ref
     assert text == "arn:aws:iam::aws:policy/PowerUserAccess" and (loc.span.line, loc.span.column) == (24, 26)
+
+
+def test_oversized_terraform_files_are_refused_not_parsed(tmp_path):
+    from ecrlint.sources.terraform import MAX_TF_BYTES
+
+    (tmp_path / "big.tf").write_text("locals {\n" + "  # padding\n" * (MAX_TF_BYTES // 12 + 1) + "}\n")
+    (tmp_path / "ok.tf").write_text('locals { a = 1 }\n')
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "big.tf", 1)]
+    assert "limit for Terraform files" in result.findings[0].message
