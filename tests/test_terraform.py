@@ -21,7 +21,7 @@ TF = FIXTURES / "terraform"
 @pytest.mark.parametrize(
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
-     "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail",
+     "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail", "file-policy-fail",
      "parse-fail"],
 )
 def test_fixture(fixture):
@@ -326,3 +326,21 @@ def test_oversized_terraform_files_are_refused_not_parsed(tmp_path):
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "big.tf", 1)]
     assert "limit for Terraform files" in result.findings[0].message
+
+
+def test_file_reads_only_inside_the_tree(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"Version": "2012-10-17", "Statement": []}')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.tf").write_text(
+        'resource "aws_iam_policy" "inside" {\n  policy = file("p.json")\n}\n'
+        'resource "aws_iam_policy" "outside" {\n  policy = file("../outside.json")\n}\n'
+        'resource "aws_iam_policy" "missing" {\n  policy = file("nope.json")\n}\n'
+    )
+    (repo / "p.json").write_text('{"Version": "2012-10-17",\n "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}')
+    ws = lint(".", cwd=repo).workspace
+    terraform = [p for p in ws.policies if p.loc.path == "p.json" and p.identity]
+    assert len(terraform) == 1 and terraform[0].document["Statement"][0]["Action"] == "s3:*"
+    assert terraform[0].document["Statement"].spans[0][:2] == (2, 16)  # positions in p.json itself
+    assert not any(p.loc.path.endswith("outside.json") for p in ws.policies)

@@ -89,6 +89,12 @@ class TerraformSource(UnitSource):
             kind = "terraform-vars" if name.endswith(TFVARS) else "terraform"
             parsed.documents.append(Document(file_display, index, body, kind=kind))
             index += 1
+        # Where file() may read (policies kept beside the module): the tree being linted, else the module.
+        cwd = os.path.abspath(options.cwd)
+        directory = os.path.abspath(path)
+        tree = cwd if _within(directory, cwd) or directory == cwd else directory
+        parsed.documents.append(Document(display, index, {"directory": directory, "tree": tree, "cwd": cwd},
+                                         kind="terraform-where"))
         if len(names) > MAX_FILES:
             parsed.skipped_reason = f"only the first {MAX_FILES} Terraform files of the directory were read"
         return parsed
@@ -96,7 +102,8 @@ class TerraformSource(UnitSource):
     def extract(self, parsed: ParsedFile, ws: Workspace, ctx: ExtractContext) -> None:
         from . import terraform_facts
 
-        notes = terraform_facts.extract(parsed.documents, ws)
+        where = next((d.root for d in parsed.documents if d.kind == "terraform-where"), None)
+        notes = terraform_facts.extract(parsed.documents, ws, where)
         parsed.kinds.add(self.name)
         if notes:  # shown with --verbose, as a chart's notes are
             parsed.skipped_reason = "; ".join(notes)

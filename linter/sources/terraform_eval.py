@@ -3,8 +3,9 @@
 Known: literals, variable defaults and ``*.tfvars`` of the module's directory, locals, string
 templates, ``for`` expressions, conditionals and operators on known values, references between the
 module's own resources and data sources, and a set of pure functions (``jsonencode``, ``format``,
-``concat``, ``merge``, ``toset``, ...). Everything else - a variable without a default, a data
-source read from the cloud, a module output, ``file()`` - is ``Unknown``: never guessed.
+``concat``, ``merge``, ``toset``, ...), and ``file()`` of a file inside the scanned tree. Everything
+else - a variable without a default, a data source read from the cloud, a module output, a file
+outside the tree - is ``Unknown``: never guessed.
 """
 
 from __future__ import annotations
@@ -167,6 +168,20 @@ def to_text(value: Any) -> str | None:
     return None
 
 
+class FileText(str):
+    """The text of a file ``file()`` read from the scanned tree, with its path as findings show it."""
+
+    display: str
+
+    def __new__(cls, text: str, display: str) -> "FileText":
+        obj = super().__new__(cls, text)
+        obj.display = display
+        return obj
+
+
+MAX_FILE_BYTES = 1024 * 1024  # a file() read: policies and manifests, never large
+
+
 class Scoped:
     """An expression evaluated with extra names in scope (a ``dynamic`` block's iterator)."""
 
@@ -219,6 +234,11 @@ class Module:
         self._evaluating: set[str] = set()
         self._instances: dict[tuple[str, str, str], list[Instance]] = {}
         self.steps = 0
+        # Where file() may read: the module's directory on disk, the tree it must stay in, and how
+        # paths are shown (set by the source; unset, file() is unknown).
+        self.directory: str | None = None
+        self.tree: str | None = None
+        self.cwd: str | None = None
         # Hooks the extractor sets: the value of a computed attribute it knows (a policy document's json).
         self.computed: Callable[[Instance, str], Any] | None = None
 
@@ -241,6 +261,33 @@ class Module:
 
     def of_type(self, rtype: str, mode: str = "resource") -> list[Resource]:
         return [r for (m, t, _n), r in self.resources.items() if m == mode and t == rtype]
+
+    def read_file(self, name: str) -> Any:
+        """``file(name)``: a file of the scanned tree, relative to the module's directory (Terraform
+        resolves it from the root module's directory, which is this one when it is the root)."""
+        import os
+
+        if self.directory is None or self.tree is None or not name or "\x00" in name:
+            return Unknown("file()")
+        path = os.path.realpath(os.path.join(self.directory, name))
+        tree = os.path.realpath(self.tree)
+        if not path.startswith(tree.rstrip(os.sep) + os.sep) or not os.path.isfile(path):
+            return Unknown("file() outside the scanned tree")
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError:
+            return Unknown("file()")
+        if len(data) > MAX_FILE_BYTES:
+            return Unknown("file() too large")
+        from ..parsing import ParseProblem, decode
+
+        try:
+            text = decode(data)
+        except ParseProblem:
+            return Unknown("file() not text")
+        display = os.path.relpath(path, self.cwd or tree).replace(os.sep, "/")
+        return FileText(text, display)
 
     # --- values -----------------------------------------------------------------------------
     def variable(self, name: str) -> Any:
@@ -410,6 +457,8 @@ class Evaluator:
             return Unknown(name)
         if root in scope:
             return self.apply(scope[root], steps, scope)
+        if root == "path" and first in ("module", "root"):
+            return "."  # file() paths are taken from the module's own directory
         if root == "var" and first is not None:
             return self.apply(self.module.variable(first), steps[1:], scope)
         if root == "local" and first is not None:
@@ -557,6 +606,8 @@ class Evaluator:
         fn = _FUNCTIONS.get(name)
         if name == "jsonencode" and len(args) == 1:
             return Json(args[0], expr.span)
+        if name == "file" and len(args) == 1:
+            return self.module.read_file(args[0]) if isinstance(args[0], str) else Unknown("file()")
         if fn is None:
             return Unknown(f"{name}()")
         if name not in _LENIENT and not all(is_known(a) for a in args):

@@ -29,6 +29,7 @@ from ..workspace import (
 from .terraform_eval import (
     EvalBudget,
     Evaluator,
+    FileText,
     Instance,
     Json,
     Module,
@@ -69,9 +70,12 @@ K8S_WORKLOADS = {
 }
 
 
-def extract(documents: list[Document], ws: Workspace) -> list[str]:
-    """Facts of one module (the parsed .tf and .tfvars files of a directory); returns notes."""
+def extract(documents: list[Document], ws: Workspace, where: dict[str, str] | None = None) -> list[str]:
+    """Facts of one module (the parsed .tf and .tfvars files of a directory); returns notes.
+    ``where``: the module's directory, the tree file() may read in, and the working directory."""
     module = Module()
+    if where:
+        module.directory, module.tree, module.cwd = where.get("directory"), where.get("tree"), where.get("cwd")
     for doc in documents:
         if doc.kind == "terraform":
             module.add_file(doc.root, doc.path)
@@ -290,6 +294,14 @@ class _Extractor:
             if document is None:
                 return "a policy document with values not known offline"
             return PolicyDocument(document, loc, name, identity=identity)
+        if isinstance(value, FileText):
+            # file("policy.json"): the document keeps the positions of that file
+            from ..parsing import parse_text
+
+            docs, problems = parse_text(value.display, str(value), is_json=True)
+            if problems or not docs or not isinstance(docs[0][0], dict):
+                return f"{value.display}: not a JSON policy document"
+            return PolicyDocument(docs[0][0], Loc(value.display, docs[0][1]), name, identity=identity)
         if isinstance(value, str):
             document = _json_with_positions(value, heredoc, loc)
             if document is None:
