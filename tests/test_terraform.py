@@ -344,3 +344,12 @@ def test_file_reads_only_inside_the_tree(tmp_path):
     assert len(terraform) == 1 and terraform[0].document["Statement"][0]["Action"] == "s3:*"
     assert terraform[0].document["Statement"].spans[0][:2] == (2, 16)  # positions in p.json itself
     assert not any(p.loc.path.endswith("outside.json") for p in ws.policies)
+
+
+def test_kubectl_manifest_from_file_is_left_to_the_yaml_reader(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "kubectl_manifest" "m" {\n  yaml_body = file("m.yaml")\n}\n')
+    (tmp_path / "m.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                                     "    - {name: c, image: busybox:1.36}\n")
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR101", "m.yaml", 6)]
+    assert len(result.workspace.workloads) == 1

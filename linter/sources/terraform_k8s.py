@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..model import Document, Span, YMap, YSeq
-from .terraform_eval import Evaluator, Instance, Partial, Ref, Unknown
+from .terraform_eval import Evaluator, FileText, Instance, Partial, Ref, Unknown
 from .terraform_hcl import Attribute, Body, Template
 
 if TYPE_CHECKING:
@@ -42,8 +42,10 @@ def manifest_documents(attr: Attribute, value: Any, file: str, index: int) -> It
                 if root is not None:
                     yield Document(file, index + i, _shift(root, expr.body_line - 1), kind="kubernetes")
         return
+    if isinstance(value, FileText):
+        return  # file("x.yaml"): a manifest of the tree, which the YAML reader reads with its positions
     if isinstance(value, str):
-        docs, problems = parse_text(file, value)
+        docs, problems = parse_text(file, str(value))
         if not problems:
             for i, (root, _span) in enumerate(docs):
                 if root is not None:
