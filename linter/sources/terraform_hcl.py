@@ -196,7 +196,11 @@ def parse(text: str) -> Body:
         raise ParseProblem(f"invalid HCL: {what}", max(1, line), max(1, column)) from None
     except (LarkError, RecursionError) as exc:
         raise ParseProblem(f"invalid HCL: {type(exc).__name__}") from None
-    return _Walker().body(tree.children[0], 0)
+    try:
+        return _Walker().body(tree.children[0], 0)
+    except (IndexError, AttributeError, KeyError, ValueError, TypeError, StopIteration) as exc:
+        # a parse tree of a shape the walker does not know (a newer grammar): a finding, never a traceback
+        raise ParseProblem(f"invalid HCL: a construct ecrlint does not read ({type(exc).__name__})") from None
 
 
 def _span(node: Any) -> Span:
