@@ -353,3 +353,15 @@ def test_kubectl_manifest_from_file_is_left_to_the_yaml_reader(tmp_path):
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR101", "m.yaml", 6)]
     assert len(result.workspace.workloads) == 1
+
+
+def test_helm_release_is_a_verbose_note(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "karpenter" {\n'
+        '  repository = "oci://public.ecr.aws/karpenter"\n'
+        '  chart      = "karpenter"\n'
+        '  set {\n    name  = "image.repository"\n    value = "karpenter/controller"\n  }\n'
+        "}\n")
+    result = lint(".", cwd=tmp_path, verbose=True)
+    assert result.findings == []
+    assert any('main.tf:1: helm_release "karpenter" is not read' in n for n in result.notes)

@@ -663,6 +663,10 @@ class _Extractor:
             for inst in self.instances(rtype):
                 provider_workload(self, inst, kind, index)
                 index += 1
+        for resource in self.m.of_type("helm_release"):
+            # the chart is fetched at apply time and its values compose the images: not guessed at
+            self.notes.append(f"{resource.file}:{resource.block.span.line}: helm_release \"{resource.name}\" "
+                              "is not read: the images its chart runs are not judged")
 
     # --- modules -----------------------------------------------------------------------------------
     def modules(self) -> None:
