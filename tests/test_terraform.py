@@ -38,10 +38,13 @@ def test_messages_name_the_terraform_role_and_statement():
     assert 'Fargate profiles "profile-app" and "profile-batch"' in message_of(result, "ECR302", 36)
 
 
-def test_unknown_attachments_are_a_note_not_a_finding():
-    result = lint("node-role-pass", cwd=TF, verbose=True)
-    assert result.findings == []
-    assert any('node role "prod-unknown"' in n and "var.extra_policy_arns" in n for n in result.notes)
+def test_unknown_attachments_are_never_an_error():
+    # nothing readable grants the pull: a warning naming what it depends on, not a guessed error
+    result = assert_fixture(TF / "node-role-fail")
+    [warning] = [f for f in result.findings if f.span.line == 136]
+    assert warning.severity.label == "warning" and "unless var.extra_policy_arns grants" in warning.message
+    # a readable policy grants it: the unknown attachment changes nothing
+    assert lint("node-role-pass", cwd=TF).findings == []
 
 
 def test_other_modules_are_a_verbose_note():
@@ -365,3 +368,23 @@ def test_helm_release_is_a_verbose_note(tmp_path):
     result = lint(".", cwd=tmp_path, verbose=True)
     assert result.findings == []
     assert any('main.tf:1: helm_release "karpenter" is not read' in n for n in result.notes)
+
+
+def test_for_each_over_arns_with_an_unknown_partition_attaches_each_policy(tmp_path):
+    # terraform-aws-eks v18.0.0 modules/eks-managed-node-group/main.tf L426-431, cut down
+    (tmp_path / "main.tf").write_text(
+        'data "aws_partition" "current" {}\n'
+        'locals { policy_arn_prefix = "arn:${data.aws_partition.current.partition}:iam::aws:policy" }\n'
+        'variable "iam_role_additional_policies" { default = [] }\n'
+        'resource "aws_iam_role" "this" { name = "node" }\n'
+        'resource "aws_iam_role_policy_attachment" "this" {\n'
+        "  for_each = toset(compact(distinct(concat([\n"
+        '    "${local.policy_arn_prefix}/AmazonEKSWorkerNodePolicy",\n'
+        '    "${local.policy_arn_prefix}/AmazonEC2ContainerRegistryReadOnly",\n'
+        "  ], var.iam_role_additional_policies))))\n"
+        "  policy_arn = each.value\n"
+        "  role       = aws_iam_role.this.name\n"
+        "}\n")
+    [role] = lint(".", cwd=tmp_path).workspace.roles
+    assert role.managed_policy_names == ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"]
+    assert role.unresolved_policies == []

@@ -334,8 +334,11 @@ class Module:
             coll = ev.ev(attrs["for_each"].expr, {})
             if isinstance(coll, dict):
                 out = [Instance(resource, k, {"each.key": k, "each.value": v}) for k, v in list(coll.items())[:MAX_ITEMS]]
-            elif isinstance(coll, list) and all(isinstance(v, str) for v in coll):
-                out = [Instance(resource, v, {"each.key": v, "each.value": v}) for v in coll[:MAX_ITEMS]]
+            elif isinstance(coll, list) and all(isinstance(v, (str, Partial)) for v in coll):
+                # a set of strings; one with unknown pieces ("${partition}") is still one instance
+                # each, keyed by its symbolic text (Terraform knows those pieces at plan time)
+                out = [Instance(resource, v if isinstance(v, str) else v.symbolic(),
+                                {"each.key": v, "each.value": v}) for v in coll[:MAX_ITEMS]]
             else:
                 out = [Instance(resource, None, {"each.key": Unknown("each.key"), "each.value": Unknown("each.value")})]
         else:
@@ -767,7 +770,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "endswith": lambda s, p: s.endswith(p),
     "can": lambda v: True,
 }
-_LENIENT = frozenset(["concat", "merge", "toset", "tolist", "tomap", "flatten", "compact", "lookup", "coalesce",
+# Functions that only move values around: they work on collections with unknown members.
+_LENIENT = frozenset(["concat", "merge", "toset", "tolist", "tomap", "flatten", "compact", "distinct", "lookup", "coalesce",
                       "length", "keys", "values", "element", "one", "zipmap"])
 
 
