@@ -24,7 +24,7 @@ def test_hook_definitions_are_what_pre_commit_expects():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
     assert by_id["ecrlint"]["language"] == "python"
-    assert set(by_id["ecrlint"]["types_or"]) == {"yaml", "json"}
+    assert set(by_id["ecrlint"]["types_or"]) == {"yaml", "json", "terraform"}
     assert by_id["ecrlint-repo"]["pass_filenames"] is False
 
 

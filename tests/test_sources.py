@@ -17,7 +17,7 @@ def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
         "eksctl", "cloudformation", "iam-authorization-details", "iam-policy", "eks-fargate-profile", "kubernetes",
     ]
     assert [s.name for s in sources.files] == ["documents"]
-    assert [(s.name, s.marker) for s in sources.units] == [("chart", "Chart.yaml")]
+    assert [(s.name, s.marker, s.nested) for s in sources.units] == [("chart", "Chart.yaml", False), ("terraform", "*.tf", True)]
     assert sources.suffixes == (".yaml", ".yml", ".json", ".template")
     assert all(isinstance(s, (DocumentSource, FileSource, UnitSource)) for s in sources.by_name.values())
 

@@ -141,7 +141,8 @@ def role_ref_problem(profile: FargateProfile) -> str | None:
                 f"use !GetAtt {role.name}.Arn"
             )
         return None  # a reference resolved at deploy time (ECR301 judges dangling ones)
-    problem = role_arn_problem(ref, symbols_allowed=profile.source == "cloudformation")
+    # CloudFormation and Terraform facts write deploy-time values as ${...} symbols
+    problem = role_arn_problem(ref, symbols_allowed=profile.source in ("cloudformation", "terraform"))
     return f'pod execution role ARN "{ref}" {problem}' if problem else None
 
 

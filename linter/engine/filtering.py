@@ -21,6 +21,8 @@ def config_relative(path: str, config: Config, cwd: str) -> str:
 def _in_reported(path: str, reported: set[str]) -> bool:
     if path in reported:
         return True
+    if "." in reported and not path.startswith(("../", "/")) and not (len(path) > 1 and path[1] == ":"):
+        return True  # the working directory itself was a unit (a Terraform module run from inside it)
     return any(path.startswith(r + "/") for r in reported)
 
 

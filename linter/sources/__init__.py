@@ -43,6 +43,7 @@ BUILTIN = (
     "ecrlint.sources.eks_api:EksFargateProfileSource",
     "ecrlint.sources.kubernetes:KubernetesSource",
     "ecrlint.sources.chart:HelmChartSource",
+    "ecrlint.sources.terraform:TerraformSource",
 )
 
 
@@ -88,9 +89,14 @@ class FileSource(Source):
 
 
 class UnitSource(Source):
-    """A directory read as one unit: discovery stops at a directory holding ``marker``."""
+    """A directory read as one unit: discovery stops at a directory holding ``marker``.
+
+    A ``nested`` unit is marked by any file matching ``marker`` (``"*.tf"``) and does not stop
+    discovery: its subdirectories are looked at too (a Terraform module's subdirectories are
+    modules of their own)."""
 
     marker: ClassVar[str]
+    nested: ClassVar[bool] = False
 
     def read(self, path: str, display: str, ctx: ExtractContext, options: RunOptions) -> ParsedFile:  # pragma: no cover
         raise NotImplementedError

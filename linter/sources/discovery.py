@@ -38,13 +38,29 @@ class Layout:
 
     suffixes: tuple[str, ...]
     units: tuple[tuple[str, str], ...]  # (marker file, unit source name)
+    # Units marked by any file with a suffix ("*.tf"), which do not hide the directories below
+    # them (a Terraform module's subdirectories are modules of their own): (suffix, source name).
+    nested: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def registered(cls) -> "Layout":
         from . import registered
 
         sources = registered()
-        return cls(sources.suffixes, tuple((u.marker, u.name) for u in sources.units))
+        return cls(
+            sources.suffixes,
+            tuple((u.marker, u.name) for u in sources.units if not getattr(u, "nested", False)),
+            tuple((u.marker.lstrip("*"), u.name) for u in sources.units if getattr(u, "nested", False)),
+        )
+
+    def nested_unit(self, filenames: list[str]) -> str | None:
+        """The nested unit source a directory with these files is, if any (``*.tf`` files: terraform)."""
+        return next((name for suffix, name in self.nested
+                     if any(f.endswith(suffix) and not f.startswith(".") for f in filenames)), None)
+
+    def nested_file(self, path: str) -> str | None:
+        """The nested unit source a file named on its own belongs to (its directory is the unit)."""
+        return next((name for suffix, name in self.nested if path.endswith((suffix, suffix + "vars"))), None)
 
     def unit_at(self, directory: str) -> str | None:
         """The unit source whose marker this directory holds, if any."""
@@ -144,6 +160,12 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             unit_display = display_path(unit[0], cwd)
             out.setdefault(unit_display, Input(unit[0], unit_display, unit[1]))
             continue
+        nested = layout.nested_file(arg)
+        if nested is not None:  # a .tf file named alone: its directory is the module it belongs to
+            directory = os.path.dirname(arg) or "."
+            unit_display = display_path(directory, cwd)
+            out.setdefault(unit_display, Input(directory, unit_display, nested))
+            continue
         out.setdefault(display, Input(arg, display, "file"))
     return list(out.values())
 
@@ -193,6 +215,10 @@ def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes:
                 continue
             keep.append(name)
         dirnames[:] = keep
+        nested = layout.nested_unit(filenames)
+        if nested is not None:
+            display = display_path(dirpath, cwd)
+            out.setdefault(display, Input(dirpath, display, nested))
         for name in sorted(filenames):
             if not name.endswith(layout.suffixes) or name in OWN_CONFIG_FILES:
                 continue
