@@ -181,6 +181,29 @@ class NodeGroup:
 
 
 @dataclass(eq=False)
+class NodeClass:
+    """A Karpenter ``EC2NodeClass`` or EKS Auto Mode ``NodeClass``: the role (or instance profile) its
+    nodes get. Its ``group`` (kind "karpenter" / "auto-mode") is in ``node_groups``; once every file is
+    merged, a role named here and defined in the scanned files becomes that group's ``role``."""
+
+    name: str
+    kind: str  # "karpenter" | "auto-mode"
+    loc: Loc  # the ``spec.role`` / ``spec.instanceProfile`` value
+    group: NodeGroup
+    role: str  # as written: a role name (or ARN), or the instance profile's name
+    instance_profile: bool = False
+
+
+@dataclass(eq=False)
+class SymbolicRoleName:
+    """A role whose name is known only as a pattern (CloudFormation ``RoleName: !Sub "KarpenterNodeRole-${ClusterName}"``):
+    what a node class that spells the same shape (``KarpenterNodeRole-${CLUSTER_NAME}``) may be joined to."""
+
+    role: Role
+    pattern: str  # the name with its ${...} parts as written
+
+
+@dataclass(eq=False)
 class FargateSelector:
     namespace: str
     labels: dict[str, str]
@@ -256,6 +279,8 @@ class Workspace:
     repositories: list[EcrRepository] = field(default_factory=list)
     charts: list[ChartFacts] = field(default_factory=list)
     pull_through_rules: list[PullThroughRule] = field(default_factory=list)
+    node_classes: list[NodeClass] = field(default_factory=list)
+    symbolic_role_names: list[SymbolicRoleName] = field(default_factory=list)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
     # block mapping where the next key begins, which belongs to the next object.

@@ -11,6 +11,7 @@ from ..config import Config, ConfigError, is_enabled, load_config, parse_id_list
 from ..model import Finding, ParsedFile, Severity
 from ..registry import Context, load_registry
 from ..sources import ExtractContext
+from ..sources import finish as finish_sources
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
 from .filtering import filter_findings
@@ -90,6 +91,7 @@ def _run(options: RunOptions) -> RunResult:
         elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
             notes.append(f"{parsed.path}: no known kind of document; skipped")
 
+    finish_sources(ws)
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
     for rule_cls in registry:

@@ -17,6 +17,7 @@ from ..workspace import (
     NodeGroup,
     PolicyDocument,
     Role,
+    SymbolicRoleName,
     Workspace,
 )
 
@@ -211,6 +212,10 @@ class _Extractor:
                 role.unresolved_policies.append((_describe(arns), self._loc(props, "ManagedPolicyArns")))
             self.roles[logical] = role
             self.ws.roles.append(role)
+            if "RoleName" in props and role_name is None:
+                pattern, _symbolic = resolve_string(props.get("RoleName"), self.template)
+                if pattern:  # a name built with !Sub: a Karpenter node class may spell the same shape
+                    self.ws.symbolic_role_names.append(SymbolicRoleName(role, pattern))
 
     def _attach_managed(self, role: Role, item: Any, loc: Loc, managed_policies: dict[str, YMap]) -> None:
         texts = resolve_values(item, self.template)
