@@ -21,6 +21,35 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "PodTemplate": ("template", "spec"),
+}
+# Custom resources that carry pod templates, by (API group, kind): each path leads to a pod spec.
+# Argo Rollouts: https://argoproj.github.io/argo-rollouts/features/specification/ (spec.template);
+# LeaderWorkerSet: https://lws.sigs.k8s.io/docs/reference/leaderworkerset.v1/ (leaderTemplate, workerTemplate);
+# Knative Serving: https://knative.dev/docs/serving/reference/serving-api/ (Service/Configuration spec.template);
+# KEDA: https://keda.sh/docs/latest/reference/scaledjob-spec/ (spec.jobTargetRef: a Job spec);
+# Agones: https://agones.dev/site/docs/reference/gameserver/ and .../fleet/ (a Fleet templates GameServers).
+CRD_POD_SPEC_PATHS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
+    ("argoproj.io", "Rollout"): (("spec", "template", "spec"),),
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): (
+        ("spec", "leaderWorkerTemplate", "leaderTemplate", "spec"),
+        ("spec", "leaderWorkerTemplate", "workerTemplate", "spec"),
+    ),
+    ("serving.knative.dev", "Service"): (("spec", "template", "spec"),),
+    ("serving.knative.dev", "Configuration"): (("spec", "template", "spec"),),
+    ("keda.sh", "ScaledJob"): (("spec", "jobTargetRef", "template", "spec"),),
+    ("agones.dev", "GameServer"): (("spec", "template", "spec"),),
+    ("agones.dev", "Fleet"): (("spec", "template", "spec", "template", "spec"),),
+    ("agones.dev", "GameServerSet"): (("spec", "template", "spec", "template", "spec"),),
+}
+# Argo Workflows (https://argo-workflows.readthedocs.io/en/latest/fields/): the workflow spec holds the
+# pod-level fields (nodeSelector, tolerations, imagePullSecrets); each template runs a pod whose
+# containers are its ``container``, ``script``, ``containerSet.containers``, ``initContainers``, ``sidecars``.
+WORKFLOW_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Workflow": ("spec",),
+    "WorkflowTemplate": ("spec",),
+    "ClusterWorkflowTemplate": ("spec",),
+    "CronWorkflow": ("spec", "workflowSpec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 IGNORE_ANNOTATION = "ecrlint.io/ignore"
@@ -71,7 +100,16 @@ def extract(doc: Document, ws: Workspace) -> None:
         if not isinstance(kind, str):
             continue
         if kind in POD_SPEC_PATHS:
-            _workload(doc, obj, pointer, kind, ws)
+            _workload(doc, obj, pointer, kind, ws, POD_SPEC_PATHS[kind])
+            continue
+        api = obj.get("apiVersion")
+        group = api.rpartition("/")[0] if isinstance(api, str) else ""
+        crd = CRD_POD_SPEC_PATHS.get((group, kind))
+        if crd is not None:
+            for path in crd:
+                _workload(doc, obj, pointer, kind, ws, path)
+        elif group == "argoproj.io" and kind in WORKFLOW_SPEC_PATHS:
+            _workflow(doc, obj, pointer, kind, ws, WORKFLOW_SPEC_PATHS[kind])
         elif kind == "Secret":
             _secret(doc, obj, ws)
         elif kind == "ServiceAccount":
@@ -82,11 +120,11 @@ def _loc(doc: Document, span: Span) -> Loc:
     return Loc(doc.path, span)
 
 
-def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) -> None:
-    path = POD_SPEC_PATHS[kind]
+def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...],
+              containers: bool = True) -> Workload | None:
     pod_spec = dig(obj, *path)
     if not isinstance(pod_spec, YMap):
-        return
+        return None
     template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
     meta = obj.get("metadata")
     metadata = meta if isinstance(meta, dict) else {}
@@ -118,44 +156,71 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
     if ignore != frozenset():
         ws.suppression_regions.append((doc.path, obj.span, ignore, "annotation"))
     spec_pointer = workload.pod_spec_pointer
-    for list_name in CONTAINER_LISTS:
-        containers = pod_spec.get(list_name)
-        if not isinstance(containers, YSeq):
-            continue
-        for i, container in enumerate(containers):
-            if not isinstance(container, YMap):
-                continue
-            if "image" not in container:
-                continue  # kustomize patches and pod templates filled in later omit it
-            written = container.get("image")
-            image = written if isinstance(written, str) else ""
-            not_a_string = None if isinstance(written, str) else _describe_non_string(written)
-            cname = container.get("name") if isinstance(container.get("name"), str) else None
-            field = f"{spec_pointer}/{list_name}/{i}/image"
-            loc = _loc(doc, container.value_span("image"))
-            use = ImageUse(
-                value=image,
-                loc=loc,
-                source="kubernetes",
-                field=field,
-                container=cname,
-                workload=workload,
-                logical=workload.logical,
-                pull_policy=container.get("imagePullPolicy") if isinstance(container.get("imagePullPolicy"), str) else None,
-                not_a_string=not_a_string,
-            )
-            if doc.trace is not None:
-                use.source = "helm"
-                traced = doc.trace.get(field)
-                if traced is not None:
-                    use.loc = traced[0]
-                for part in ("registry", "repository", "tag", "digest"):
-                    part_trace = doc.trace.get(f"{field}#{part}")
-                    if part_trace is not None:
-                        use.part_locs[part] = part_trace[0]
-                use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
-            ws.images.append(use)
+    if containers:
+        for list_name in CONTAINER_LISTS:
+            items = pod_spec.get(list_name)
+            if isinstance(items, YSeq):
+                for i, container in enumerate(items):
+                    _image(doc, workload, container, f"{spec_pointer}/{list_name}/{i}", ws)
     _pull_secrets(doc, pod_spec, workload, ws)
+    return workload
+
+
+def _workflow(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...]) -> None:
+    """An Argo workflow: one workload (its spec holds the pod-level fields), the images of every template."""
+    workload = _workload(doc, obj, pointer, kind, ws, path, containers=False)
+    templates = dig(obj, *path, "templates")
+    if workload is None or not isinstance(templates, YSeq):
+        return
+    base = workload.pod_spec_pointer
+    for t, template in enumerate(templates):
+        if not isinstance(template, YMap):
+            continue
+        at = f"{base}/templates/{t}"
+        for key in ("container", "script"):
+            _image(doc, workload, template.get(key), f"{at}/{key}", ws, argo=True)
+        for list_name, items in (("initContainers", template.get("initContainers")),
+                                 ("sidecars", template.get("sidecars")),
+                                 ("containerSet/containers", dig(template, "containerSet", "containers"))):
+            if isinstance(items, YSeq):
+                for i, container in enumerate(items):
+                    _image(doc, workload, container, f"{at}/{list_name}/{i}", ws, argo=True)
+
+
+def _image(doc: Document, workload: Workload, container: Any, pointer: str, ws: Workspace, argo: bool = False) -> None:
+    """The image of one container (``pointer`` is the container's JSON pointer)."""
+    if not isinstance(container, YMap) or "image" not in container:
+        return  # kustomize patches and pod templates filled in later omit it
+    written = container.get("image")
+    if argo and isinstance(written, str) and "{{" in written:
+        return  # an Argo parameter ({{inputs.parameters.image}}): decided when the workflow runs
+    image = written if isinstance(written, str) else ""
+    not_a_string = None if isinstance(written, str) else _describe_non_string(written)
+    cname = container.get("name") if isinstance(container.get("name"), str) else None
+    field = f"{pointer}/image"
+    loc = _loc(doc, container.value_span("image"))
+    use = ImageUse(
+        value=image,
+        loc=loc,
+        source="kubernetes",
+        field=field,
+        container=cname,
+        workload=workload,
+        logical=workload.logical,
+        pull_policy=container.get("imagePullPolicy") if isinstance(container.get("imagePullPolicy"), str) else None,
+        not_a_string=not_a_string,
+    )
+    if doc.trace is not None:
+        use.source = "helm"
+        traced = doc.trace.get(field)
+        if traced is not None:
+            use.loc = traced[0]
+        for part in ("registry", "repository", "tag", "digest"):
+            part_trace = doc.trace.get(f"{field}#{part}")
+            if part_trace is not None:
+                use.part_locs[part] = part_trace[0]
+        use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
+    ws.images.append(use)
 
 
 def _describe_non_string(value: Any) -> str:
