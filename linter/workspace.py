@@ -204,6 +204,37 @@ class SymbolicRoleName:
 
 
 @dataclass(eq=False)
+class KustomizeImage:
+    """One ``images:`` entry of a kustomization."""
+
+    name: str
+    loc: Loc  # the ``name`` value
+    index: int
+    new_name: str | None = None
+    new_tag: str | None = None
+    digest: str | None = None
+    part_locs: dict[str, Loc] = field(default_factory=dict)  # "new_name" | "new_tag" | "digest" -> value
+    # After every file is merged: True when it rewrote an image of its build, False when it matched
+    # none in a build known in full, None when the build is not known in full.
+    matched: bool | None = None
+
+
+@dataclass(eq=False)
+class Kustomization:
+    """A ``kustomization.yaml`` (or a Component): what it builds from, and how it rewrites images."""
+
+    path: str
+    loc: Loc
+    component: bool = False
+    resources: list[tuple[str, Loc]] = field(default_factory=list)  # resources and bases, as written
+    components: list[tuple[str, Loc]] = field(default_factory=list)
+    images: list[KustomizeImage] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)  # fields not followed (patches, helmCharts, ...)
+    remote: list[tuple[str, Loc]] = field(default_factory=list)  # remote bases: never fetched
+    patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
+
+
+@dataclass(eq=False)
 class FargateSelector:
     namespace: str
     labels: dict[str, str]
@@ -281,6 +312,8 @@ class Workspace:
     pull_through_rules: list[PullThroughRule] = field(default_factory=list)
     node_classes: list[NodeClass] = field(default_factory=list)
     symbolic_role_names: list[SymbolicRoleName] = field(default_factory=list)
+    kustomizations: list[Kustomization] = field(default_factory=list)
+    manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
     # block mapping where the next key begins, which belongs to the next object.

@@ -15,7 +15,7 @@ def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
     sources = registered()
     assert [s.name for s in sources.documents] == [
         "eksctl", "cloudformation", "iam-authorization-details", "iam-policy", "eks-fargate-profile", "node-class",
-        "kubernetes",
+        "kustomization", "kubernetes",
     ]
     assert [s.name for s in sources.files] == ["documents"]
     assert [(s.name, s.marker) for s in sources.units] == [("chart", "Chart.yaml")]
@@ -32,6 +32,9 @@ def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
         ({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass"}, "node-class"),
         ({"apiVersion": "eks.amazonaws.com/v1", "kind": "NodeClass"}, "node-class"),
         ({"apiVersion": "karpenter.sh/v1", "kind": "NodePool"}, "kubernetes"),
+        ({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}, "kustomization"),
+        ({"resources": ["a.yaml"], "images": [{"name": "a"}]}, "kustomization"),
+        ({"resources": ["a.yaml"], "replicaCount": 1}, "unknown"),
         ({"AWSTemplateFormatVersion": "2010-09-09"}, "cloudformation"),
         ({"Resources": {"R": {"Type": "AWS::IAM::Role"}}}, "cloudformation"),
         ({"RoleDetailList": []}, "iam-authorization-details"),

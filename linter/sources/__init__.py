@@ -43,6 +43,7 @@ BUILTIN = (
     "ecrlint.sources.eks_api:EksFargateProfileSource",
     "ecrlint.sources.kubernetes:KubernetesSource",
     "ecrlint.sources.karpenter:NodeClassSource",
+    "ecrlint.sources.kustomize:KustomizationSource",
     "ecrlint.sources.chart:HelmChartSource",
 )
 

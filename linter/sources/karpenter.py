@@ -45,6 +45,8 @@ class NodeClassSource(DocumentSource):
         kind = _kind(root)
         if kind is None or not isinstance(root, YMap):
             return
+        if not ws.manifest_paths or ws.manifest_paths[-1] != doc.path:
+            ws.manifest_paths.append(doc.path)  # a Kubernetes object a kustomization may list
         spec = root.get("spec")
         if not isinstance(spec, YMap):
             return

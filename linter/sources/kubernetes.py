@@ -95,6 +95,8 @@ class KubernetesSource(DocumentSource):
 
 
 def extract(doc: Document, ws: Workspace) -> None:
+    if doc.trace is None and (not ws.manifest_paths or ws.manifest_paths[-1] != doc.path):
+        ws.manifest_paths.append(doc.path)
     for obj, pointer in objects(doc.root):
         kind = obj.get("kind")
         if not isinstance(kind, str):

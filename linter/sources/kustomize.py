@@ -1,0 +1,364 @@
+"""Kustomize ``kustomization.yaml`` files, read without running kustomize: which images each build deploys.
+
+A kustomization names its resources (files and directories of other kustomizations, ``bases`` and
+``components`` alike) and may rewrite their images (``images:`` with ``newName``, ``newTag``,
+``digest``). Once every scanned file is merged (``finish``), each build is followed through the
+scanned files only: nothing outside them is read, a remote base (a URL, ``github.com/...``) is
+never fetched. A base image that every build using it rewrites is replaced by the images the builds
+deploy, found at the ``images:`` entry that rewrote them; an ``images:`` entry that matches no
+image of a build known in full is marked for ECR110.
+
+Semantics (kustomize's images transformer, api/filters/imagetag and api/image in
+kubernetes-sigs/kustomize; https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/images/):
+an entry matches a container or init container image whose name (without tag or digest) is its
+``name``; ``newName`` replaces the name; ``newTag`` and ``digest`` each replace both the tag and the
+digest (both given: ``name:tag@digest``); entries apply one after another, a kustomization's
+components after its resources and its own ``images`` last.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from ..model import Document, Loc, YMap, YSeq
+from ..workspace import ImageUse, KustomizeImage, Kustomization, Workspace
+from . import DocumentSource, ExtractContext
+
+API_PREFIX = "kustomize.config.k8s.io/"
+KINDS = ("Kustomization", "Component")
+FILE_NAMES = ("kustomization.yaml", "kustomization.yml")
+# The fields of a kustomization (kustomize api/types/kustomization.go): a document with no
+# apiVersion/kind is one when all its keys are among them (and its file is named like one).
+KEYS = frozenset({
+    "resources", "bases", "components", "images", "namespace", "namePrefix", "nameSuffix", "commonLabels",
+    "labels", "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902", "replicas",
+    "configMapGenerator", "secretGenerator", "generatorOptions", "generators", "transformers", "validators",
+    "helmCharts", "helmGlobals", "helmChartInflationGenerator", "crds", "configurations", "vars",
+    "replacements", "openapi", "buildMetadata", "sortOptions", "apiVersion", "kind", "metadata",
+})
+# Fields that may add or change container images in ways not followed here: a build that has any
+# of them is not known in full (no ECR110; its rewritten base images still count as deployed).
+OPAQUE = ("patchesJson6902", "helmCharts", "helmChartInflationGenerator", "generators", "transformers",
+          "replacements", "vars")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
+PARTS = ("registry", "repository", "tag", "digest")
+MAX_DEPTH = 64
+MAX_IMAGES = 10_000  # images of one build  # nesting of kustomizations followed (kustomize itself rejects cycles)
+
+
+class KustomizationSource(DocumentSource):
+    """A ``kustomization.yaml`` (apiVersion kustomize.config.k8s.io, or none at all)."""
+
+    name = "kustomization"
+    priority = 70
+
+    def detect(self, root: Any) -> bool:
+        if not isinstance(root, dict):
+            return False
+        api, kind = root.get("apiVersion"), root.get("kind")
+        if isinstance(api, str) and api.startswith(API_PREFIX):
+            return kind in KINDS
+        if api is not None or kind is not None or not root:
+            return False
+        return all(isinstance(k, str) and k in KEYS for k in root) and any(
+            k in root for k in ("resources", "bases", "components", "images")
+        )
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        root = doc.root
+        if not isinstance(root, YMap):
+            return
+        if "apiVersion" not in root and posixpath.basename(doc.path.replace("\\", "/")) not in FILE_NAMES:
+            return  # a bare mapping of these keys elsewhere is not a kustomization
+        kustomization = Kustomization(
+            path=doc.path,
+            loc=Loc(doc.path, root.key_span(next(iter(root)))),
+            component=root.get("kind") == "Component",
+            opaque=[key for key in OPAQUE if root.get(key)],
+        )
+        for key in ("resources", "bases", "components"):
+            items = root.get(key)
+            if isinstance(items, YSeq):
+                for i, item in enumerate(items):
+                    if isinstance(item, str) and item:
+                        entry = (item, Loc(doc.path, items.item_span(i)))
+                        if _REMOTE.search(item):
+                            kustomization.remote.append(entry)
+                        (kustomization.components if key == "components" else kustomization.resources).append(entry)
+        _patches(root, doc.path, kustomization)
+        images = root.get("images")
+        if isinstance(images, YSeq):
+            for i, item in enumerate(images):
+                if not isinstance(item, YMap) or not isinstance(item.get("name"), str) or not item["name"]:
+                    continue
+                image = KustomizeImage(
+                    name=item["name"],
+                    loc=Loc(doc.path, item.value_span("name")),
+                    index=i,
+                )
+                for key, attr in (("newName", "new_name"), ("newTag", "new_tag"), ("digest", "digest")):
+                    value = item.get(key)
+                    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value):
+                        setattr(image, attr, str(value))
+                        image.part_locs[attr] = Loc(doc.path, item.value_span(key))
+                kustomization.images.append(image)
+        ws.kustomizations.append(kustomization)
+
+    def finish(self, ws: Workspace) -> None:
+        if ws.kustomizations:
+            apply_builds(ws)
+
+
+def _patches(root: YMap, path: str, kustomization: Kustomization) -> None:
+    """Strategic-merge patches from files are followed like resources (their containers' images are
+    rewritten like the others: kustomize runs the images transformer after patches); an inline
+    patch, a JSON 6902 patch or a patch file outside the scanned ones leaves the build not known in full."""
+    for key in ("patchesStrategicMerge", "patches"):
+        items = root.get(key)
+        if not isinstance(items, YSeq):
+            continue
+        for i, item in enumerate(items):
+            target = item.get("path") if isinstance(item, dict) else item
+            if isinstance(target, str) and target and "\n" not in target and not _REMOTE.search(target):
+                kustomization.patch_files.append((target, Loc(path, items.item_span(i))))
+            elif key not in kustomization.opaque:
+                kustomization.opaque.append(key)
+
+
+# --- following builds ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    """One image of a build: the scanned use it comes from, its value now, and what rewrote it."""
+
+    use: ImageUse
+    value: str
+    rewrites: tuple[tuple[KustomizeImage, Kustomization], ...] = ()
+
+
+@dataclass
+class Build:
+    images: list[Built] = field(default_factory=list)
+    complete: bool = True  # every resource was followed (no remote base, nothing unscanned, no patches)
+
+
+def split_image(value: str) -> tuple[str, str, str]:
+    """(name, tag, digest) exactly as kustomize's image.Split: ``:`` and ``@`` are looked for from
+    the first ``/`` on (a registry port is not a tag)."""
+    slash = value.find("/")
+    offset = slash if slash > 0 else 0
+    search = value[offset:]
+    at, colon = search.find("@"), search.find(":")
+    if colon < 0 and at < 0:
+        return value, "", ""
+    if at >= 0 and (at < colon or colon < 0):
+        return value[:at + offset], "", value[at + offset + 1:]
+    if at >= 0:
+        return value[:colon + offset], value[colon + offset + 1:at + offset], value[at + offset + 1:]
+    return value[:colon + offset], value[colon + offset + 1:], ""
+
+
+def matches(value: str, name: str) -> bool:
+    """kustomize's IsImageMatched: the image is ``name``, then an optional ``@sha256`` and ``:tag``.
+    kustomize puts ``name`` into a (linear-time, RE2) regular expression unescaped; here only its
+    ``.`` stays a wildcard and every other character is literal, so a crafted name cannot make the
+    match take exponential time."""
+    pattern = re.escape(name).replace(r"\.", ".")
+    return _compiled(pattern).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern + r"(@sha256)?(:[a-zA-Z0-9_.{}-]*)?")
+
+
+def rewrite(value: str, image: KustomizeImage) -> str:
+    name, tag, digest = split_image(value)
+    if image.new_name:
+        name = image.new_name
+    if image.new_tag and image.digest:
+        tag, digest = image.new_tag, image.digest
+    elif image.new_tag:
+        tag, digest = image.new_tag, ""
+    elif image.digest:
+        tag, digest = "", image.digest
+    return name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+
+
+def _rewritable(use: ImageUse) -> bool:
+    """kustomize's images transformer changes ``containers`` and ``initContainers`` images."""
+    parts = use.field.split("/")
+    return use.source == "kubernetes" and len(parts) >= 3 and parts[-3] in ("containers", "initContainers")
+
+
+class _Builder:
+    def __init__(self, ws: Workspace) -> None:
+        self.by_dir = {posixpath.dirname(_norm(k.path)): k for k in ws.kustomizations}
+        self.uses: dict[str, list[ImageUse]] = {}
+        for use in ws.images:
+            if use.workload is not None and use.source == "kubernetes":
+                self.uses.setdefault(_norm(use.workload.path), []).append(use)
+        self.manifests = {_norm(p) for p in ws.manifest_paths}
+        self.cache: dict[int, Build] = {}
+
+    def build(self, k: Kustomization, stack: tuple[int, ...] = ()) -> Build:
+        if id(k) in self.cache:
+            return self.cache[id(k)]
+        out = Build(complete=not k.opaque)
+        if id(k) in stack or len(stack) > MAX_DEPTH:
+            return Build(complete=False)
+        here = posixpath.dirname(_norm(k.path))
+        for target, _loc in (*k.resources, *k.patch_files):
+            self._add(out, here, target, stack + (id(k),))
+        for target, _loc in k.components:
+            component = self.by_dir.get(_join(here, target)) if not _REMOTE.search(target) else None
+            if component is None:
+                out.complete = False
+                continue
+            sub = self.build(component, stack + (id(k),))
+            out.images.extend(sub.images)  # a component's own resources, already with its images applied
+            out.complete = out.complete and sub.complete
+            out.images = _apply(out.images, component)
+        out.images = _apply(_unique(out.images, out), k)
+        self.cache[id(k)] = out
+        return out
+
+    def _add(self, out: Build, here: str, target: str, stack: tuple[int, ...]) -> None:
+        if _REMOTE.search(target):
+            out.complete = False
+            return
+        path = _join(here, target)
+        sub = self.by_dir.get(path)
+        if sub is not None:
+            built = self.build(sub, stack)
+            out.images.extend(built.images)
+            out.complete = out.complete and built.complete
+        elif path in self.manifests:
+            out.images.extend(Built(u, u.value) for u in self.uses.get(path, ()))
+        else:
+            out.complete = False  # not among the scanned files (or not a manifest): never read
+
+
+def _unique(images: list[Built], build: Build) -> list[Built]:
+    """A resource reached twice (kustomize rejects that) counts once; a crafted web of kustomizations
+    that would multiply images without end is cut at MAX_IMAGES and not judged."""
+    seen: set[tuple[int, str]] = set()
+    out: list[Built] = []
+    for built in images:
+        key = (id(built.use), built.value)
+        if key not in seen:
+            seen.add(key)
+            out.append(built)
+    if len(out) > MAX_IMAGES:
+        build.complete = False
+        return out[:MAX_IMAGES]
+    return out
+
+
+def _apply(images: list[Built], k: Kustomization) -> list[Built]:
+    out = images
+    for image in k.images:
+        changed: list[Built] = []
+        for built in out:
+            if _rewritable(built.use) and matches(built.value, image.name):
+                image.matched = True
+                built = replace(built, value=rewrite(built.value, image), rewrites=built.rewrites + ((image, k),))
+            changed.append(built)
+        out = changed
+    return out
+
+
+def _norm(path: str) -> str:
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+def _join(here: str, target: str) -> str:
+    return posixpath.normpath(posixpath.join(here, target.replace("\\", "/")))
+
+
+def apply_builds(ws: Workspace) -> None:
+    """Follow every kustomization's build; replace base images every using build rewrites by what the
+    builds deploy; mark ``images:`` entries that match nothing in a build known in full."""
+    builder = _Builder(ws)
+    builds = {id(k): builder.build(k) for k in ws.kustomizations}
+    for k in ws.kustomizations:
+        for image in k.images:
+            if not image.matched:
+                image.matched = False if builds[id(k)].complete else None  # None: not judged
+    referenced = _referenced(ws, builder)
+    # What each deployed build (a kustomization no other one uses) makes of each scanned use.
+    deployed: dict[int, list[Built]] = {}
+    for k in ws.kustomizations:
+        if id(k) not in referenced and not k.component:
+            for built in builds[id(k)].images:
+                deployed.setdefault(id(built.use), []).append(built)
+    replaced: set[int] = set()
+    added: list[ImageUse] = []
+    # One deployed image per value and place: two containers (or overlays) given the same image by
+    # the same entries are one thing to fix, at one line.
+    seen: set[tuple[str, tuple[Loc, ...]]] = set()
+    for use in ws.images:
+        results = deployed.get(id(use), [])
+        rewritten = [b for b in results if b.rewrites]
+        if results and len(rewritten) == len(results):
+            replaced.add(id(use))
+        for built in rewritten:
+            derived = _deployed_use(use, built)
+            key = (derived.value, (derived.loc, *(derived.part_locs[p] for p in PARTS)))
+            if key not in seen:
+                seen.add(key)
+                added.append(derived)
+    if replaced or added:
+        ws.images[:] = [u for u in ws.images if id(u) not in replaced] + added
+
+
+def _referenced(ws: Workspace, builder: _Builder) -> set[int]:
+    """The kustomizations another one builds on (bases and components): not deployed on their own."""
+    out: set[int] = set()
+    for k in ws.kustomizations:
+        here = posixpath.dirname(_norm(k.path))
+        for target, _loc in (*k.resources, *k.components):
+            sub = builder.by_dir.get(_join(here, target))
+            if sub is not None and sub is not k:
+                out.add(id(sub))
+    return out
+
+
+def _deployed_use(use: ImageUse, built: Built) -> ImageUse:
+    """The image a build deploys, placed at the ``images:`` entry that last rewrote each part."""
+    last, k = built.rewrites[-1]
+    parts: dict[str, Loc] = {}
+    for image, _k in built.rewrites:
+        if image.new_name:
+            parts["registry"] = parts["repository"] = image.part_locs["new_name"]
+        if image.new_tag:
+            parts["tag"] = image.part_locs["new_tag"]
+            parts.pop("digest", None)
+        if image.digest:
+            parts["digest"] = image.part_locs["digest"]
+            if not image.new_tag:
+                parts["tag"] = image.part_locs["digest"]
+    _name, tag, digest = split_image(use.value)
+    written = {"registry": True, "repository": True, "tag": bool(tag), "digest": bool(digest)}
+    for part in PARTS:
+        # a part no entry rewrote: the base's line when the base writes it, else the entry (where
+        # the missing tag or digest would be added)
+        parts.setdefault(part, use.loc_for(part) if written[part] else last.loc)
+    where = f"{use.loc.path}:{use.loc.line}"
+    return ImageUse(
+        value=built.value,
+        loc=last.loc,
+        source="kubernetes",
+        field=use.field,
+        container=use.container,
+        workload=use.workload,
+        logical=use.logical,
+        origin=f"as {k.path} builds {where}" + (f", container {use.container}" if use.container else ""),
+        pull_policy=use.pull_policy,
+        part_locs=parts,
+    )

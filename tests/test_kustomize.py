@@ -1,0 +1,169 @@
+"""Kustomize: overlays' ``images:`` applied to their bases without running kustomize (ECR101-ECR110),
+with ``kubectl kustomize`` as the oracle for every image of the fixtures' builds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ecrlint.sources import kustomize
+from ecrlint.sources.kustomize import KustomizationSource, matches, rewrite, split_image
+from ecrlint.workspace import KustomizeImage
+from helpers import FIXTURES, assert_fixture, lint, message_of
+
+KUSTOMIZE = FIXTURES / "kustomize"
+# Every kustomization of the fixtures whose build kubectl can make offline (no remote base).
+BUILDS = [
+    ("shop-fail", "overlays/prod"),
+    ("shop-fail", "overlays/dev"),
+    ("shop-fail", "base"),
+    ("pass", "overlays/prod"),
+    ("pass", "overlays/patched"),
+    ("pass", "base"),
+]
+
+
+@pytest.mark.parametrize("repository", ["shop-fail", "pass"])
+def test_repository(repository):
+    root = KUSTOMIZE / repository
+    assert_fixture(root, cwd=root, select="ECR1")
+
+
+def test_messages_name_the_build_and_the_base_line():
+    result = lint(".", cwd=KUSTOMIZE / "shop-fail", select="ECR1")
+    assert message_of(result, "ECR105", 7).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/shop/api:latest" (as overlays/dev/kustomization.yaml '
+        "builds base/deployment.yaml:15, container migrate) does not name a valid ECR registry"
+    )
+    assert message_of(result, "ECR110", 12) == (
+        'images entry "shop/api" matches no image of the resources overlays/prod/kustomization.yaml builds, so '
+        "kustomize leaves every image as it is; write the image's name as the resources spell it (without tag or digest)"
+    )
+
+
+def test_a_base_scanned_alone_is_checked_as_written():
+    result = lint("base", cwd=KUSTOMIZE / "shop-fail", select="ECR1")
+    assert sorted((f.rule, f.path, f.span.line) for f in result.findings) == [
+        ("ECR101", "base/deployment.yaml", 15),
+        ("ECR101", "base/deployment.yaml", 19),
+        ("ECR101", "base/deployment.yaml", 21),
+        ("ECR102", "base/deployment.yaml", 15),
+        ("ECR102", "base/deployment.yaml", 19),
+    ]
+
+
+def test_parallel_reading_gives_the_same_findings():
+    root = KUSTOMIZE / "shop-fail"
+    one = lint(".", cwd=root, select="ECR1")
+    two = lint(".", cwd=root, select="ECR1", jobs=2)
+    assert [(f.rule, f.path, f.span, f.message) for f in one.findings] == [
+        (f.rule, f.path, f.span, f.message) for f in two.findings
+    ]
+
+
+def _ecrlint_build(monkeypatch, repository: str, directory: str) -> list[str]:
+    """The images ecrlint's reading of the kustomization deploys (before any base image is replaced)."""
+    monkeypatch.setattr(KustomizationSource, "finish", lambda self, ws: None)
+    result = lint(".", cwd=KUSTOMIZE / repository, select="ECR001")
+    ws = result.workspace
+    (target,) = [k for k in ws.kustomizations if Path(k.path).parent == Path(directory)]
+    build = kustomize._Builder(ws).build(target)
+    assert build.complete
+    return sorted(b.value for b in build.images)
+
+
+def _kubectl_build(repository: str, directory: str) -> list[str]:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(KUSTOMIZE / repository / directory)],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+    images: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("containers", "initContainers") and isinstance(value, list):
+                    images.extend(c["image"] for c in value if isinstance(c, dict) and "image" in c)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for doc in yaml.safe_load_all(out):
+        walk(doc)
+    return sorted(images)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize(("repository", "directory"), BUILDS)
+def test_kubectl_kustomize_agrees_on_every_image(monkeypatch, repository, directory):
+    assert _ecrlint_build(monkeypatch, repository, directory) == _kubectl_build(repository, directory)
+
+
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        ("nginx", ("nginx", "", "")),
+        ("nginx:1.25", ("nginx", "1.25", "")),
+        ("localhost:5000/app", ("localhost:5000/app", "", "")),
+        ("localhost:5000/app:1", ("localhost:5000/app", "1", "")),
+        ("repo/app@sha256:abc", ("repo/app", "", "sha256:abc")),
+        ("repo/app:1@sha256:abc", ("repo/app", "1", "sha256:abc")),
+    ],
+)
+def test_split_image(value, parts):
+    assert split_image(value) == parts
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "matched"),
+    [
+        ("nginx", "nginx", True),
+        ("nginx:1.25", "nginx", True),
+        ("nginx@sha256:abc", "nginx", True),
+        ("docker.io/library/nginx:1.25", "nginx", False),
+        ("myorg/nginx:1", "nginx", False),
+        ("nginx-exporter:1", "nginx", False),
+    ],
+)
+def test_matches(value, name, matched):
+    assert matches(value, name) is matched
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "result"),
+    [
+        ({"new_tag": "2"}, "app:1@sha256:abc", "app:2"),
+        ({"digest": "sha256:def"}, "app:1", "app@sha256:def"),
+        ({"new_tag": "2", "digest": "sha256:def"}, "app", "app:2@sha256:def"),
+        ({"new_name": "r.io/app"}, "app:1", "r.io/app:1"),
+    ],
+)
+def test_rewrite(entry, value, result):
+    assert rewrite(value, KustomizeImage("app", None, 0, **entry)) == result  # type: ignore[arg-type]
+
+
+def test_a_crafted_web_of_kustomizations_stays_bounded(tmp_path):
+    # 40 levels, each including the next one twice through two directories: 2**40 paths to one file
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - {name: a, image: app}\n"
+    )
+    (tmp_path / "k0").mkdir()
+    (tmp_path / "k0" / "kustomization.yaml").write_text("resources: [../app.yaml]\nimages: [{name: app, newTag: '1'}]\n")
+    for level in range(1, 41):
+        for side in ("a", "b"):
+            d = tmp_path / f"k{level}{side}"
+            d.mkdir()
+            below = [f"../k{level - 1}a", f"../k{level - 1}b"] if level > 1 else ["../k0", "../k0"]
+            (d / "kustomization.yaml").write_text(f"resources: [{below[0]}, {below[1]}]\n")
+    result = lint(".", cwd=tmp_path, select="ECR1")
+    assert [(f.rule, f.path) for f in result.findings] == [("ECR101", "app.yaml")]  # the name no entry rewrites: the base line, once
+
+
+def test_a_name_built_to_backtrack_is_matched_literally():
+    assert not matches("a" * 40 + "!", "(a+)+")
+    assert matches("r.io/app:1", "r.io/app") and matches("rxio/app", "r.io/app")
