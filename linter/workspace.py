@@ -235,6 +235,34 @@ class Kustomization:
 
 
 @dataclass(eq=False)
+class OciSource:
+    """A Flux ``HelmRepository`` (type oci) or ``OCIRepository``: where a GitOps controller pulls charts
+    or artifacts from, and how it logs in."""
+
+    kind: str
+    name: str
+    namespace: str
+    url: str  # as written: oci://HOST/PATH
+    loc: Loc  # the ``spec.url`` value
+    provider: str | None = None  # ``spec.provider`` when written (Flux's default is "generic")
+    secret_ref: str | None = None
+
+    @property
+    def logical(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(eq=False)
+class RepositoryCredential:
+    """An Argo CD repository (or repo-creds) Secret that holds a password for a registry URL."""
+
+    name: str
+    namespace: str
+    url: str
+    loc: Loc  # the password value
+
+
+@dataclass(eq=False)
 class FargateSelector:
     namespace: str
     labels: dict[str, str]
@@ -313,6 +341,8 @@ class Workspace:
     node_classes: list[NodeClass] = field(default_factory=list)
     symbolic_role_names: list[SymbolicRoleName] = field(default_factory=list)
     kustomizations: list[Kustomization] = field(default_factory=list)
+    oci_sources: list[OciSource] = field(default_factory=list)
+    repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a

@@ -8,7 +8,7 @@ import json
 from typing import Any, Iterator
 
 from ..model import Document, Loc, Span, YMap, YSeq, dig
-from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RepositoryCredential, Workload, Workspace
 from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
@@ -53,6 +53,10 @@ WORKFLOW_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 IGNORE_ANNOTATION = "ecrlint.io/ignore"
+# Argo CD declarative repositories: a Secret labelled argocd.argoproj.io/secret-type: repository (or
+# repo-creds, a credential template) with url, username, password, type, enableOCI
+# (https://argo-cd.readthedocs.io/en/stable/operator-manual/declarative-setup/#repositories).
+ARGOCD_SECRET_TYPE = "argocd.argoproj.io/secret-type"
 DOCKER_SECRET_TYPES = {
     "kubernetes.io/dockerconfigjson": ".dockerconfigjson",
     "kubernetes.io/dockercfg": ".dockercfg",
@@ -263,6 +267,8 @@ def _service_account(doc: Document, obj: YMap, pointer: str, ws: Workspace) -> N
 
 
 def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
+    if dig(obj, "metadata", "labels", ARGOCD_SECRET_TYPE) in ("repository", "repo-creds"):
+        _argocd_repository(doc, obj, ws)
     secret_type = obj.get("type")
     key = DOCKER_SECRET_TYPES.get(secret_type) if isinstance(secret_type, str) else None
     if key is None:
@@ -290,3 +296,30 @@ def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
             registries=registries,
         )
     )
+
+
+def _argocd_repository(doc: Document, obj: YMap, ws: Workspace) -> None:
+    for section, encoded in (("stringData", False), ("data", True)):
+        block = obj.get(section)
+        if not isinstance(block, YMap):
+            continue
+        url, password = _secret_text(block.get("url"), encoded), _secret_text(block.get("password"), encoded)
+        if url and password:
+            ws.repository_credentials.append(RepositoryCredential(
+                name=str(dig(obj, "metadata", "name") or "(unnamed)"),
+                namespace=str(dig(obj, "metadata", "namespace") or "default"),
+                url=url,
+                loc=_loc(doc, block.value_span("password")),
+            ))
+            return
+
+
+def _secret_text(value: Any, encoded: bool) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    if not encoded:
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8") or None
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
