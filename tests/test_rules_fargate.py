@@ -200,7 +200,7 @@ def test_cross_file_findings_carry_related_locations():
 
 def test_ecr307_message_names_the_profile_and_the_fix():
     result = assert_fixture(FARGATE / "ecr307-fail", select="ECR307")
-    assert message_of(result, "ECR307", 42) == (
+    assert message_of(result, "ECR307", 43) == (
         "DaemonSet DaemonSet/kube-system/efs-csi-node tolerates the Fargate node taint "
         'eks.amazonaws.com/compute-type=fargate:NoSchedule, and its cluster "prod" has Fargate profile "apps" '
         "(ecr307-fail/cluster.yaml:10): the pod it makes for each Fargate node stays Pending; add the node "
