@@ -24,10 +24,11 @@ BUILDS = [
     ("pass", "overlays/prod"),
     ("pass", "overlays/patched"),
     ("pass", "base"),
+    ("crds-fail", "."),
 ]
 
 
-@pytest.mark.parametrize("repository", ["shop-fail", "pass"])
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "pass"])
 def test_repository(repository):
     root = KUSTOMIZE / repository
     assert_fixture(root, cwd=root, select="ECR1")
@@ -70,7 +71,7 @@ def _ecrlint_build(monkeypatch, repository: str, directory: str) -> list[str]:
     monkeypatch.setattr(KustomizationSource, "finish", lambda self, ws: None)
     result = lint(".", cwd=KUSTOMIZE / repository, select="ECR001")
     ws = result.workspace
-    (target,) = [k for k in ws.kustomizations if Path(k.path).parent == Path(directory)]
+    (target,) = [k for k in ws.kustomizations if Path(k.path).parent == Path(directory)]  # noqa: RUF015
     build = kustomize._Builder(ws).build(target)
     assert build.complete
     return sorted(b.value for b in build.images)
@@ -86,8 +87,8 @@ def _kubectl_build(repository: str, directory: str) -> list[str]:
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("containers", "initContainers") and isinstance(value, list):
-                    images.extend(c["image"] for c in value if isinstance(c, dict) and "image" in c)
+                if key == "image" and isinstance(value, str):
+                    images.append(value)
                 walk(value)
         elif isinstance(node, list):
             for item in node:

@@ -43,7 +43,7 @@ KEYS = frozenset({
 # Fields that may add or change container images in ways not followed here: a build that has any
 # of them is not known in full (no ECR110; its rewritten base images still count as deployed).
 OPAQUE = ("patchesJson6902", "helmCharts", "helmChartInflationGenerator", "generators", "transformers",
-          "replacements", "vars")
+          "replacements", "vars", "configurations", "crds")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
 PARTS = ("registry", "repository", "tag", "digest")
 MAX_DEPTH = 64
