@@ -253,6 +253,17 @@ class OciSource:
 
 
 @dataclass(eq=False)
+class RegistryReference:
+    """A registry URL a GitOps object fetches charts or artifacts from (Flux source ``url``, Argo CD
+    Application ``repoURL`` of a Helm chart, Argo CD repository Secret ``url``)."""
+
+    what: str  # "HelmRepository/flux-system/charts", 'Argo CD repository Secret "ecr"', ...
+    url: str
+    loc: Loc  # the URL value
+    logical: str | None = None
+
+
+@dataclass(eq=False)
 class RepositoryCredential:
     """An Argo CD repository (or repo-creds) Secret that holds a password for a registry URL."""
 
@@ -343,6 +354,7 @@ class Workspace:
     kustomizations: list[Kustomization] = field(default_factory=list)
     oci_sources: list[OciSource] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
+    registry_references: list[RegistryReference] = field(default_factory=list)
     manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a

@@ -1,19 +1,24 @@
-"""ECR404-ECR405: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
+"""ECR404-ECR406: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from ecrlint.analysis.images import EcrHost, classify_host
+from ecrlint.analysis.images import EcrHost, InvalidEcrHost, classify_host
 from ecrlint.model import Finding, Severity
 from ecrlint.registry import Context, Rule
 from ecrlint.workspace import Workspace
 
 
+def _host(url: str) -> str:
+    """The registry host of an ``oci://``, ``https://`` or scheme-less registry URL."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return rest.split("/", 1)[0].lower()
+
+
 def _private_ecr_host(url: str) -> str | None:
     """The private ECR registry host of an ``oci://``, ``https://`` or scheme-less registry URL, or None."""
-    rest = url.split("://", 1)[1] if "://" in url else url
-    host = rest.split("/", 1)[0].lower()
+    host = _host(url)
     ecr = classify_host(host)
     return host if isinstance(ecr, EcrHost) and not ecr.public and not ecr.symbolic else None
 
@@ -125,4 +130,55 @@ class GitopsStaticEcrCredentials(Rule):
                 "in the cluster (External Secrets Operator ECRAuthorizationToken, or a CronJob) instead of "
                 "committing it",
                 logical=f"Secret/{credential.namespace}/{credential.name}",
+            )
+
+
+class GitopsEcrUrlInvalid(Rule):
+    """A GitOps chart or artifact source whose ECR-shaped registry host cannot exist.
+
+    ## What it does
+    Applies ECR105's host checks to the registry URLs GitOps objects fetch from: a Flux
+    `HelmRepository` (`type: oci`) or `OCIRepository` `spec.url`, an Argo CD `Application` or
+    `ApplicationSet` Helm chart source's `repoURL`, an Argo CD repository Secret's `url`. It
+    flags a host shaped like a private ECR registry whose account is not 12 digits, whose region
+    is not an AWS region (`us-east1`), or that is a documentation placeholder
+    (`aws_account_id.dkr.ecr.region.amazonaws.com`). A host with `${VAR}` or `{{ }}` in it is
+    filled in when applied (Flux `postBuild` substitution, Helm) and is not judged.
+
+    ## Why
+    The controller resolves the host when it reconciles: a name that cannot exist fails every
+    fetch (no such host), the chart is never installed and nothing in git says why. Host format:
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html (`aws_account_id.dkr.ecr.region.amazonaws.com`).
+
+    ## Example
+    ```yaml
+    kind: OCIRepository
+    spec:
+      url: oci://111122223333.dkr.ecr.us-east1.amazonaws.com/manifests/app
+    ```
+
+    ## Fix
+    Write the registry host as ECR shows it: `<12-digit account>.dkr.ecr.<region>.amazonaws.com`.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR406"
+    name = "gitops-ecr-url-invalid"
+    severity = Severity.ERROR
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for reference in ws.registry_references:
+            host = _host(reference.url)
+            if "${" in host or "{{" in host:
+                continue  # filled in when applied (Flux postBuild substitution, Helm, envsubst)
+            ecr = classify_host(host)
+            if not isinstance(ecr, InvalidEcrHost):
+                continue
+            yield self.finding(
+                reference.loc,
+                f'{reference.what} fetches from "{reference.url}", whose registry host "{host}" cannot be an ECR '
+                f"registry: {'; '.join(ecr.problems)}",
+                logical=reference.logical,
             )

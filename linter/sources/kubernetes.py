@@ -8,7 +8,7 @@ import json
 from typing import Any, Iterator
 
 from ..model import Document, Loc, Span, YMap, YSeq, dig
-from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RepositoryCredential, Workload, Workspace
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RegistryReference, RepositoryCredential, Workload, Workspace
 from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
@@ -299,11 +299,16 @@ def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
 
 
 def _argocd_repository(doc: Document, obj: YMap, ws: Workspace) -> None:
+    name = str(dig(obj, "metadata", "name") or "(unnamed)")
+    logical = f"Secret/{dig(obj, 'metadata', 'namespace') or 'default'}/{name}"
     for section, encoded in (("stringData", False), ("data", True)):
         block = obj.get(section)
         if not isinstance(block, YMap):
             continue
         url, password = _secret_text(block.get("url"), encoded), _secret_text(block.get("password"), encoded)
+        if url:
+            ws.registry_references.append(RegistryReference(
+                f'Argo CD repository Secret "{name}"', url, _loc(doc, block.value_span("url")), logical))
         if url and password:
             ws.repository_credentials.append(RepositoryCredential(
                 name=str(dig(obj, "metadata", "name") or "(unnamed)"),
