@@ -450,9 +450,16 @@ class DaemonSetToleratesFargateTaint(Rule):
     node selector or required node affinity on a label Fargate nodes lack or carry with another
     value (`eks.amazonaws.com/compute-type NotIn [fargate]`), and its cluster (see `ecrlint links`)
     has Fargate profiles. Whether a profile selects the DaemonSet's namespace does not matter: the
-    taint is on every Fargate node of the cluster. A DaemonSet without such a toleration is not
-    flagged: the DaemonSet controller makes no pod for a node whose taints it does not tolerate.
-    (A DaemonSet a profile selects on a cluster with no node group in the scanned files is ECR305.)
+    taint is on every Fargate node of the cluster. A DaemonSet without such a toleration gets no
+    pod for a Fargate node (the controller skips nodes whose taints the pod does not tolerate) and
+    is not flagged here, even in a namespace a profile selects: EKS says a label-less selector
+    "attempts to schedule all the Pods that run in that namespace onto Fargate"
+    (https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html), but not what becomes
+    of DaemonSet pods, which the controller pins to their node with a `metadata.name` node
+    affinity (https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/#how-daemon-pods-are-scheduled);
+    `aws-node` and `kube-proxy` keep running on EC2 nodes of clusters with a `kube-system`
+    profile. ecrlint does not guess there. (A DaemonSet a profile selects on a cluster with no
+    node group in the scanned files is ECR305.)
 
     ## Why
     The DaemonSet controller makes one pod for every node that the pod's tolerations and node
