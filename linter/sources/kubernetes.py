@@ -41,6 +41,31 @@ CRD_POD_SPEC_PATHS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("agones.dev", "GameServer"): (("spec", "template", "spec"),),
     ("agones.dev", "Fleet"): (("spec", "template", "spec", "template", "spec"),),
     ("agones.dev", "GameServerSet"): (("spec", "template", "spec", "template", "spec"),),
+    # OpenKruise CloneSet (https://openkruise.io/docs/user-manuals/cloneset): a Deployment-like template.
+    ("apps.kruise.io", "CloneSet"): (("spec", "template", "spec"),),
+    # Kubeflow training operator (https://www.kubeflow.org/docs/components/trainer/legacy-v1/):
+    # a pod template per replica type ("*": every key of the map, every item of a list).
+    ("kubeflow.org", "PyTorchJob"): (("spec", "pytorchReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "TFJob"): (("spec", "tfReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "MPIJob"): (("spec", "mpiReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "XGBoostJob"): (("spec", "xgbReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "PaddleJob"): (("spec", "paddleReplicaSpecs", "*", "template", "spec"),),
+    # KubeRay (https://docs.ray.io/en/latest/cluster/kubernetes/): head and worker group templates.
+    ("ray.io", "RayCluster"): (
+        ("spec", "headGroupSpec", "template", "spec"),
+        ("spec", "workerGroupSpecs", "*", "template", "spec"),
+    ),
+    ("ray.io", "RayJob"): (
+        ("spec", "rayClusterSpec", "headGroupSpec", "template", "spec"),
+        ("spec", "rayClusterSpec", "workerGroupSpecs", "*", "template", "spec"),
+        ("spec", "submitterPodTemplate", "spec"),
+    ),
+    ("ray.io", "RayService"): (
+        ("spec", "rayClusterConfig", "headGroupSpec", "template", "spec"),
+        ("spec", "rayClusterConfig", "workerGroupSpecs", "*", "template", "spec"),
+    ),
+    # Volcano (https://volcano.sh/en/docs/vcjob/): a pod template per task.
+    ("batch.volcano.sh", "Job"): (("spec", "tasks", "*", "template", "spec"),),
 }
 # Argo Workflows (https://argo-workflows.readthedocs.io/en/latest/fields/): the workflow spec holds the
 # pod-level fields (nodeSelector, tolerations, imagePullSecrets); each template runs a pod whose
@@ -105,15 +130,15 @@ def extract(doc: Document, ws: Workspace) -> None:
         kind = obj.get("kind")
         if not isinstance(kind, str):
             continue
-        if kind in POD_SPEC_PATHS:
-            _workload(doc, obj, pointer, kind, ws, POD_SPEC_PATHS[kind])
-            continue
         api = obj.get("apiVersion")
         group = api.rpartition("/")[0] if isinstance(api, str) else ""
-        crd = CRD_POD_SPEC_PATHS.get((group, kind))
-        if crd is not None:
-            for path in crd:
-                _workload(doc, obj, pointer, kind, ws, path)
+        crd = CRD_POD_SPEC_PATHS.get((group, kind))  # first: Volcano's Job is not batch/v1's
+        if crd is None and kind in POD_SPEC_PATHS:
+            _workload(doc, obj, pointer, kind, ws, POD_SPEC_PATHS[kind])
+        elif crd is not None:
+            for pattern in crd:
+                for path in _expand(obj, pattern):
+                    _workload(doc, obj, pointer, kind, ws, path)
         elif group == "argoproj.io" and kind in WORKFLOW_SPEC_PATHS:
             _workflow(doc, obj, pointer, kind, ws, WORKFLOW_SPEC_PATHS[kind])
         elif kind == "Secret":
@@ -126,12 +151,42 @@ def _loc(doc: Document, span: Span) -> Loc:
     return Loc(doc.path, span)
 
 
+def _expand(obj: Any, pattern: tuple[str, ...], done: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The concrete paths a pattern names: ``*`` is every key of a mapping or index of a list."""
+    if not pattern:
+        yield done
+        return
+    step, rest = pattern[0], pattern[1:]
+    if step != "*":
+        if isinstance(obj, dict) and step in obj:
+            yield from _expand(obj[step], rest, (*done, step))
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _expand(item, rest, (*done, str(i)))
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(key, str) and "/" not in key and "~" not in key:  # a plain JSON pointer segment
+                yield from _expand(value, rest, (*done, key))
+
+
+def _at(node: Any, path: tuple[str, ...]) -> Any:
+    """``dig`` that also steps into lists by index (the concrete paths of ``_expand``)."""
+    for step in path:
+        if isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        elif isinstance(node, dict):
+            node = node.get(step)
+        else:
+            return None
+    return node
+
+
 def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...],
               containers: bool = True) -> Workload | None:
-    pod_spec = dig(obj, *path)
+    pod_spec = _at(obj, path)
     if not isinstance(pod_spec, YMap):
         return None
-    template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
+    template_meta = _at(obj, (*path[:-1], "metadata")) if len(path) > 1 else obj.get("metadata")
     meta = obj.get("metadata")
     metadata = meta if isinstance(meta, dict) else {}
     written_name = metadata.get("name")
