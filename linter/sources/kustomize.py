@@ -47,7 +47,8 @@ OPAQUE = ("patchesJson6902", "helmCharts", "helmChartInflationGenerator", "gener
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
 PARTS = ("registry", "repository", "tag", "digest")
 MAX_DEPTH = 64
-MAX_IMAGES = 10_000  # images of one build  # nesting of kustomizations followed (kustomize itself rejects cycles)
+MAX_IMAGES = 10_000  # images of one build
+MAX_WORK = 20_000  # kustomizations collected in one run (each at most once, but for cycles)  # nesting of kustomizations followed (kustomize itself rejects cycles)
 
 
 class KustomizationSource(DocumentSource):
@@ -145,6 +146,7 @@ class Built:
 class Build:
     images: list[Built] = field(default_factory=list)
     complete: bool = True  # every resource was followed (no remote base, nothing unscanned, no patches)
+    cacheable: bool = True  # False when cut short by a cycle: the same kustomization from elsewhere may differ
 
 
 def split_image(value: str) -> tuple[str, str, str]:
@@ -205,27 +207,46 @@ class _Builder:
                 self.uses.setdefault(_norm(use.workload.path), []).append(use)
         self.manifests = {_norm(p) for p in ws.manifest_paths}
         self.cache: dict[int, Build] = {}
+        self.collected: dict[int, Build] = {}
+        self.work = 0
 
     def build(self, k: Kustomization, stack: tuple[int, ...] = ()) -> Build:
+        """What ``kustomize build`` of k makes: its collected images with its own ``images:`` applied."""
         if id(k) in self.cache:
             return self.cache[id(k)]
+        collected = self.collect(k, stack)
+        out = Build(_apply(collected.images, k), collected.complete)
+        if collected.cacheable:
+            self.cache[id(k)] = out
+        return out
+
+    def collect(self, k: Kustomization, stack: tuple[int, ...] = ()) -> Build:
+        """k's resources, patch files and components (each component's ``images:`` applied to all
+        that came before it, as kustomize runs a component's transformers on the accumulated
+        resources), before k's own ``images:``."""
+        if id(k) in self.collected:
+            return self.collected[id(k)]
+        self.work += 1
+        if id(k) in stack or len(stack) > MAX_DEPTH or self.work > MAX_WORK:
+            # a cycle (kustomize rejects it), too deep, or a crafted web that would take too long
+            return Build(complete=False, cacheable=False)
         out = Build(complete=not k.opaque)
-        if id(k) in stack or len(stack) > MAX_DEPTH:
-            return Build(complete=False)
         here = posixpath.dirname(_norm(k.path))
+        inner = (*stack, id(k))
         for target, _loc in (*k.resources, *k.patch_files):
-            self._add(out, here, target, stack + (id(k),))
+            self._add(out, here, target, inner)
         for target, _loc in k.components:
             component = self.by_dir.get(_join(here, target)) if not _REMOTE.search(target) else None
             if component is None:
                 out.complete = False
                 continue
-            sub = self.build(component, stack + (id(k),))
-            out.images.extend(sub.images)  # a component's own resources, already with its images applied
+            sub = self.collect(component, inner)
+            out.images = _apply([*out.images, *sub.images], component)
             out.complete = out.complete and sub.complete
-            out.images = _apply(out.images, component)
-        out.images = _apply(_unique(out.images, out), k)
-        self.cache[id(k)] = out
+            out.cacheable = out.cacheable and sub.cacheable
+        out.images = _unique(out.images, out)
+        if out.cacheable:
+            self.collected[id(k)] = out
         return out
 
     def _add(self, out: Build, here: str, target: str, stack: tuple[int, ...]) -> None:
@@ -238,6 +259,7 @@ class _Builder:
             built = self.build(sub, stack)
             out.images.extend(built.images)
             out.complete = out.complete and built.complete
+            out.cacheable = out.cacheable and built.cacheable
         elif path in self.manifests:
             out.images.extend(Built(u, u.value) for u in self.uses.get(path, ()))
         else:
@@ -285,16 +307,25 @@ def apply_builds(ws: Workspace) -> None:
     """Follow every kustomization's build; replace base images every using build rewrites by what the
     builds deploy; mark ``images:`` entries that match nothing in a build known in full."""
     builder = _Builder(ws)
-    builds = {id(k): builder.build(k) for k in ws.kustomizations}
+    builds = {id(k): builder.build(k) for k in ws.kustomizations if not k.component}
+    referenced = _referenced(ws, builder)
+    users: dict[int, list[Build]] = {}  # a component's entries apply to the builds that include it
     for k in ws.kustomizations:
+        here = posixpath.dirname(_norm(k.path))
+        for target, _loc in k.components:
+            component = builder.by_dir.get(_join(here, target))
+            if component is not None and id(k) in builds:
+                users.setdefault(id(component), []).append(builds[id(k)])
+    for k in ws.kustomizations:
+        judged = users.get(id(k), []) if k.component else [builds[id(k)]]
+        complete = bool(judged) and all(b.complete for b in judged)
         for image in k.images:
             if not image.matched:
-                image.matched = False if builds[id(k)].complete else None  # None: not judged
-    referenced = _referenced(ws, builder)
+                image.matched = False if complete else None  # None: not judged
     # What each deployed build (a kustomization no other one uses) makes of each scanned use.
     deployed: dict[int, list[Built]] = {}
     for k in ws.kustomizations:
-        if id(k) not in referenced and not k.component:
+        if id(k) in builds and id(k) not in referenced:
             for built in builds[id(k)].images:
                 deployed.setdefault(id(built.use), []).append(built)
     replaced: set[int] = set()
