@@ -231,6 +231,7 @@ class Kustomization:
     images: list[KustomizeImage] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)  # fields not followed (patches, helmCharts, ...)
     remote: list[tuple[str, Loc]] = field(default_factory=list)  # remote bases: never fetched
+    namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
     patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
 
 

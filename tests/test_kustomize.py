@@ -182,3 +182,17 @@ def test_a_cycle_of_kustomizations_is_not_followed_for_ever(tmp_path):
     result = lint(".", cwd=tmp_path, select="ECR1")
     # kustomize rejects the cycle: nothing is known in full, so no ECR110; the pod is checked as written
     assert sorted(f.rule for f in result.findings) == ["ECR101", "ECR102"]
+
+
+def test_an_overlay_namespace_decides_which_fargate_profile_selects_the_base():
+    assert_fixture(KUSTOMIZE / "namespace-fail", cwd=KUSTOMIZE / "namespace-fail", select="ECR3")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_kustomize_agrees_on_the_namespace():
+    root = KUSTOMIZE / "namespace-fail"
+    out = subprocess.run(["kubectl", "kustomize", str(root / "overlays/prod")], check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    expected = sorted(f"{d['kind']}/{d['metadata']['namespace']}/{d['metadata']['name']}" for d in yaml.safe_load_all(out))
+    result = lint(".", cwd=root, select="ECR001")
+    assert sorted(w.logical for w in result.workspace.workloads) == expected

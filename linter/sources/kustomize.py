@@ -90,6 +90,8 @@ class KustomizationSource(DocumentSource):
                         if _REMOTE.search(item):
                             kustomization.remote.append(entry)
                         (kustomization.components if key == "components" else kustomization.resources).append(entry)
+        namespace = root.get("namespace")
+        kustomization.namespace = namespace if isinstance(namespace, str) and namespace else None
         _patches(root, doc.path, kustomization)
         images = root.get("images")
         if isinstance(images, YSeq):
@@ -140,6 +142,7 @@ class Built:
     use: ImageUse
     value: str
     rewrites: tuple[tuple[KustomizeImage, Kustomization], ...] = ()
+    namespace: str | None = None  # set by a kustomization's ``namespace:`` (the outermost wins)
 
 
 @dataclass
@@ -284,6 +287,8 @@ def _unique(images: list[Built], build: Build) -> list[Built]:
 
 def _apply(images: list[Built], k: Kustomization) -> list[Built]:
     out = images
+    if k.namespace:  # kustomize's namespace transformer runs in the same kustomization, on all of it
+        out = [replace(b, namespace=k.namespace) for b in out]
     for image in k.images:
         changed: list[Built] = []
         for built in out:
@@ -328,6 +333,7 @@ def apply_builds(ws: Workspace) -> None:
         if id(k) in builds and id(k) not in referenced:
             for built in builds[id(k)].images:
                 deployed.setdefault(id(built.use), []).append(built)
+    _namespaces(ws, deployed)
     replaced: set[int] = set()
     added: list[ImageUse] = []
     # One deployed image per value and place: two containers (or overlays) given the same image by
@@ -346,6 +352,25 @@ def apply_builds(ws: Workspace) -> None:
                 added.append(derived)
     if replaced or added:
         ws.images[:] = [u for u in ws.images if id(u) not in replaced] + added
+
+
+def _namespaces(ws: Workspace, deployed: dict[int, list[Built]]) -> None:
+    """A workload every deployed build puts in one namespace (``namespace:``) runs there: Fargate
+    profiles select it (or not) by that namespace. Builds that disagree, or leave it as written,
+    leave it as written."""
+    by_workload: dict[int, set[str | None]] = {}
+    workloads = {}
+    for use in ws.images:
+        if use.workload is not None:
+            for built in deployed.get(id(use), ()):
+                by_workload.setdefault(id(use.workload), set()).add(built.namespace)
+                workloads[id(use.workload)] = use.workload
+    for key, namespaces in by_workload.items():
+        (namespace,) = namespaces if len(namespaces) == 1 else (None,)
+        if namespace:
+            workload = workloads[key]
+            workload.namespace = namespace
+            workload.namespace_explicit = True
 
 
 def _referenced(ws: Workspace, builder: _Builder) -> set[int]:
