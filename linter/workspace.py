@@ -232,6 +232,8 @@ class Kustomization:
     opaque: list[str] = field(default_factory=list)  # fields not followed (patches, helmCharts, ...)
     remote: list[tuple[str, Loc]] = field(default_factory=list)  # remote bases: never fetched
     namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
+    template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
+    object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates
     patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
 
 

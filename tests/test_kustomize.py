@@ -184,15 +184,24 @@ def test_a_cycle_of_kustomizations_is_not_followed_for_ever(tmp_path):
     assert sorted(f.rule for f in result.findings) == ["ECR101", "ECR102"]
 
 
-def test_an_overlay_namespace_decides_which_fargate_profile_selects_the_base():
-    assert_fixture(KUSTOMIZE / "namespace-fail", cwd=KUSTOMIZE / "namespace-fail", select="ECR3")
+@pytest.mark.parametrize("repository", ["namespace-fail", "labels-fail"])
+def test_an_overlay_namespace_and_labels_decide_which_fargate_profile_selects_the_base(repository):
+    assert_fixture(KUSTOMIZE / repository, cwd=KUSTOMIZE / repository, select="ECR3")
+
+
+def _pod_labels(doc: dict) -> dict:
+    spec = doc.get("spec") or {}
+    template = (spec.get("jobTemplate") or {}).get("spec", {}).get("template") or spec.get("template")
+    return dict(((template or doc).get("metadata") or {}).get("labels") or {})
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-def test_kubectl_kustomize_agrees_on_the_namespace():
-    root = KUSTOMIZE / "namespace-fail"
-    out = subprocess.run(["kubectl", "kustomize", str(root / "overlays/prod")], check=True, capture_output=True,
+@pytest.mark.parametrize(("repository", "overlay"), [("namespace-fail", "overlays/prod"), ("labels-fail", "overlays/batch")])
+def test_kubectl_kustomize_agrees_on_namespaces_and_pod_labels(repository, overlay):
+    root = KUSTOMIZE / repository
+    out = subprocess.run(["kubectl", "kustomize", str(root / overlay)], check=True, capture_output=True,
                          text=True, timeout=60).stdout
-    expected = sorted(f"{d['kind']}/{d['metadata']['namespace']}/{d['metadata']['name']}" for d in yaml.safe_load_all(out))
+    expected = sorted((f"{d['kind']}/{d['metadata']['namespace']}/{d['metadata']['name']}", _pod_labels(d))
+                      for d in yaml.safe_load_all(out))
     result = lint(".", cwd=root, select="ECR001")
-    assert sorted(w.logical for w in result.workspace.workloads) == expected
+    assert sorted((w.logical, w.pod_labels) for w in result.workspace.workloads) == expected

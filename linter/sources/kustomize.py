@@ -46,6 +46,8 @@ OPAQUE = ("patchesJson6902", "helmCharts", "helmChartInflationGenerator", "gener
           "replacements", "vars", "configurations", "crds")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
 PARTS = ("registry", "repository", "tag", "digest")
+# Kinds whose pod template kustomize's label transformers reach (its built-in commonLabels field specs).
+TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob")
 MAX_DEPTH = 64
 MAX_IMAGES = 10_000  # images of one build
 MAX_WORK = 20_000  # kustomizations collected in one run (each at most once, but for cycles)  # nesting of kustomizations followed (kustomize itself rejects cycles)
@@ -92,6 +94,7 @@ class KustomizationSource(DocumentSource):
                         (kustomization.components if key == "components" else kustomization.resources).append(entry)
         namespace = root.get("namespace")
         kustomization.namespace = namespace if isinstance(namespace, str) and namespace else None
+        _labels(root, kustomization)
         _patches(root, doc.path, kustomization)
         images = root.get("images")
         if isinstance(images, YSeq):
@@ -114,6 +117,21 @@ class KustomizationSource(DocumentSource):
     def finish(self, ws: Workspace) -> None:
         if ws.kustomizations:
             apply_builds(ws)
+
+
+def _labels(root: YMap, kustomization: Kustomization) -> None:
+    """``commonLabels`` (selectors and templates too) and ``labels`` (templates only with
+    ``includeTemplates: true``), as strings."""
+    common = root.get("commonLabels")
+    if isinstance(common, dict):
+        kustomization.template_labels.update({str(k): str(v) for k, v in common.items()})
+    items = root.get("labels")
+    if isinstance(items, list):
+        for item in items:
+            pairs = item.get("pairs") if isinstance(item, dict) else None
+            if isinstance(pairs, dict):
+                target = kustomization.template_labels if item.get("includeTemplates") is True else kustomization.object_labels
+                target.update({str(k): str(v) for k, v in pairs.items()})
 
 
 def _patches(root: YMap, path: str, kustomization: Kustomization) -> None:
@@ -143,6 +161,7 @@ class Built:
     value: str
     rewrites: tuple[tuple[KustomizeImage, Kustomization], ...] = ()
     namespace: str | None = None  # set by a kustomization's ``namespace:`` (the outermost wins)
+    labels: tuple[tuple[str, str], ...] = ()  # pod labels added by ``commonLabels`` / ``labels``
 
 
 @dataclass
@@ -289,6 +308,8 @@ def _apply(images: list[Built], k: Kustomization) -> list[Built]:
     out = images
     if k.namespace:  # kustomize's namespace transformer runs in the same kustomization, on all of it
         out = [replace(b, namespace=k.namespace) for b in out]
+    if k.template_labels or k.object_labels:
+        out = [replace(b, labels=_added_labels(b, k)) for b in out]
     for image in k.images:
         changed: list[Built] = []
         for built in out:
@@ -298,6 +319,21 @@ def _apply(images: list[Built], k: Kustomization) -> list[Built]:
             changed.append(built)
         out = changed
     return out
+
+
+def _added_labels(built: Built, k: Kustomization) -> tuple[tuple[str, str], ...]:
+    """Pod labels k adds to the workload of ``built``: ``commonLabels`` and ``labels`` with
+    ``includeTemplates`` reach the pod template of the built-in workload kinds (not a custom
+    resource's); a Pod's own labels are its pod labels, so every label reaches it."""
+    workload = built.use.workload
+    kind = workload.kind if workload is not None else ""
+    if kind == "Pod":
+        added = {**k.object_labels, **k.template_labels}
+    elif kind in TEMPLATE_KINDS:
+        added = dict(k.template_labels)
+    else:
+        return built.labels
+    return tuple(sorted({**dict(built.labels), **added}.items()))
 
 
 def _norm(path: str) -> str:
@@ -355,22 +391,26 @@ def apply_builds(ws: Workspace) -> None:
 
 
 def _namespaces(ws: Workspace, deployed: dict[int, list[Built]]) -> None:
-    """A workload every deployed build puts in one namespace (``namespace:``) runs there: Fargate
-    profiles select it (or not) by that namespace. Builds that disagree, or leave it as written,
-    leave it as written."""
+    """A workload every deployed build puts in one namespace (``namespace:``) runs there, with the pod
+    labels they all add: Fargate profiles select it (or not) by those. Builds that disagree leave
+    it as written."""
     by_workload: dict[int, set[str | None]] = {}
+    labels: dict[int, set[tuple[tuple[str, str], ...]]] = {}
     workloads = {}
     for use in ws.images:
         if use.workload is not None:
             for built in deployed.get(id(use), ()):
                 by_workload.setdefault(id(use.workload), set()).add(built.namespace)
+                labels.setdefault(id(use.workload), set()).add(built.labels)
                 workloads[id(use.workload)] = use.workload
     for key, namespaces in by_workload.items():
+        workload = workloads[key]
         (namespace,) = namespaces if len(namespaces) == 1 else (None,)
         if namespace:
-            workload = workloads[key]
             workload.namespace = namespace
             workload.namespace_explicit = True
+        (added,) = labels[key] if len(labels[key]) == 1 else ((),)
+        workload.pod_labels.update(dict(added))
 
 
 def _referenced(ws: Workspace, builder: _Builder) -> set[int]:
