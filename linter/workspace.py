@@ -195,6 +195,16 @@ class NodeClass:
 
 
 @dataclass(eq=False)
+class InstanceProfile:
+    """An IAM instance profile of the scanned files with its one role, by name (as written: may hold
+    ``${...}`` parts, as ``!Sub "KarpenterNodeInstanceProfile-${ClusterName}"``)."""
+
+    name: str
+    role: Role
+    loc: Loc
+
+
+@dataclass(eq=False)
 class SymbolicRoleName:
     """A role whose name is known only as a pattern (CloudFormation ``RoleName: !Sub "KarpenterNodeRole-${ClusterName}"``):
     what a node class that spells the same shape (``KarpenterNodeRole-${CLUSTER_NAME}``) may be joined to."""
@@ -354,6 +364,7 @@ class Workspace:
     pull_through_rules: list[PullThroughRule] = field(default_factory=list)
     node_classes: list[NodeClass] = field(default_factory=list)
     symbolic_role_names: list[SymbolicRoleName] = field(default_factory=list)
+    instance_profiles: list[InstanceProfile] = field(default_factory=list)
     kustomizations: list[Kustomization] = field(default_factory=list)
     oci_sources: list[OciSource] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)

@@ -14,7 +14,7 @@ from helpers import FIXTURES, assert_fixture, lint
 KARPENTER = FIXTURES / "karpenter"
 
 
-@pytest.mark.parametrize("repository", ["scoped-role-fail", "auto-mode-fail", "pass"])
+@pytest.mark.parametrize("repository", ["scoped-role-fail", "auto-mode-fail", "instance-profile-fail", "pass"])
 def test_repository(repository):
     root = KARPENTER / repository
     assert_fixture(root, cwd=root, select="ECR2")
@@ -71,10 +71,31 @@ def test_role_names(written, arns, patterns, joined):
     assert group.role is (roles[joined] if joined is not None else None)
 
 
-def test_an_instance_profile_is_never_joined_to_a_role():
+def test_an_instance_profile_is_not_taken_for_a_role_of_the_same_name():
     role = Role("R", LOC, "cloudformation", arn="arn:aws:iam::111122223333:role/nodes")
     group = NodeGroup("legacy", LOC, "karpenter", "karpenter", None, role_ref="instance profile nodes")
     ws = Workspace(roles=[role], node_groups=[group],
                    node_classes=[NodeClass("legacy", "karpenter", LOC, group, "nodes", instance_profile=True)])
     resolve_roles(ws)
     assert group.role is None
+
+
+@pytest.mark.parametrize(
+    ("written", "profiles", "joined"),
+    [
+        ("nodes-prod", ["nodes-prod"], True),
+        ("nodes-${CLUSTER_NAME}", ["nodes-${ClusterName}"], True),
+        ("nodes-prod", ["nodes-${ClusterName}"], False),  # a pattern never matches a literal name
+        ("nodes-${CLUSTER_NAME}", ["nodes-${ClusterName}", "nodes-${Env}"], False),  # two roles fit
+    ],
+)
+def test_instance_profiles(written, profiles, joined):
+    from ecrlint.workspace import InstanceProfile
+
+    roles = [Role(f"R{i}", LOC, "cloudformation", arn=f"${{R{i}.Arn}}") for i in range(len(profiles))]
+    group = NodeGroup("default", LOC, "karpenter", "karpenter", None, role_ref=f"instance profile {written}")
+    ws = Workspace(roles=roles, node_groups=[group],
+                   node_classes=[NodeClass("default", "karpenter", LOC, group, written, instance_profile=True)],
+                   instance_profiles=[InstanceProfile(n, r, LOC) for n, r in zip(profiles, roles, strict=True)])
+    resolve_roles(ws)
+    assert (group.role is roles[0]) is joined

@@ -93,6 +93,7 @@ def resolve_roles(ws: Workspace) -> None:
     getting-started template's ``!Sub "KarpenterNodeRole-${ClusterName}"``) match when both have the
     same shape and only one role fits. An instance profile, or a name that no role or several roles
     fit, stays outside the scanned files: not judged, never guessed."""
+    _resolve_instance_profiles(ws)
     pending = [c for c in ws.node_classes if not c.instance_profile and c.group.role is None]
     if not pending:
         return
@@ -115,6 +116,21 @@ def resolve_roles(ws: Workspace) -> None:
         unique = {id(r): r for r in found}
         if len(unique) == 1:
             role = node_class.group.role = next(iter(unique.values()))
+            _drop_stand_in(ws, role)
+
+
+def _resolve_instance_profiles(ws: Workspace) -> None:
+    """``spec.instanceProfile``: the one instance profile of that name (or shape) in the scanned files, and its role."""
+    pending = [c for c in ws.node_classes if c.instance_profile and c.group.role is None]
+    if not pending or not ws.instance_profiles:
+        return
+    for node_class in pending:
+        written = node_class.role
+        # same name, or the same shape ("...-${CLUSTER_NAME}" and !Sub "...-${ClusterName}"); a
+        # pattern never matches a literal name (which cluster it means is unknown)
+        found = {id(p.role): p.role for p in ws.instance_profiles if _shape(p.name) == _shape(written)}
+        if len(found) == 1:
+            role = node_class.group.role = next(iter(found.values()))
             _drop_stand_in(ws, role)
 
 
