@@ -241,6 +241,7 @@ class Kustomization:
     images: list[KustomizeImage] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)  # fields not followed (patches, helmCharts, ...)
     remote: list[tuple[str, Loc]] = field(default_factory=list)  # remote bases: never fetched
+    unread: list[tuple[str, Loc]] = field(default_factory=list)  # local resources not among the scanned files
     namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
     template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
     object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates

@@ -656,6 +656,8 @@ class KustomizeImageUnmatched(Rule):
             if ctx.verbose:
                 ctx.notes.extend(f"{loc.short()}: remote base {target!r} is not fetched (ecrlint reads only the "
                                  "scanned files); its images are not checked" for target, loc in k.remote)
+                ctx.notes.extend(f"{loc.short()}: resource {target!r} is not among the scanned Kubernetes files; "
+                                 "the build is followed without it" for target, loc in k.unread)
             for image in k.images:
                 if image.matched is False:
                     yield self.finding(

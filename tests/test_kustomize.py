@@ -205,3 +205,14 @@ def test_kubectl_kustomize_agrees_on_namespaces_and_pod_labels(repository, overl
                       for d in yaml.safe_load_all(out))
     result = lint(".", cwd=root, select="ECR001")
     assert sorted((w.logical, w.pod_labels) for w in result.workspace.workloads) == expected
+
+
+def test_verbose_notes_name_what_was_not_read():
+    result = lint("overlays", cwd=KUSTOMIZE / "shop-fail", select="ECR1", verbose=True)
+    assert "overlays/prod/kustomization.yaml:5: resource '../../base' is not among the scanned Kubernetes files; " \
+           "the build is followed without it" in result.notes
+    # the base is not scanned: nothing is known in full, so the unmatched entry is not judged
+    assert [f.rule for f in result.findings if f.rule == "ECR110"] == []
+    remote = lint(".", cwd=KUSTOMIZE / "pass", select="ECR1", verbose=True)
+    assert any("remote base 'https://github.com/argoproj/argocd-example-apps//kustomize-guestbook?ref=master' is not "
+               "fetched" in note for note in remote.notes)

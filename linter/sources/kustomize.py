@@ -255,8 +255,9 @@ class _Builder:
         out = Build(complete=not k.opaque)
         here = posixpath.dirname(_norm(k.path))
         inner = (*stack, id(k))
-        for target, _loc in (*k.resources, *k.patch_files):
-            self._add(out, here, target, inner)
+        for target, loc in (*k.resources, *k.patch_files):
+            if not self._add(out, here, target, inner) and (target, loc) not in k.unread:
+                k.unread.append((target, loc))
         for target, _loc in k.components:
             component = self.by_dir.get(_join(here, target)) if not _REMOTE.search(target) else None
             if component is None:
@@ -271,10 +272,11 @@ class _Builder:
             self.collected[id(k)] = out
         return out
 
-    def _add(self, out: Build, here: str, target: str, stack: tuple[int, ...]) -> None:
+    def _add(self, out: Build, here: str, target: str, stack: tuple[int, ...]) -> bool:
+        """Add a resource's images; False when it is a local path not among the scanned files."""
         if _REMOTE.search(target):
             out.complete = False
-            return
+            return True  # noted as a remote base
         path = _join(here, target)
         sub = self.by_dir.get(path)
         if sub is not None:
@@ -286,6 +288,8 @@ class _Builder:
             out.images.extend(Built(u, u.value) for u in self.uses.get(path, ()))
         else:
             out.complete = False  # not among the scanned files (or not a manifest): never read
+            return False
+        return True
 
 
 def _unique(images: list[Built], build: Build) -> list[Built]:
