@@ -32,6 +32,7 @@ FARGATE = FIXTURES / "fargate"
         "ecr305-unlinked-pass",
         "ecr307-fail",
         "ecr307-pass",
+        "ecr305-argo-fail",
     ],
 )
 def test_fixture(fixture):

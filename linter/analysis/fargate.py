@@ -308,14 +308,27 @@ def blockers(workload: Workload, spec: YMap | None = None) -> list[Blocker]:
     spec = spec if spec is not None else workload.pod_spec or YMap()
     if spec.get("hostNetwork") is True:
         out.append(Blocker(Loc(path, spec.key_span("hostNetwork")), "hostNetwork"))
-    for list_name in ("initContainers", "containers", "ephemeralContainers"):
-        containers = spec.get(list_name)
-        if not isinstance(containers, YSeq):
-            continue
-        for container in containers:
-            if isinstance(container, YMap):
-                out.extend(_container_blockers(container, path))
+    for container in _containers(workload, spec):
+        out.extend(_container_blockers(container, path))
     return out
+
+
+# Argo Workflows: the workload's spec is the workflow spec; each template runs a pod of its own.
+WORKFLOW_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+
+
+def _containers(workload: Workload, spec: YMap) -> Iterator[YMap]:
+    lists: list[Any] = [spec.get(n) for n in ("initContainers", "containers", "ephemeralContainers")]
+    templates = spec.get("templates") if workload.kind in WORKFLOW_KINDS else None
+    for template in templates if isinstance(templates, YSeq) else ():
+        if isinstance(template, YMap):
+            lists.append([template.get("container"), template.get("script")])
+            container_set = template.get("containerSet")
+            lists.extend([template.get("initContainers"), template.get("sidecars"),
+                          container_set.get("containers") if isinstance(container_set, YMap) else None])
+    for items in lists:
+        if isinstance(items, list):
+            yield from (c for c in items if isinstance(c, YMap))
 
 
 def _container_blockers(container: YMap, path: str) -> Iterator[Blocker]:

@@ -230,8 +230,13 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, 
 def _workflow(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...]) -> None:
     """An Argo workflow: one workload (its spec holds the pod-level fields), the images of every template."""
     workload = _workload(doc, obj, pointer, kind, ws, path, containers=False)
+    if workload is None:
+        return
+    # Argo's pods carry the workflow spec's podMetadata labels, not the Workflow object's own
+    labels = dig(obj, *path, "podMetadata", "labels")
+    workload.pod_labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
     templates = dig(obj, *path, "templates")
-    if workload is None or not isinstance(templates, YSeq):
+    if not isinstance(templates, YSeq):
         return
     base = workload.pod_spec_pointer
     for t, template in enumerate(templates):
