@@ -370,6 +370,7 @@ class Workspace:
     oci_sources: list[OciSource] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     registry_references: list[RegistryReference] = field(default_factory=list)
+    patch_directive_paths: list[str] = field(default_factory=list)  # objects with "$patch" (delete, replace)
     manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a

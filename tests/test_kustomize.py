@@ -216,3 +216,21 @@ def test_verbose_notes_name_what_was_not_read():
     remote = lint(".", cwd=KUSTOMIZE / "pass", select="ECR1", verbose=True)
     assert any("remote base 'https://github.com/argoproj/argocd-example-apps//kustomize-guestbook?ref=master' is not "
                "fetched" in note for note in remote.notes)
+
+
+def test_a_delete_patch_leaves_the_build_not_known_in_full(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [app.yaml]\n")
+    (tmp_path / "base" / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: redis, image: redis:7}\n"
+    )
+    (tmp_path / "prod" / "kustomization.yaml").write_text(
+        "resources: [../base]\npatches: [{path: delete.yaml}]\nimages: [{name: nginx, newTag: '1'}]\n"
+    )
+    (tmp_path / "prod" / "delete.yaml").write_text(
+        "$patch: delete\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR110")
+    assert result.findings == []  # what the build deploys is not followed: the entry is not judged

@@ -130,6 +130,8 @@ def extract(doc: Document, ws: Workspace) -> None:
         kind = obj.get("kind")
         if not isinstance(kind, str):
             continue
+        if "$patch" in obj and doc.path not in ws.patch_directive_paths:
+            ws.patch_directive_paths.append(doc.path)  # a kustomize patch that deletes or replaces
         api = obj.get("apiVersion")
         group = api.rpartition("/")[0] if isinstance(api, str) else ""
         crd = CRD_POD_SPEC_PATHS.get((group, kind))  # first: Volcano's Job is not batch/v1's

@@ -30,7 +30,7 @@ from . import DocumentSource, ExtractContext
 
 API_PREFIX = "kustomize.config.k8s.io/"
 KINDS = ("Kustomization", "Component")
-FILE_NAMES = ("kustomization.yaml", "kustomization.yml")
+FILE_NAMES = ("kustomization.yaml", "kustomization.yml")  # ("Kustomization" has no suffix discovery reads)
 # The fields of a kustomization (kustomize api/types/kustomization.go): a document with no
 # apiVersion/kind is one when all its keys are among them (and its file is named like one).
 KEYS = frozenset({
@@ -75,8 +75,10 @@ class KustomizationSource(DocumentSource):
         root = doc.root
         if not isinstance(root, YMap):
             return
-        if "apiVersion" not in root and posixpath.basename(doc.path.replace("\\", "/")) not in FILE_NAMES:
-            return  # a bare mapping of these keys elsewhere is not a kustomization
+        if posixpath.basename(doc.path.replace("\\", "/")) not in FILE_NAMES:
+            # kustomize builds a directory from its kustomization.yaml: a file of another name is
+            # never built (and a bare mapping of these keys elsewhere is not a kustomization)
+            return
         kustomization = Kustomization(
             path=doc.path,
             loc=Loc(doc.path, root.key_span(next(iter(root)))),
@@ -228,6 +230,7 @@ class _Builder:
             if use.workload is not None and use.source == "kubernetes":
                 self.uses.setdefault(_norm(use.workload.path), []).append(use)
         self.manifests = {_norm(p) for p in ws.manifest_paths}
+        self.directives = {_norm(p) for p in ws.patch_directive_paths}
         self.cache: dict[int, Build] = {}
         self.collected: dict[int, Build] = {}
         self.work = 0
@@ -286,6 +289,8 @@ class _Builder:
             out.cacheable = out.cacheable and built.cacheable
         elif path in self.manifests:
             out.images.extend(Built(u, u.value) for u in self.uses.get(path, ()))
+            if path in self.directives:
+                out.complete = False  # a "$patch: delete" removes what it names: not followed
         else:
             out.complete = False  # not among the scanned files (or not a manifest): never read
             return False
