@@ -1,4 +1,4 @@
-"""ECR404-ECR406: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
+"""ECR405-ECR407: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class FluxEcrSourceWithoutAwsProvider(Rule):
     None.
     """
 
-    id = "ECR404"
+    id = "ECR405"
     name = "flux-ecr-source-without-aws-provider"
     severity = Severity.ERROR
 
@@ -114,7 +114,7 @@ class GitopsStaticEcrCredentials(Rule):
     None.
     """
 
-    id = "ECR405"
+    id = "ECR406"
     name = "gitops-static-ecr-credentials"
     severity = Severity.WARNING
 
@@ -164,7 +164,7 @@ class GitopsEcrUrlInvalid(Rule):
     None.
     """
 
-    id = "ECR406"
+    id = "ECR407"
     name = "gitops-ecr-url-invalid"
     severity = Severity.ERROR
 

@@ -1,4 +1,4 @@
-"""Flux OCI sources and Argo CD repository Secrets on Amazon ECR (ECR404, ECR405)."""
+"""Flux OCI sources and Argo CD repository Secrets on Amazon ECR (ECR405, ECR406)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ def test_fixture(name):
 
 def test_messages():
     result = lint("flux_fail.yaml", "argocd_fail.yaml", cwd=GITOPS, select="ECR4")
-    assert message_of(result, "ECR404", 10) == (
+    assert message_of(result, "ECR405", 10) == (
         "HelmRepository/flux-system/charts fetches from private ECR (111122223333.dkr.ecr.us-east-1.amazonaws.com) "
         "with no provider (Flux's default, generic) and no secretRef: the source-controller asks ECR anonymously "
         "and is refused; set provider: aws"
     )
-    assert message_of(result, "ECR405", 26).startswith(
+    assert message_of(result, "ECR406", 26).startswith(
         'Argo CD repository Secret "ecr-creds" holds a static password for private ECR '
         "(111122223333.dkr.ecr.us-east-1.amazonaws.com); ECR tokens expire after 12 hours"
     )
