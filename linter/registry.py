@@ -78,9 +78,22 @@ class Rule:
         logical: str | None = None,
         related: Iterable[Related] = (),
         fix: Fix | None = None,
+        severity: Severity | None = None,
+        unless_shown: Iterable[tuple[str, str, int, int]] = (),
+        only_if_shown: Iterable[tuple[str, str, int, int]] = (),
     ) -> Finding:
         return Finding(
-            self.id, self.name, self.severity, loc.path, loc.span, message, logical, tuple(related), fix
+            self.id,
+            self.name,
+            severity or self.severity,
+            loc.path,
+            loc.span,
+            message,
+            logical,
+            tuple(related),
+            fix,
+            unless_shown=tuple(unless_shown),
+            only_if_shown=tuple(only_if_shown),
         )
 
     # --- documentation -----------------------------------------------------------------------

@@ -178,6 +178,8 @@ class NodeGroup:
     cluster: Cluster | None = None
     role_ref: str | None = None  # the ARN / reference text when role is None
     replaces_default_policies: bool = False  # eksctl managed group with iam.attachPolicyARNs (ECR202)
+    cluster_name: str | None = None  # the cluster's name as written (ClusterName) when not defined here
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Fn::ImportValue X")
 
 
 @dataclass(eq=False)
@@ -308,6 +310,7 @@ class FargateProfile:
     cluster: Cluster | None = None
     cluster_name: str | None = None
     role_target_missing: str | None = None  # CloudFormation: a !Ref/!GetAtt target the template lacks
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Ref ClusterName")
 
 
 @dataclass(eq=False)
@@ -385,6 +388,27 @@ class Workspace:
         """The workload's pod spec, re-read from its file if a worker process dropped it."""
         return self.pod_specs.read(workload)
 
+    def link_policies(self) -> None:
+        """Attach customer managed policies that another scanned file holds (an authorization-details
+        dump's ``Policies``) to the roles that name them by ARN: a role in a template and the account's
+        dump are one role's policies. ``${AWS::Partition}``/``${AWS::AccountId}`` in the role's ARN
+        match the dump's values."""
+        known = {p.managed_arn: p for p in self.policies if p.managed_arn and not p.bundled}
+        if not known:
+            return
+        for role in self.roles:
+            kept: list[tuple[str, Loc]] = []
+            for text, loc in role.unresolved_policies:
+                found = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+                if found is not None and found not in role.policies:
+                    role.policies.append(found)
+                elif found is None:
+                    kept.append((text, loc))
+            role.unresolved_policies = kept
+            if role.boundary is None and role.boundary_ref is not None:
+                text = role.boundary_ref[0]
+                role.boundary = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+
     def merge(self, other: "Workspace") -> None:
         for name in self.__dataclass_fields__:
             if name == "pod_specs":
@@ -396,3 +420,12 @@ class Workspace:
             else:
                 for key, values in theirs.items():
                     mine.setdefault(key, []).extend(values)
+
+
+def _same_arn(written: str, arn: str) -> bool:
+    """Does an ARN as a template writes it (``${AWS::AccountId}`` for the account) name ``arn``?"""
+    plain = written.replace("${AWS::Partition}", "\0").replace("${AWS::AccountId}", "\0")
+    a, b = plain.split(":", 5), arn.split(":", 5)
+    if len(a) != 6 or len(b) != 6:
+        return False
+    return all(x == y or x == "\0" for x, y in zip(a, b, strict=True))

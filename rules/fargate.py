@@ -45,11 +45,11 @@ class _RoleUse:
     @cached_property
     def missing_pull(self) -> list[tuple[str, Decision]]:
         """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
-        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, evaluate
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, boundary_of, evaluate
 
         missing: list[tuple[str, Decision]] = []
         for action in ECR_PULL_ACTIONS:
-            decision = evaluate(self.role.policies, action)
+            decision = evaluate(self.role.policies, action, boundary=boundary_of(self.role))
             if decision.allowed or decision.status in ("unknown", "possibly-denied"):
                 continue  # a conditional Deny may never apply: not an error (as ECR201)
             if self.role.unresolved_policies and decision.status != "denied":

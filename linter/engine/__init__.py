@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import replace
 
-from ..config import Config, ConfigError, is_enabled, load_config, parse_id_list
+from ..config import Config, ConfigError, glob_match, is_enabled, load_config, parse_id_list
 from ..model import Finding, ParsedFile, Severity
 from ..registry import Context, load_registry
 from ..sources import ExtractContext
@@ -52,7 +52,8 @@ def _run(options: RunOptions) -> RunResult:
     known = set(registry.rules)
     names = {rule.name: rule.id for rule in registry}  # a rule's name is accepted wherever its ID is
     cwd = os.path.abspath(options.cwd)
-    config = load_config(options.config, known, cwd, names)
+    config = load_config(options.config, known, cwd, names,
+                         search_from=_config_search_start(options.paths, options.stdin_filename, cwd))
     select = parse_id_list(options.select, known, "--select", names) or config.select
     ignore = config.ignore + (parse_id_list(options.ignore, known, "--ignore", names) or ())
     fail_on = Severity.parse(options.fail_on) if options.fail_on else config.fail_on
@@ -63,10 +64,13 @@ def _run(options: RunOptions) -> RunResult:
     paths = list(options.paths) or ["."]
     if options.stdin_filename and "-" not in paths:
         raise ConfigError("--stdin-filename needs '-' among the paths")
-    sources = discover(paths, config.exclude, cwd, notes)
+    sources = discover(paths, config.exclude, cwd, notes, exclude_root=config.root)
     if options.stdin_filename:
-        sources = [replace(s, display=display_path(options.stdin_filename, cwd)) if s.kind == "stdin" else s
-                   for s in sources]
+        display = display_path(options.stdin_filename, cwd)
+        if config.exclude and any(glob_match(g, config.relative(display)) for g in config.exclude):
+            notes.append(f"{display}: excluded by config")  # as it would be on disk
+            sources = [s for s in sources if s.kind != "stdin"]
+        sources = [replace(s, display=display) if s.kind == "stdin" else s for s in sources]
     reported = {s.display for s in sources}
     if any(is_unit(s) for s in sources):
         # Image findings are traced into --helm-values files, which may live outside the chart.
@@ -74,23 +78,22 @@ def _run(options: RunOptions) -> RunResult:
     context_sources = _context_sources(config, cwd, reported, notes)
 
     ctx = ExtractContext(config)
+    tell = options.progress or (lambda _phase: None)
+    count = len(sources) + len(context_sources)
+    tell(f"reading {count} file{'s' if count != 1 else ''} and charts")
     results = read_all(sources + context_sources, ctx, options)
+    tell("running the rules")
     ws = Workspace(pod_specs=PodSpecReader(config.max_file_size))  # re-reads use this run's limit
     parse_findings: list[Finding] = []
     suppress_lines: dict[str, ParsedFile] = {}
     for parsed, part in results:
         ws.merge(part)
-        parse_findings.extend(parsed.errors)
+        parse_findings.extend(_file_problems(parsed, config, cwd, notes))
         suppress_lines[parsed.path] = parsed
         for companion in parsed.companions:
             suppress_lines.setdefault(companion.path, companion)
-        if parsed.chart is not None:
-            notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
-        if parsed.skipped_reason:
-            notes.append(f"{parsed.path}: {parsed.skipped_reason}")
-        elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
-            notes.append(f"{parsed.path}: no known kind of document; skipped")
 
+    ws.link_policies()
     finish_sources(ws)
     rule_ctx = Context(config=config, verbose=options.verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
@@ -110,11 +113,61 @@ def _run(options: RunOptions) -> RunResult:
     return RunResult(findings, suppressed, len(sources), notes, registry, config, ws, fail_on, digests)
 
 
+def _file_problems(parsed: ParsedFile, config: Config, cwd: str, notes: list[str]) -> list[Finding]:
+    """A read file's ECR001 findings, and its --verbose notes (skipped, not ours, chart notes)."""
+    if parsed.chart is not None:
+        notes.extend(f"{parsed.path}: {note}" for note in parsed.chart.notes)
+    if parsed.foreign and parsed.errors and not _ours(parsed, config, cwd):
+        first = parsed.errors[0]
+        notes.append(f"{parsed.path}: {parsed.foreign}, and not parseable ({first.span.line}:{first.span.column}: "
+                     f"{first.message}); skipped")
+        return []
+    if parsed.skipped_reason:
+        notes.append(f"{parsed.path}: {parsed.skipped_reason}")
+    elif parsed.kinds == {"unknown"} or not parsed.kinds and not parsed.errors and parsed.chart is None:
+        notes.append(f"{parsed.path}: no known kind of document; skipped")
+    return parsed.errors
+
+
+# Config keys whose globs name files as ours: a broken file they match is ECR001 whatever its text.
+_NAMING_KEYS = ("node-role-policies", "context")
+
+
+def _ours(parsed: ParsedFile, config: Config, cwd: str) -> bool:
+    """Is a file with parse problems ours: a document of it claimed by a kind, or named by config?"""
+    if parsed.kinds - {"unknown"}:
+        return True
+    if not config.path:
+        return False
+    globs = [g for key in _NAMING_KEYS for g in (config.options.get(key) or ())]
+    for cluster in config.options.get("clusters") or ():
+        globs.extend([cluster.get("definition", ""), *(cluster.get("workloads") or ())])
+    return config.path_matches([g for g in globs if g], parsed.path) or any(
+        os.path.abspath(os.path.join(cwd, parsed.path)) == os.path.abspath(v) for v in config.helm_values)
+
+
+def _config_search_start(paths: list[str], stdin_filename: str | None, cwd: str) -> str:
+    """Where the nearest config is looked for: the directory holding every path being checked (as
+    ruff does), so ``ecrlint check ../infra`` or a pre-commit run finds the checked tree's config."""
+    dirs = []
+    for path in paths or ["."]:
+        if path == "-":
+            if not stdin_filename:
+                continue
+            path = stdin_filename
+        absolute = os.path.join(cwd, path)
+        absolute = os.path.abspath(absolute)
+        dirs.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+    try:
+        return os.path.commonpath(dirs) if dirs else cwd
+    except ValueError:  # paths on different drives
+        return cwd
+
+
 def _context_sources(config: Config, cwd: str, reported: set[str], notes: list[str]) -> list[Input]:
     globs = config.options.get("context") or ()
     if not globs:
         return []
     root = config.root
-    found = discover([root], config.exclude, cwd, [])
-    return [s for s in found if s.display not in reported and any(
-        config.path_matches([g], os.path.relpath(os.path.abspath(s.path), root).replace(os.sep, "/")) for g in globs)]
+    found = discover([root], config.exclude, cwd, [], exclude_root=root)
+    return [s for s in found if s.display not in reported and config.path_matches(globs, s.display)]

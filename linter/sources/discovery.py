@@ -10,7 +10,16 @@ from typing import Iterator
 
 from ..config import glob_match
 
-SKIP_DIRS = frozenset([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"])
+# Folders of version control and of tools: never a project's own files. Other hidden folders are read
+# (eks-workshop keeps its manifests in `.workshop/`, GitHub in `.github/`).
+SKIP_DIRS = frozenset([
+    ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".sl",  # version control
+    ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+    ".hypothesis", ".direnv", "node_modules", ".yarn", ".pnpm-store", ".npm", ".gradle", ".m2", ".cache",
+    ".terraform", ".terragrunt-cache", ".serverless", ".aws-sam", ".idea", ".vscode",
+])
+GITIGNORE = ".gitignore"
+MAX_GITIGNORE_BYTES = 1 << 20  # a .gitignore is a few hundred bytes; a bigger one is read up to this
 
 
 @dataclass(frozen=True)
@@ -77,17 +86,39 @@ def unit_root(path: str, stop: str, layout: Layout) -> tuple[str, str] | None:
         directory = os.path.dirname(directory)
 
 
+class _Excluder:
+    """Config ``exclude`` globs, relative to the config file's directory whatever the working directory."""
+
+    def __init__(self, exclude: tuple[str, ...], cwd: str, root: str | None) -> None:
+        self.exclude = exclude
+        self.cwd = os.path.realpath(cwd)
+        self.root = os.path.realpath(root) if root is not None else None
+
+    def __call__(self, display: str) -> bool:
+        if not self.exclude:
+            return False
+        rel = display
+        if self.root is not None and self.root != self.cwd:
+            rel = os.path.relpath(os.path.join(self.cwd, display), self.root).replace(os.sep, "/")
+        return any(glob_match(g, rel) for g in self.exclude)
+
+
 def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[str],
-             layout: Layout | None = None) -> list[Input]:
-    """Expand command-line paths into inputs, in a stable order, each at most once."""
+             layout: Layout | None = None, exclude_root: str | None = None) -> list[Input]:
+    """Expand command-line paths into inputs, in a stable order, each at most once.
+
+    ``exclude`` globs are relative to ``exclude_root`` (the config's directory; default ``cwd``).
+    Directories are walked with ``.gitignore`` honoured inside a git repository; a path named on the
+    command line is read even when ignored (a pre-commit hook names only tracked files)."""
     layout = layout or Layout.registered()
+    excluded = _Excluder(exclude, cwd, exclude_root)
     out: dict[str, Input] = {}
     for arg in paths:
         if arg == "-":
             out["-"] = Input("-", "-", "stdin")
             continue
         display = display_path(arg, cwd)
-        if _excluded(display, exclude):
+        if excluded(display):
             notes.append(f"{display}: excluded by config")
             continue
         try:
@@ -104,7 +135,7 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             notes.append(f"{display}: symlink out of the tree not followed")
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(arg, cwd, exclude, out, notes, layout)
+            _walk(arg, cwd, excluded, out, notes, layout)
             continue
         stop = cwd if os.path.abspath(arg).startswith(os.path.abspath(cwd)) else os.path.dirname(os.path.abspath(arg))
         unit = unit_root(arg, stop, layout)
@@ -136,11 +167,7 @@ def _escapes_tree(arg: str, cwd: str) -> bool:
     return not _within(os.path.realpath(absolute), root)
 
 
-def _excluded(display: str, exclude: tuple[str, ...]) -> bool:
-    return any(glob_match(g, display) for g in exclude)
-
-
-def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], notes: list[str],
+def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes: list[str],
           layout: Layout) -> None:
     top_real = os.path.realpath(top)
     unit = layout.unit_at(top)
@@ -148,12 +175,13 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
         display = display_path(top, cwd)
         out.setdefault(display, Input(top, display, unit))
         return
+    ignores = GitIgnores.for_walk(top)
     for dirpath, dirnames, filenames in _walk_tree(top, notes):
         keep = []
         for name in sorted(dirnames):
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
-            if name in SKIP_DIRS or name.startswith(".") or _excluded(display, exclude):
+            if name in SKIP_DIRS or excluded(display) or ignores.ignored(full, is_dir=True):
                 continue
             if os.path.islink(full):
                 notes.append(f"{display}: symlinked directory not followed")
@@ -165,11 +193,11 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
             keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
-            if not name.endswith(layout.suffixes) or name.startswith("."):
+            if not name.endswith(layout.suffixes):
                 continue
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
-            if _excluded(display, exclude):
+            if excluded(display) or ignores.ignored(full, is_dir=False):
                 continue
             if os.path.islink(full):
                 target = os.path.realpath(full)
@@ -180,6 +208,69 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
                     notes.append(f"{display}: broken or looping symlink skipped")
                     continue
             out.setdefault(display, Input(full, display, "file"))
+
+
+class GitIgnores:
+    """The ``.gitignore`` files of a git repository, as git reads them: each file's patterns relative to
+    its own directory, the deepest file with a matching pattern decides, and nothing inside an ignored
+    directory comes back (the walk does not enter it). Outside a repository (no ``.git`` at or above
+    the walk's top) nothing is ignored, as with ripgrep and ruff. pathspec is imported only when a
+    ``.gitignore`` exists."""
+
+    def __init__(self, repo_root: str | None) -> None:
+        self.repo_root = repo_root
+        self._specs: dict[str, object | None] = {}  # directory -> its .gitignore's spec, or None
+
+    @classmethod
+    def for_walk(cls, top: str) -> "GitIgnores":
+        directory = os.path.abspath(top)
+        while True:
+            if os.path.exists(os.path.join(directory, ".git")):
+                return cls(directory)
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return cls(None)
+            directory = parent
+
+    def _spec(self, directory: str) -> object | None:
+        if directory in self._specs:
+            return self._specs[directory]
+        spec = None
+        lines: list[str] = []
+        sources = [os.path.join(directory, GITIGNORE)]
+        if directory == self.repo_root:
+            sources.insert(0, os.path.join(directory, ".git", "info", "exclude"))
+        for source in sources:
+            try:
+                with open(source, "rb") as fh:
+                    lines.extend(fh.read(MAX_GITIGNORE_BYTES).decode("utf-8", "replace").splitlines())
+            except OSError:
+                continue
+        if any(line.strip() and not line.startswith("#") for line in lines):
+            from pathspec import GitIgnoreSpec
+
+            try:
+                spec = GitIgnoreSpec.from_lines(lines)
+            except Exception:  # a pattern git would skip: ignore the file rather than stop the run
+                spec = None
+        self._specs[directory] = spec
+        return spec
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        if self.repo_root is None:
+            return False
+        path = os.path.abspath(path)
+        directory = os.path.dirname(path)
+        while True:  # from the path's own directory up to the repository root
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = os.path.relpath(path, directory).replace(os.sep, "/") + ("/" if is_dir else "")
+                decision = spec.check_file(rel).include  # type: ignore[attr-defined]
+                if decision is not None:
+                    return bool(decision)
+            if directory == self.repo_root or not directory.startswith(self.repo_root):
+                return False
+            directory = os.path.dirname(directory)
 
 
 def _walk_tree(top: str, notes: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:
