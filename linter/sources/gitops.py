@@ -34,6 +34,8 @@ class FluxSourceSource(DocumentSource):
         if not isinstance(api, str):
             return False
         kind = root.get("kind")
+        if not isinstance(kind, str):
+            return False
         return (api.startswith(GROUP) and kind in KINDS) or (api.startswith(ARGO) and kind in ARGO_KINDS)
 
     def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
