@@ -12,6 +12,7 @@ from ..config import Config, ConfigError, glob_match, is_enabled, load_config, p
 from ..model import Finding, ParsedFile, Severity
 from ..registry import Context, Registry, Rule, load_registry
 from ..sources import ExtractContext
+from ..sources import finish as finish_sources
 from ..sources.discovery import Input, discover, display_path
 from ..workspace import PodSpecReader, Workspace
 from .filtering import filter_findings
@@ -138,6 +139,7 @@ def check_facts(
             suppress_lines.setdefault(companion.path, companion)
 
     ws.link_policies()
+    finish_sources(ws)
     rule_ctx = Context(config=config, verbose=verbose, notes=notes)
     raw: list[Finding] = list(parse_findings)
     for rule_cls in registry:

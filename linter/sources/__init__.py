@@ -42,6 +42,9 @@ BUILTIN = (
     "ecrlint.sources.iam_files:IamPolicySource",
     "ecrlint.sources.eks_api:EksFargateProfileSource",
     "ecrlint.sources.kubernetes:KubernetesSource",
+    "ecrlint.sources.karpenter:NodeClassSource",
+    "ecrlint.sources.kustomize:KustomizationSource",
+    "ecrlint.sources.gitops:FluxSourceSource",
     "ecrlint.sources.chart:HelmChartSource",
     "ecrlint.sources.terraform:TerraformSource",
 )
@@ -208,6 +211,15 @@ def extract_documents(documents: Iterable[Document], parsed: ParsedFile, ws: Wor
             if doc.kind != kind:
                 doc = replace(doc, kind=kind)
             source.extract(doc, ws, ctx)
+
+
+def finish(ws: Workspace) -> None:
+    """Once every file is merged: each kind that names facts of other files by name (a Karpenter node
+    class's role) resolves them here, through its optional ``finish(ws)``."""
+    for source in registered().by_name.values():
+        hook = getattr(source, "finish", None)
+        if hook is not None:
+            hook(ws)
 
 
 def preload(units: bool = False) -> None:

@@ -14,10 +14,12 @@ from ..workspace import (
     EcrRepository,
     FargateProfile,
     FargateSelector,
-    PullThroughRule,
+    InstanceProfile,
     NodeGroup,
     PolicyDocument,
+    PullThroughRule,
     Role,
+    SymbolicRoleName,
     Workspace,
 )
 
@@ -173,6 +175,7 @@ class _Extractor:
     # --- passes --------------------------------------------------------------------------------
     def run(self) -> None:
         self._roles()
+        self._instance_profiles()
         self._policies()
         self._clusters()
         self._managed_node_groups()
@@ -215,6 +218,23 @@ class _Extractor:
                 self._boundary(role, props.get("PermissionsBoundary"), self._loc(props, "PermissionsBoundary"))
             self.roles[logical] = role
             self.ws.roles.append(role)
+            if "RoleName" in props and role_name is None:
+                pattern, _symbolic = resolve_string(props.get("RoleName"), self.template)
+                if pattern:  # a name built with !Sub: a Karpenter node class may spell the same shape
+                    self.ws.symbolic_role_names.append(SymbolicRoleName(role, pattern))
+
+    def _instance_profiles(self) -> None:
+        """Instance profiles with one role of this template, by name (a Karpenter EC2NodeClass's
+        ``spec.instanceProfile`` names one)."""
+        for logical, props in self._of_type(INSTANCE_PROFILE):
+            roles: list[str] = []
+            for item, _container, _index in self._items(props.get("Roles")):
+                roles.extend(self.targets(item, ROLE)[0])
+            if len(set(roles)) != 1 or "InstanceProfileName" not in props:
+                continue
+            name, _symbolic = resolve_string(props.get("InstanceProfileName"), self.template)
+            if name:
+                self.ws.instance_profiles.append(InstanceProfile(name, self.roles[roles[0]], self._key_loc(logical)))
 
     def _attach_managed(self, role: Role, item: Any, loc: Loc, managed_policies: dict[str, YMap]) -> None:
         texts = resolve_values(item, self.template)
