@@ -209,3 +209,31 @@ def test_not_resource_with_a_variable_the_session_lacks_makes_the_statement_inva
 def test_the_voided_not_resource_still_applies_to_an_action_without_a_resource_type():
     statement = {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:ecr:*:*:repository/${aws:username}/*"}
     assert decide(doc(statement), action="ecr:GetAuthorizationToken").allowed
+
+
+# --- found by the differential oracle (benchmarks/iam_oracle) ---------------------------------------
+
+
+def test_an_undecided_grant_outside_the_boundary_is_not_allowed():
+    tagged = allow(PULL, "arn:aws:ecr:*:*:repository/${aws:PrincipalTag/team}/*")
+    assert decide(doc(tagged), boundary=[doc(allow("s3:*"))]).status == "outside-boundary"
+
+
+def test_a_segment_no_repository_has_does_not_hide_other_grants():
+    short = doc(allow("ecr:*", "arn:aws:ecr:us-east-1:*"),
+                deny(PULL, "arn::ecr:cn-north-1:111122223333:repository/x"))
+    assert decide(short).allowed
+    upper = doc(allow(PULL, ["arn:aws:ecr:US-EAST-1:444455556666:repo*", "arn:*"]))
+    assert decide(upper).allowed
+
+
+def test_an_empty_account_beside_a_variable_matches_no_repository():
+    empty = doc(allow(PULL, "arn:*:ecr:*::repository/${aws:PrincipalAccount}/*"))
+    assert decide(empty).status == "resource-mismatch"
+
+
+def test_a_deny_on_part_of_the_templates_own_account_leaves_the_rest():
+    scoped = doc(allow(PULL), deny(PULL, "arn:aws:ecr:*:${AWS::AccountId}:repository/prod/*"))
+    assert decide(scoped).allowed  # every repository outside prod/ is left
+    whole = doc(allow(PULL), deny(PULL, "arn:aws:ecr:*:${AWS::AccountId}:repository/*"))
+    assert decide(whole).status == "denied"

@@ -24,6 +24,7 @@ caller only asks about patterns without them.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -48,10 +49,12 @@ def query_tokens(template: str) -> Tokens | None:
     """The exact query for "some resource" of an ECR type, from a glob such as
     ``arn:*:ecr:*:*:repository/*`` (segments may already be pinned to literal values);
     None when the template is not an ECR repository ARN glob."""
-    parts = template.split(":")
+    parts = re.split(r":(?![^{]*\})", template)  # not the "::" inside ${AWS::AccountId}
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("ecr", "ecr-public"):
         return None
     partition, service, region, account, resource = parts[1:]
+    if _symbolic(partition):
+        partition = "*"
     if not resource.startswith("repository/"):
         return None
     for segment in (region, account):
@@ -62,14 +65,14 @@ def query_tokens(template: str) -> Tokens | None:
     if service == "ecr-public":
         # ECR Public repositories have no region; a policy's region there matches none of them
         out += [_NONE] if region else []
-    elif region == "*":
-        out += _segment(region, "region")
+    elif region == "*" or _symbolic(region):
+        out += _segment("*", "region")  # ${AWS::Region}: some region
     else:
         # a region named by a policy: a real one is non-empty, in lowercase letters, digits, "-"
         out += list(region) if region and set(region) <= _CLASSES["region"] else [_NONE]
     out.append(":")
-    if account == "*":
-        out += [("cls", "digit")] * 12
+    if account == "*" or _symbolic(account):
+        out += [("cls", "digit")] * 12  # ${AWS::AccountId}: some account
     else:
         out += list(account) if len(account) == 12 and account.isdigit() else [_NONE]
     out.append(":")
@@ -82,6 +85,10 @@ def query_tokens(template: str) -> Tokens | None:
     else:
         out += list(name)
     return tuple(out)
+
+
+def _symbolic(segment: str) -> bool:
+    return segment.startswith("${") and segment.endswith("}") and segment.count("${") == 1
 
 
 def _segment(text: str, cls: str) -> list:

@@ -552,6 +552,16 @@ def _applies_to_action(stmt: Statement, action: str) -> bool:
     return any(action_matches(p, action) for p in stmt.actions)
 
 
+def _shapeless(pattern: str) -> bool:
+    """An ECR repository ARN pattern with an empty region or account: it matches no repository."""
+    parts = arn_segments(pattern)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    if parts[2] == "ecr":
+        return not parts[3] or not parts[4]
+    return parts[2] == "ecr-public" and not parts[4]
+
+
 def _statement_set(stmt: Statement, symbols: Mapping[str, str] | None) -> arnsets.StatementSet | None:
     """The statement's Resource (or NotResource) patterns as tokens; None when one holds a symbol."""
     negated = stmt.not_resources is not None
@@ -582,6 +592,12 @@ def _resource_state(
                 return arnsets.exists(exact, [], [own]) is False
             return arnsets.exists(exact, [[own]]) is True
     existential = _has_wildcards(q)
+    if exact is not None:
+        # the same ARN shape as arnsets checks, for patterns holding a symbol: an empty region or
+        # account matches no repository, whatever the symbol
+        stmt = replace(stmt, resources=tuple(r for r in stmt.resources if not _shapeless(r)),
+                       not_resources=None if stmt.not_resources is None else
+                       tuple(r for r in stmt.not_resources if not _shapeless(r)))
     if stmt.not_resources is not None:
         patterns = [_tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources]
         if existential:
@@ -754,6 +770,14 @@ def _bounded(
     if bound.status == "denied":
         return Decision("denied", False, f"{bound.reason} (the permissions boundary {name})", allows, denies)
     if not decision.allowed:
+        if decision.status in ("conditional", "unknown", "possibly-denied") and bound.status in (
+            "not-granted",
+            "resource-mismatch",
+        ):
+            # whatever the identity policies' undecided grant turns out to be, the boundary allows none
+            return Decision(
+                "outside-boundary", False, f"not allowed by the permissions boundary {name}", allows, denies
+            )
         return replace(decision, allows=allows, denies=denies)
     if bound.status in ("not-granted", "resource-mismatch"):
         why = "" if bound.status == "not-granted" else f" (it allows them {bound.reason.removeprefix('granted ')})"
@@ -876,6 +900,13 @@ _RANK = {
 
 
 _PINNED = (1, 3, 4)  # partition, region, account: the ARN segments a Deny is usually scoped by
+# a value a real repository can have, or one CloudFormation fills in (${AWS::AccountId}: the same
+# account wherever the template names it)
+_REAL = {
+    1: re.compile(r"^(?:[a-z][a-z-]*|\$\{[^}]+\})$"),
+    3: re.compile(r"^(?:[a-z0-9-]+|\$\{[^}]+\})$"),
+    4: re.compile(r"^(?:\d{12}|\$\{[^}]+\})$"),
+}
 _MAX_CANDIDATES = 16
 
 
@@ -891,11 +922,17 @@ def _candidates(
                 continue
             for pattern in stmt.resources + (stmt.not_resources or ()):
                 parts = arn_segments(_substitute(pattern, symbols))
-                if len(parts) < 6 or parts[0] != "arn":
+                if len(parts) < 3 or parts[0] != "arn":
                     continue
                 for i in _PINNED:
-                    if template[i] == "*" and parts[i] and "*" not in parts[i] and "?" not in parts[i]:
-                        named[i][parts[i]] = None
+                    # a segment the pattern spells out (a short ARN's last segment may run on past
+                    # ":"), and one a real repository can have: a value no repository has
+                    # ("US-EAST-1", an empty partition) must not hide the grants of other patterns
+                    if i + 1 >= len(parts) and len(parts) != 6:
+                        continue
+                    value = parts[i]
+                    if template[i] == "*" and value and "*" not in value and "?" not in value and _REAL[i].match(value):
+                        named[i][value] = None
     out = [template]
     for i in _PINNED:
         values = list(named[i]) or [template[i]]
