@@ -115,7 +115,7 @@ class Simulator:
 def _principal(resource: str) -> tuple[str, str, str]:
     """(account, assumed-role session ARN, role ARN) of the node role in the resource's account."""
     parts = resource.split(":")
-    if resource == "*" or len(parts) < 6:
+    if resource == "*" or len(parts) < 6 or "*" in parts[1] or "*" in parts[4]:
         partition, account = "aws", generate.ACCOUNT
     else:
         partition, account = parts[1], parts[4]
@@ -134,7 +134,7 @@ def contexts(case: dict[str, Any], resource: str) -> list[dict[str, str]]:
         # a tag used in a Resource matches only when it names the asked repository's first segment
         first = resource.split(":repository/", 1)[1].split("/")[0]
         tag = choices[keys.index("aws:PrincipalTag/team")]
-        if first not in tag:
+        if first not in tag and "*" not in first:
             tag.append(first)
     for combo in itertools.product(*choices):
         if all(v is None for v in combo):
@@ -182,6 +182,8 @@ def _document(doc: dict[str, Any], name: str) -> Any:
 
 def ecrlint_status(case: dict[str, Any], action: str, resource: str) -> str | None:
     """ecrlint's status, or None when the case needs ``boundary=`` and evaluate has none."""
+    if resource == generate.SOME_REPOSITORY:
+        resource = "*"  # ecrlint's own "some repository of the action's type"
     policies = [_document(d, f"p{i}.json") for i, d in enumerate(case["policies"])]
     if case["boundary"] is None:
         return str(IAM.evaluate(policies, action, resource).status)
@@ -321,9 +323,12 @@ class Primitives:
 
     def _sim_allowed(self, stmt: dict[str, Any], action: str, resource: str) -> bool | None:
         """The simulator on one Allow statement: True/False, None when its answer varies with the keys."""
-        key = json.dumps([stmt, action, resource], sort_keys=True)
+        case = {"policies": [{"Version": "2012-10-17", "Statement": [stmt]}], "boundary": None}
+        return self._sim_allowed_doc(case, action, resource)
+
+    def _sim_allowed_doc(self, case: dict[str, Any], action: str, resource: str) -> bool | None:
+        key = json.dumps([case, action, resource], sort_keys=True)
         if key not in self.cache:
-            case = {"policies": [{"Version": "2012-10-17", "Statement": [stmt]}], "boundary": None}
             answers = self.sim.run(sim_requests(case, action, resource, "prim"))
             if any("error" in a for a in answers):
                 self.cache[key] = "error"
@@ -333,14 +338,21 @@ class Primitives:
         value = self.cache[key]
         return None if value == "error" else value
 
-    def resource(self, pattern: str, action: str, resource: str, key: str) -> tuple[bool | None, bool | None]:
-        """Does an Allow with this one Resource (or NotResource, ``key``) pattern apply, on each side?"""
-        if resource == "*":
-            matched: bool | None = pattern == "*"  # ecrlint asks "*" itself (no resource type)
-        else:
-            matched = IAM.resource_matches(pattern, resource)
-        ecr = matched if key == "Resource" or matched is None else not matched
-        return ecr, self._sim_allowed({"Effect": "Allow", "Action": action, key: pattern}, action, resource)
+    def resource(self, pattern: str, action: str, resource: str, key: str, effect: str) -> tuple[bool | None, bool | None]:
+        """Does a statement with this one Resource (or NotResource, ``key``) pattern apply, on each side?
+
+        An Allow applies when it grants; a Deny when it takes away an Allow of everything.
+        """
+        stmt = {"Effect": effect, "Action": action, key: pattern}
+        stmts = [stmt] if effect == "Allow" else [{"Effect": "Allow", "Action": "*", "Resource": "*"}, stmt]
+        case = {"policies": [{"Version": "2012-10-17", "Statement": stmts}], "boundary": None}
+        status = ecrlint_status(case, action, resource)
+        ecr = None if status in UNDECIDED else status == "allowed"
+        sim = self._sim_allowed_doc(case, action, resource)
+        if effect == "Deny":
+            ecr = None if ecr is None else not ecr
+            sim = None if sim is None else not sim
+        return ecr, sim
 
     def action(self, pattern: str, action: str) -> tuple[bool | None, bool | None]:
         return IAM.action_matches(pattern, action), self._sim_allowed(
@@ -362,7 +374,7 @@ def _pattern_class(pattern: str, query: str, key: str, ecr: bool | None) -> str:
     head = segs[1:5]
     q = query.split(":")
     if query != "*" and any(s != s.lower() for s in head) and all(
-        s.lower() == t or "*" in s or "?" in s or "${" in s for s, t in zip(head, q[1:5], strict=False)
+        s.lower() == t or "*" in s + t or "?" in s or "${" in s for s, t in zip(head, q[1:5], strict=False)
     ):
         return "uppercase partition/service/region/account"
     if key == "NotResource" and len(segs) < 6 and segs[0] == "arn":
@@ -371,7 +383,9 @@ def _pattern_class(pattern: str, query: str, key: str, ecr: bool | None) -> str:
         return f'GetAuthorizationToken (resource "*") against a {key} pattern'
     if key == "NotResource" and "${" in pattern:
         return "policy variable in NotResource " + pattern[pattern.index("${") : pattern.index("}") + 1]
-    if ecr is None and "${" in pattern:
+    if query == generate.SOME_REPOSITORY and len(segs) > 1 and segs[1] not in ("aws", "") and not any(c in segs[1] for c in "*?$"):
+        return "pattern in another partition (ecrlint asks 'some repository' in the partitions the policies name)"
+    if "${" in pattern:
         return "policy variable " + pattern[pattern.index("${") : pattern.index("}") + 1]
     if len(segs) < 6:
         if any(s.endswith("*") for s in segs[1:]):
@@ -393,6 +407,14 @@ def _pattern_class(pattern: str, query: str, key: str, ecr: bool | None) -> str:
     return "other resource pattern"
 
 
+_NOT_GRANTED = ("not-granted", "resource-mismatch", "denied", "outside-boundary")
+
+
+def _other_partition(pattern: str) -> bool:
+    segs = pattern.split(":")
+    return len(segs) > 1 and segs[0] == "arn" and segs[1] not in ("aws", "") and not any(c in segs[1] for c in "*?$")
+
+
 def _primitive_class(prims: Primitives, stmts: list[dict[str, Any]], action: str, resource: str) -> tuple[str, str] | None:
     """The first Action or Resource pattern the two sides match differently, as (class, detail)."""
     for stmt in stmts:
@@ -403,14 +425,14 @@ def _primitive_class(prims: Primitives, stmts: list[dict[str, Any]], action: str
     for stmt in stmts:
         key = "Resource" if "Resource" in stmt else "NotResource"
         for pattern in _as_list(stmt.get(key, [])):
-            ecr, sim = prims.resource(str(pattern), action, resource, key)
+            ecr, sim = prims.resource(str(pattern), action, resource, key, str(stmt.get("Effect")))
             if ecr != sim:
                 detail = f"{key} {pattern!r} applies: ecrlint {_word(ecr)}, simulator {_word(sim)}"
                 return _pattern_class(str(pattern), resource, key, ecr), detail
     return None
 
 
-def classify(prims: Primitives, case: dict[str, Any], action: str, resource: str) -> tuple[str, str]:
+def classify(prims: Primitives, case: dict[str, Any], action: str, resource: str, kind: str = "") -> tuple[str, str]:
     """(class, detail) of a shrunk disagreement."""
     stmts = []
     for doc in case["policies"] + ([case["boundary"]] if case["boundary"] else []):
@@ -418,9 +440,20 @@ def classify(prims: Primitives, case: dict[str, Any], action: str, resource: str
     docs = case["policies"] + ([case["boundary"]] if case["boundary"] else [])
     if any(d.get("Version") != "2012-10-17" and "${" in json.dumps(d) for d in docs):
         return "policy variable under Version 2008-10-17 or no Version", ""
+    if case["boundary"] is not None and kind == ECR_UNDECIDED:
+        alone = {"policies": [case["boundary"]], "boundary": None}
+        if ecrlint_status(alone, action, resource) in _NOT_GRANTED and prims._sim_allowed_doc(alone, action, resource) is False:
+            return "identity grant undecided, the boundary does not grant it (AWS: not allowed)", ""
     found = _primitive_class(prims, stmts, action, resource)
     if found is not None:
         return found
+    return _structural_class(prims, case, stmts, action, resource)
+
+
+def _structural_class(
+    prims: Primitives, case: dict[str, Any], stmts: list[dict[str, Any]], action: str, resource: str
+) -> tuple[str, str]:
+    """No single pattern differs: the class comes from how the statements meet."""
     text = json.dumps(case).lower()
     for key in generate.UNKNOWN_KEY_VALUES:
         if text.count(key.lower()) > 1:
@@ -431,6 +464,20 @@ def classify(prims: Primitives, case: dict[str, Any], action: str, resource: str
             if ecr != sim:
                 tests = ", ".join(f"{op} {key}" for op, block in stmt["Condition"].items() for key in block)
                 return f"condition {tests}", f"holds for a direct call: ecrlint {_word(ecr)}, simulator {_word(sim)}"
+    for stmt in stmts:
+        patterns = _as_list(stmt.get("Resource", stmt.get("NotResource", [])))
+        if len(patterns) > 1 and any("${" in str(p) for p in patterns):
+            return "a Resource list mixing a policy variable with patterns that match", ""
+    if case["boundary"] is not None and not any(
+        s.get("Effect") == "Allow" for s in _statements(case["boundary"])
+    ):
+        return "permissions boundary that allows nothing", ""
+    if resource == generate.SOME_REPOSITORY and any(
+        s.get("Effect") == "Deny" and _other_partition(str(p))
+        for s in stmts
+        for p in _as_list(s.get("Resource", s.get("NotResource", [])))
+    ):
+        return "a Deny naming another partition hides the Allows", ""
     effects = {s.get("Effect") for s in stmts}
     shapes = sorted({k for s in stmts for k in ("NotAction", "NotResource") if k in s})
     if case["boundary"] is not None:
@@ -562,7 +609,9 @@ def main(argv: list[str] | None = None) -> int:
         if n < args.max_shrink:
             small = shrink(sim, d["policies"], d["action"], d["resource"], d["kind"])
             d["minimal"] = small
-            d["class"], d["detail"] = classify(prims, small, d["action"], d["resource"])
+            d["class"], d["detail"] = classify(prims, small, d["action"], d["resource"], d["kind"])
+            if d["resource"] == generate.SOME_REPOSITORY:
+                d["class"] = "[some repository] " + d["class"]
         else:
             d["class"], d["detail"] = "(not shrunk)", ""
         groups[d["class"]].append(d)

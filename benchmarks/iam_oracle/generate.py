@@ -26,6 +26,13 @@ OTHER_ACCOUNT = "444455556666"
 QUERY_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage")
 TOKEN_ACTION = "ecr:GetAuthorizationToken"
 
+# "Some repository": what ECR201 asks. ecrlint is asked about "*" (any repository of the action's
+# type), iam-simulate about this wildcard request ARN (it simulates each policy pattern the request
+# overlaps). This is where an Allow and a Deny on overlapping patterns meet (issue 12, point 4).
+# The partition is the node role's ("aws"): a role reaches no other partition, and ecrlint pins
+# "some repository" to the partitions the policies name.
+SOME_REPOSITORY = "arn:aws:ecr:*:*:repository/*"
+
 # Repositories asked about: ECR repository names are lowercase, so every request ARN is too.
 QUERY_RESOURCES = (
     f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/prod/api",
@@ -198,7 +205,7 @@ def make_case(seed: int, index: int) -> Case:
     rng = random.Random(seed * 1_000_003 + index)
     policies = [_policy(rng) for _ in range(rng.choice((1, 1, 2, 2, 3)))]
     boundary = _policy(rng, "Allow" if rng.random() < 0.7 else None) if rng.random() < 0.3 else None
-    queries = [(TOKEN_ACTION, "*")]
+    queries = [(TOKEN_ACTION, "*"), ("ecr:BatchGetImage", SOME_REPOSITORY)]
     for resource in rng.sample(QUERY_RESOURCES, 2):
         for action in QUERY_ACTIONS:
             queries.append((action, resource))

@@ -32,7 +32,8 @@ def test_cases_are_reproducible_and_varied() -> None:
     for feature in ('"NotAction"', '"NotResource"', '"Deny"', "aws:ViaAWSService", "aws:SourceVpc", "${aws:username}"):
         assert feature in text
     assert sum(c.boundary is not None for c in a) > 20
-    assert all(c.queries[0] == (generate.TOKEN_ACTION, "*") and len(c.queries) == 7 for c in a)
+    assert all(c.queries[:2] == [(generate.TOKEN_ACTION, "*"), ("ecr:BatchGetImage", generate.SOME_REPOSITORY)] for c in a)
+    assert all(len(c.queries) == 8 for c in a)
 
 
 def test_contexts_vary_only_the_keys_the_case_names() -> None:
@@ -43,6 +44,7 @@ def test_contexts_vary_only_the_keys_the_case_names() -> None:
     tagged = {"policies": [{"Statement": [{"Resource": "repository/${aws:PrincipalTag/team}/*"}]}], "boundary": None}
     teams = {c.get("aws:PrincipalTag/team") for c in compare.contexts(tagged, REPO)}
     assert teams == {None, "a", "prod", "dev"}  # "prod": the asked repository's first segment
+    assert {c.get("aws:PrincipalTag/team") for c in compare.contexts(tagged, generate.SOME_REPOSITORY)} == {None, "a", "prod", "dev"}
 
 
 @pytest.mark.parametrize(
