@@ -2,8 +2,10 @@
 PYTHON ?= .venv/bin/python
 FUZZ_CASES ?= 100000
 FUZZ_TEMPLATE_CASES ?= 20000
+ORACLE_CASES ?= 10000
+ORACLE_SEED ?= 12
 
-.PHONY: test test-fast fuzz helm-diff
+.PHONY: test test-fast fuzz oracle helm-diff
 
 test:
 	$(PYTHON) -m pytest
@@ -26,3 +28,12 @@ fuzz:
 # default values and each ci/*.yaml: success, images and every template's bytes (benchmarks/helm_diff.py).
 helm-diff:
 	$(PYTHON) benchmarks/helm_diff.py $(HELM_DIFF_ARGS)
+
+# The differential IAM oracle (issue 12): ORACLE_CASES seeded random node-role policy sets asked
+# the pull questions of ecrlint's evaluator and of @cloud-copilot/iam-simulate (Node), every
+# disagreement shrunk and classified; see benchmarks/iam_oracle/README.md. Needs node and npm;
+# installs the pinned simulator into benchmarks/iam_oracle/node_modules on first use.
+oracle:
+	@test -d benchmarks/iam_oracle/node_modules/@cloud-copilot/iam-simulate || \
+		(cd benchmarks/iam_oracle && npm ci --no-audit --no-fund)
+	$(PYTHON) benchmarks/iam_oracle/compare.py --cases $(ORACLE_CASES) --seed $(ORACLE_SEED)

@@ -271,6 +271,14 @@ def make_tools(peer_exes: dict[str, Path], ecrlint_jobs: bool) -> dict[str, Tool
             env=CHECKOV_ENV,
             display="checkov --skip-download --framework kubernetes cloudformation helm --compact --quiet "
                     "(-f FILE | -d DIR)...")
+    if "checkov" in peer_exes:
+        exe = str(peer_exes["checkov"])
+        tools["checkov-tf"] = Tool(
+            "checkov-tf", "checkov",
+            lambda ps, cwd, exe=exe: [exe, "--skip-download", "--framework", "terraform", "--compact", "--quiet",
+                                      *_checkov_targets(ps, cwd)],
+            env=CHECKOV_ENV,
+            display="checkov --skip-download --framework terraform --compact --quiet (-f FILE | -d DIR)...")
     if "cfn-lint" in peer_exes:
         exe = str(peer_exes["cfn-lint"])
         tools["cfn-lint"] = Tool("cfn-lint", "cfn-lint", lambda ps, cwd, exe=exe: [exe, *_cfn_templates(ps, cwd)],
@@ -434,6 +442,22 @@ class Scenario:
     sample_tree_memory: bool = False
     # Copies of the whole corpus (for estimating a slow peer's cost and checking the findings).
     scale: float = 1.0
+
+
+def terraform_scenarios(tree: Path | None) -> list[Scenario]:
+    """Terraform rows (issue 17), against ``checkov --framework terraform``: only with ``--terraform DIR``
+    (the shared corpus holds no .tf files; a checkout of real Terraform is named on the command line).
+    The floor (a YAML parse) does not apply."""
+    if tree is None:
+        return []
+    modules = sorted({p.parent for p in tree.rglob("*.tf")})
+    biggest = max(modules, key=lambda d: sum(f.stat().st_size for f in d.glob("*.tf"))) if modules else tree
+    return [
+        Scenario("tf-module", f"the largest Terraform module of the tree (`{biggest.relative_to(tree.parent)}`)",
+                 ["ecrlint", "checkov-tf"], lambda: [biggest]),
+        Scenario("terraform", f"a tree of real Terraform (`{tree.name}`, {len(modules)} module directories)",
+                 ["ecrlint", "ecrlint-j1", "checkov-tf"], lambda: [tree]),
+    ]
 
 
 def make_scenarios(corpus: Path, log: Callable[[str], None]) -> list[Scenario]:
@@ -982,6 +1006,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario and/or tool names (floor always runs)")
     ap.add_argument("--runs", type=int, default=None, help="measured runs per tool (default: adaptive)")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the shared corpus (read only)")
+    ap.add_argument("--terraform", type=Path, default=None,
+                    help="a tree of real .tf files: adds the Terraform rows against checkov --framework terraform")
     ap.add_argument("--output", type=Path, default=None,
                     help="report path (default benchmarks/RESULTS.md; with --only, benchmarks/.work/RESULTS-only.md)")
     ap.add_argument("--max-rss-mb", type=float, default=4096,
@@ -999,10 +1025,10 @@ def main(argv: list[str] | None = None) -> int:
     if not corpus.is_dir():
         log(f"corpus not found at {corpus}; pass --corpus")
         return 2
-    scenarios = make_scenarios(corpus, log)
+    scenarios = make_scenarios(corpus, log) + terraform_scenarios(args.terraform.resolve() if args.terraform else None)
     if args.report_only:
         return report_only(scenarios, log)
-    all_tools = ["ecrlint", "ecrlint-j1", "ecrlint-j2", "ecrlint-sdk", "checkov", "cfn-lint", "floor"]
+    all_tools = ["ecrlint", "ecrlint-j1", "ecrlint-j2", "ecrlint-sdk", "checkov", "checkov-tf", "cfn-lint", "floor"]
     if args.list:
         for sc in scenarios:
             print(f"{sc.name:12s} {sc.title}{'  [full only]' if sc.full_only else ''}\n{'':12s} tools: {', '.join(sc.tools)}")
@@ -1027,7 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
     peer_state: dict[str, str] = {}
     peer_exes: dict[str, Path] = {}
     for name, peer in PEERS.items():
-        if name not in needed:
+        if name not in needed and not (name == "checkov" and "checkov-tf" in needed):
             continue
         exe, why = ensure_peer(peer, log)
         if exe is None:

@@ -22,6 +22,8 @@ def rules(args: argparse.Namespace) -> int:
 
     registry = load_registry()
     if args.format == "json":
+        from . import __version__
+
         data = [
             {
                 "id": r.id,
@@ -30,10 +32,12 @@ def rules(args: argparse.Namespace) -> int:
                 "enabled": bool(r.enabled_by_default),
                 "summary": r.summary(),
                 "options": [o.key for o in r.options],
+                "help_uri": r.help_uri(),
             }
             for r in registry
         ]
-        print(json.dumps(data, indent=2))
+        # Versioned like check's JSON; the schema: ecrlint/data/rules-schema.json, docs/schemas/.
+        print(json.dumps({"version": 1, "tool": {"name": "ecrlint", "version": __version__}, "rules": data}, indent=2))
         return EXIT_OK
     for r in registry:
         state = "on" if r.enabled_by_default else "off"
@@ -66,4 +70,11 @@ def links(args: argparse.Namespace) -> int:
     built = build_links(result.workspace, result.config)
     text = format_json(built) if args.format == "json" else format_text(built)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+def completion(args: argparse.Namespace) -> int:
+    from .completion import SCRIPTS
+
+    sys.stdout.write(SCRIPTS[args.shell]())
     return EXIT_OK

@@ -35,9 +35,21 @@ class Config:
     helm_engine: str = "auto"
     root: str = "."  # the directory config paths and globs are relative to
     options: dict[str, Any] = field(default_factory=dict)  # every key as written, for rules
+    cwd: str | None = None  # the run's working directory, which displayed paths are relative to
+
+    def relative(self, path: str) -> str:
+        """A displayed path (relative to the working directory) as config globs see it: relative to
+        the config file's directory, wherever ecrlint runs. Both sides resolved, so a working
+        directory reached through a link still compares equal."""
+        if self.cwd is None:
+            return path
+        return os.path.relpath(os.path.join(os.path.realpath(self.cwd), path),
+                               os.path.realpath(self.root)).replace(os.sep, "/")
 
     def path_matches(self, globs: Any, path: str) -> bool:
-        return any(glob_match(g, path) for g in (globs or ()))
+        """Does a displayed path match any of these config globs (relative to the config file)?"""
+        rel = self.relative(path)
+        return any(glob_match(g, rel) for g in (globs or ()))
 
 
 @lru_cache(maxsize=512)
@@ -210,9 +222,11 @@ def _check_ids(ids: Any, known: set[str], key: str, prefixes: bool = True,
     return tuple(out)
 
 
-def load_config(path: str | None, known_ids: set[str], cwd: str = ".", names: dict[str, str] | None = None) -> Config:
-    """Read ``path`` (or the nearest config upward from ``cwd``), validate it, and build a Config."""
-    cfg_path = Path(path) if path else find_config(cwd)
+def load_config(path: str | None, known_ids: set[str], cwd: str = ".", names: dict[str, str] | None = None,
+                search_from: str | None = None) -> Config:
+    """Read ``path`` (or the nearest config upward from ``search_from``, by default ``cwd``: the
+    directory of the paths being checked), validate it, and build a Config."""
+    cfg_path = Path(path) if path else find_config(search_from or cwd)
     if path and not Path(path).is_file():
         raise ConfigError(f"config file not found: {path}")
     data = read_config_file(cfg_path) if cfg_path else {}
@@ -221,8 +235,8 @@ def load_config(path: str | None, known_ids: set[str], cwd: str = ".", names: di
             validate(data)  # loads the schema: skip it when there is no config to check
         except ConfigError as exc:
             raise ConfigError(f"{cfg_path}: {exc}") from None
-    config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data))
-    config.root = str(cfg_path.parent) if cfg_path else cwd
+    config = Config(path=str(cfg_path) if cfg_path else None, options=dict(data), cwd=os.path.abspath(cwd))
+    config.root = str(cfg_path.parent) if cfg_path else os.path.abspath(cwd)
     if "select" in data:
         config.select = _check_ids(data["select"], known_ids, "select", names=names)
     if "ignore" in data:

@@ -158,6 +158,17 @@ class Finding:
     related: tuple[Related, ...] = ()
     fix: Fix | None = None
     suppressed_by: str | None = None  # "inline" / "annotation" / "metadata" when suppressed in source
+    # One mistake, one finding, but only while that one is shown: a finding that follows from others
+    # (ECR201 from a misspelt action, ECR204) names them as (rule, path, line, column) keys. With
+    # ``unless_shown`` it is dropped while all of them are shown; with ``only_if_shown`` it is kept
+    # only then. Decided after filtering (engine/filtering.py), so an ignored, switched-off or
+    # suppressed cause brings the full finding back.
+    unless_shown: tuple[tuple[str, str, int, int], ...] = ()
+    only_if_shown: tuple[tuple[str, str, int, int], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, int, int]:
+        return (self.rule, self.path, self.span.line, self.span.column)
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.line, self.span.column, self.rule, self.message)
@@ -179,3 +190,6 @@ class ParsedFile:
     # Other files this unit read whose suppression comments apply (a chart's values.yaml).
     companions: list["ParsedFile"] = field(default_factory=list)
     digest: str | None = None  # sha256 of the bytes read from disk: --fix refuses a file that changed since
+    # A file with problems whose text names no kind ecrlint reads: why (sources/documents.py). Unless a
+    # document of it was claimed or config names it, its problems are a --verbose note, not ECR001.
+    foreign: str | None = None

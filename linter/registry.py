@@ -78,6 +78,9 @@ class Rule:
         logical: str | None = None,
         related: Iterable[Related] = (),
         fix: Fix | None = None,
+        severity: Severity | None = None,
+        unless_shown: Iterable[tuple[str, str, int, int]] = (),
+        only_if_shown: Iterable[tuple[str, str, int, int]] = (),
     ) -> Finding:
         path, span = loc.path, loc.span
         if ".tgz/" in path or ".tar.gz/" in path:
@@ -91,7 +94,19 @@ class Rule:
                 message = archive_message(message, inner, span.line, span.column)
                 span = Span(1, 1, 1, 2)
                 fix = None  # a fix cannot edit a file inside an archive
-        return Finding(self.id, self.name, self.severity, path, span, message, logical, tuple(related), fix)
+        return Finding(
+            self.id,
+            self.name,
+            severity or self.severity,
+            path,
+            span,
+            message,
+            logical,
+            tuple(related),
+            fix,
+            unless_shown=tuple(unless_shown),
+            only_if_shown=tuple(only_if_shown),
+        )
 
     # --- documentation -----------------------------------------------------------------------
     @classmethod

@@ -178,6 +178,115 @@ class NodeGroup:
     cluster: Cluster | None = None
     role_ref: str | None = None  # the ARN / reference text when role is None
     replaces_default_policies: bool = False  # eksctl managed group with iam.attachPolicyARNs (ECR202)
+    cluster_name: str | None = None  # the cluster's name as written (ClusterName) when not defined here
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Fn::ImportValue X")
+
+
+@dataclass(eq=False)
+class NodeClass:
+    """A Karpenter ``EC2NodeClass`` or EKS Auto Mode ``NodeClass``: the role (or instance profile) its
+    nodes get. Its ``group`` (kind "karpenter" / "auto-mode") is in ``node_groups``; once every file is
+    merged, a role named here and defined in the scanned files becomes that group's ``role``."""
+
+    name: str
+    kind: str  # "karpenter" | "auto-mode"
+    loc: Loc  # the ``spec.role`` / ``spec.instanceProfile`` value
+    group: NodeGroup
+    role: str  # as written: a role name (or ARN), or the instance profile's name
+    instance_profile: bool = False
+
+
+@dataclass(eq=False)
+class InstanceProfile:
+    """An IAM instance profile of the scanned files with its one role, by name (as written: may hold
+    ``${...}`` parts, as ``!Sub "KarpenterNodeInstanceProfile-${ClusterName}"``)."""
+
+    name: str
+    role: Role
+    loc: Loc
+
+
+@dataclass(eq=False)
+class SymbolicRoleName:
+    """A role whose name is known only as a pattern (CloudFormation ``RoleName: !Sub "KarpenterNodeRole-${ClusterName}"``):
+    what a node class that spells the same shape (``KarpenterNodeRole-${CLUSTER_NAME}``) may be joined to."""
+
+    role: Role
+    pattern: str  # the name with its ${...} parts as written
+
+
+@dataclass(eq=False)
+class KustomizeImage:
+    """One ``images:`` entry of a kustomization."""
+
+    name: str
+    loc: Loc  # the ``name`` value
+    index: int
+    new_name: str | None = None
+    new_tag: str | None = None
+    digest: str | None = None
+    part_locs: dict[str, Loc] = field(default_factory=dict)  # "new_name" | "new_tag" | "digest" -> value
+    # After every file is merged: True when it rewrote an image of its build, False when it matched
+    # none in a build known in full, None when the build is not known in full.
+    matched: bool | None = None
+
+
+@dataclass(eq=False)
+class Kustomization:
+    """A ``kustomization.yaml`` (or a Component): what it builds from, and how it rewrites images."""
+
+    path: str
+    loc: Loc
+    component: bool = False
+    resources: list[tuple[str, Loc]] = field(default_factory=list)  # resources and bases, as written
+    components: list[tuple[str, Loc]] = field(default_factory=list)
+    images: list[KustomizeImage] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)  # fields not followed (patches, helmCharts, ...)
+    remote: list[tuple[str, Loc]] = field(default_factory=list)  # remote bases: never fetched
+    unread: list[tuple[str, Loc]] = field(default_factory=list)  # local resources not among the scanned files
+    namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
+    template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
+    object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates
+    patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
+
+
+@dataclass(eq=False)
+class OciSource:
+    """A Flux ``HelmRepository`` (type oci) or ``OCIRepository``: where a GitOps controller pulls charts
+    or artifacts from, and how it logs in."""
+
+    kind: str
+    name: str
+    namespace: str
+    url: str  # as written: oci://HOST/PATH
+    loc: Loc  # the ``spec.url`` value
+    provider: str | None = None  # ``spec.provider`` when written (Flux's default is "generic")
+    secret_ref: str | None = None
+
+    @property
+    def logical(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(eq=False)
+class RegistryReference:
+    """A registry URL a GitOps object fetches charts or artifacts from (Flux source ``url``, Argo CD
+    Application ``repoURL`` of a Helm chart, Argo CD repository Secret ``url``)."""
+
+    what: str  # "HelmRepository/flux-system/charts", 'Argo CD repository Secret "ecr"', ...
+    url: str
+    loc: Loc  # the URL value
+    logical: str | None = None
+
+
+@dataclass(eq=False)
+class RepositoryCredential:
+    """An Argo CD repository (or repo-creds) Secret that holds a password for a registry URL."""
+
+    name: str
+    namespace: str
+    url: str
+    loc: Loc  # the password value
 
 
 @dataclass(eq=False)
@@ -201,6 +310,7 @@ class FargateProfile:
     cluster: Cluster | None = None
     cluster_name: str | None = None
     role_target_missing: str | None = None  # CloudFormation: a !Ref/!GetAtt target the template lacks
+    cluster_ref: str | None = None  # ClusterName as written when it is not a literal ("Ref ClusterName")
 
 
 @dataclass(eq=False)
@@ -256,6 +366,15 @@ class Workspace:
     repositories: list[EcrRepository] = field(default_factory=list)
     charts: list[ChartFacts] = field(default_factory=list)
     pull_through_rules: list[PullThroughRule] = field(default_factory=list)
+    node_classes: list[NodeClass] = field(default_factory=list)
+    symbolic_role_names: list[SymbolicRoleName] = field(default_factory=list)
+    instance_profiles: list[InstanceProfile] = field(default_factory=list)
+    kustomizations: list[Kustomization] = field(default_factory=list)
+    oci_sources: list[OciSource] = field(default_factory=list)
+    repository_credentials: list[RepositoryCredential] = field(default_factory=list)
+    registry_references: list[RegistryReference] = field(default_factory=list)
+    patch_directive_paths: list[str] = field(default_factory=list)  # objects with "$patch" (delete, replace)
+    manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,
     # where it was written: "annotation" or "metadata"). The span's end is exclusive: libyaml ends a
     # block mapping where the next key begins, which belongs to the next object.
@@ -269,6 +388,27 @@ class Workspace:
         """The workload's pod spec, re-read from its file if a worker process dropped it."""
         return self.pod_specs.read(workload)
 
+    def link_policies(self) -> None:
+        """Attach customer managed policies that another scanned file holds (an authorization-details
+        dump's ``Policies``) to the roles that name them by ARN: a role in a template and the account's
+        dump are one role's policies. ``${AWS::Partition}``/``${AWS::AccountId}`` in the role's ARN
+        match the dump's values."""
+        known = {p.managed_arn: p for p in self.policies if p.managed_arn and not p.bundled}
+        if not known:
+            return
+        for role in self.roles:
+            kept: list[tuple[str, Loc]] = []
+            for text, loc in role.unresolved_policies:
+                found = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+                if found is not None and found not in role.policies:
+                    role.policies.append(found)
+                elif found is None:
+                    kept.append((text, loc))
+            role.unresolved_policies = kept
+            if role.boundary is None and role.boundary_ref is not None:
+                text = role.boundary_ref[0]
+                role.boundary = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+
     def merge(self, other: "Workspace") -> None:
         for name in self.__dataclass_fields__:
             if name == "pod_specs":
@@ -280,3 +420,12 @@ class Workspace:
             else:
                 for key, values in theirs.items():
                     mine.setdefault(key, []).extend(values)
+
+
+def _same_arn(written: str, arn: str) -> bool:
+    """Does an ARN as a template writes it (``${AWS::AccountId}`` for the account) name ``arn``?"""
+    plain = written.replace("${AWS::Partition}", "\0").replace("${AWS::AccountId}", "\0")
+    a, b = plain.split(":", 5), arn.split(":", 5)
+    if len(a) != 6 or len(b) != 6:
+        return False
+    return all(x == y or x == "\0" for x, y in zip(a, b, strict=True))

@@ -1,4 +1,4 @@
-"""ECR206, ECR207: an ECR image's repository against the role that pulls it and the repository's policy."""
+"""ECR206, ECR207, ECR211: an ECR image's repository against the role that pulls it and the repository's policy."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from ecrlint.model import Finding, Related, Severity
-from ecrlint.registry import Context, Rule
+from ecrlint.registry import Context, Option, Rule
 from ecrlint.workspace import EcrRepository, ImageUse, PolicyDocument, Role, Workspace
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class EcrRepositoryNotCovered(Rule):
     severity = Severity.ERROR
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
-        from ecrlint.analysis.iam import evaluate, granted_resources
+        from ecrlint.analysis.iam import boundary_of, evaluate, granted_resources
 
         for pull in _pulls(ws, ctx):
             results: list[tuple[Puller, str, list[_Fail]]] = []
@@ -142,7 +142,8 @@ class EcrRepositoryNotCovered(Rule):
                 fails: list[_Fail] = []
                 unsure = False
                 for action in IMAGE_ACTIONS:
-                    decision = evaluate(role.policies, action, pull.arn, symbols=_symbols(role, pull))
+                    decision = evaluate(role.policies, action, pull.arn, symbols=_symbols(role, pull),
+                                        boundary=boundary_of(role))
                     if decision.allowed:
                         continue
                     if decision.status in UNSURE or (
@@ -151,7 +152,8 @@ class EcrRepositoryNotCovered(Rule):
                         unsure = True  # a policy we cannot expand, or values known only at deploy time
                         continue
                     fails.append((action, decision, granted_resources(role.policies, action)))
-                if fails and not all(evaluate(role.policies, a, "*").allowed for a, _d, _g in fails):
+                if fails and not all(evaluate(role.policies, a, "*", boundary=boundary_of(role)).allowed
+                                     for a, _d, _g in fails):
                     # The role cannot pull from any repository: ECR201/ECR202/ECR303 report that once,
                     # on the role; repeating it on every image would be one mistake, many findings.
                     results.append((puller, "unknown", []))
@@ -163,7 +165,7 @@ class EcrRepositoryNotCovered(Rule):
             denied = all(d.status == "denied" for _p, _s, fails in failing for _a, d, _g in fails)
             fix = "lift the Deny for this repository" if denied else "grant the repository in the role's policy"
             account = pull.cluster.account
-            shown = "; ".join(f"{p.role_phrase()} of {p.where()} {_coverage(fails)}" for p, _s, fails in failing)
+            shown = "; ".join(_failing_roles(failing))
             if account and "${AWS::AccountId}" in shown:
                 shown += f" (${{AWS::AccountId}} is the cluster's account, {account})"
             yield self.finding(
@@ -172,6 +174,22 @@ class EcrRepositoryNotCovered(Rule):
                 logical=pull.use.logical,
                 related=_related(p for p, _s, _f in failing),
             )
+
+
+def _failing_roles(failing: list[tuple[Puller, str, list[_Fail]]]) -> list[str]:
+    """One phrase per role, naming every node group or profile that uses it: a role shared by
+    several node groups (an eksctl instanceRoleARN pointing at a template's role) is described once.
+    A node group that stands for the role itself (a template's worker role no node group names)
+    is left out when a real one uses the same role."""
+    by_role: dict[int, list[tuple[Puller, list[_Fail]]]] = {}
+    for puller, _state, fails in failing:
+        by_role.setdefault(id(puller.role), []).append((puller, fails))
+    phrases = []
+    for entries in by_role.values():
+        real = [p for p, _f in entries if p.role is None or p.via.loc != p.role.loc] or [entries[0][0]]
+        places = " and ".join(p.where() for p in real)
+        phrases.append(f"{entries[0][0].role_phrase()} of {places} {_coverage(entries[0][1])}")
+    return phrases
 
 
 def _coverage(fails: list[_Fail]) -> str:
@@ -326,3 +344,126 @@ def _role_arn(puller: Puller, account: str, pull: _Pull) -> str | None:
     if role is None or not role.arn:
         return None
     return role.arn.replace("${AWS::AccountId}", account).replace("${AWS::Partition}", pull.partition)
+
+
+# --- ECR211 --------------------------------------------------------------------------------------
+
+IMPORT_UPSTREAM = "ecr:BatchImportUpstreamImage"
+
+
+class PullThroughCachePermission(Rule):
+    """A role that pulls pull-through cache images without `ecr:BatchImportUpstreamImage`.
+
+    ## What it does
+    Takes the pull-through cache rules in the scanned files (CloudFormation
+    `AWS::ECR::PullThroughCacheRule`, its `EcrRepositoryPrefix`) and the prefixes named in the
+    `pull-through-cache-prefixes` option, finds every ECR image whose repository starts with
+    `<prefix>/` (`111122223333.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/nginx:1.27`), and
+    asks the IAM evaluator whether each role that pulls it (node role or Fargate pod execution
+    role, linked as ECR206 links them) may `ecr:BatchImportUpstreamImage` on that repository. One
+    finding per role, on the role, naming the images.
+
+    ## Why
+    A pull through a cache rule needs, besides the usual pull actions,
+    `ecr:BatchImportUpstreamImage` "to retrieve the external image and import it to your private
+    registry" (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).
+    `AmazonEC2ContainerRegistryReadOnly` lacks it; `AmazonEC2ContainerRegistryPullOnly` has it
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEC2ContainerRegistryPullOnly.html).
+    Without it the first pull of each image fails with `ImagePullBackOff` even though every other
+    ECR image pulls fine; the gap bit eksctl, Karpenter, CDK and terraform-aws-eks defaults.
+
+    The same page says `ecr:CreateRepository` is needed too when the cache repository does not
+    exist yet. AWS's own `AmazonEC2ContainerRegistryPullOnly` does not grant it (repositories are
+    often created ahead, or by a repository creation template), so its absence is a `--verbose`
+    note, not a finding. The action may also be granted by the registry's permissions policy or the
+    repository's policy: when the scanned files hold an `AWS::ECR::RegistryPolicy` or a repository
+    policy, ecrlint does not guess and stays quiet (`--verbose` says so).
+
+    ## Example
+    ```yaml
+    CacheRule:
+      Type: AWS::ECR::PullThroughCacheRule
+      Properties: {EcrRepositoryPrefix: docker-hub, UpstreamRegistryUrl: registry-1.docker.io}
+    NodeRole:
+      Type: AWS::IAM::Role
+      Properties:
+        ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]
+    ```
+
+    ## Fix
+    Attach `AmazonEC2ContainerRegistryPullOnly`, or grant `ecr:BatchImportUpstreamImage` on the
+    cache's repositories (`arn:aws:ecr:<region>:<account>:repository/<prefix>/*`).
+
+    ## Options
+    `pull-through-cache-prefixes`: ECR repository prefixes of pull-through cache rules created
+    outside the scanned files, for example `["docker-hub", "ghcr"]`.
+    """
+
+    id = "ECR211"
+    name = "pull-through-cache-permission"
+    severity = Severity.ERROR
+    options = (
+        Option(
+            "pull-through-cache-prefixes",
+            "array",
+            [],
+            "ECR repository prefixes of pull-through cache rules created outside the scanned files",
+        ),
+    )
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        prefixes = [r.prefix.strip("/") for r in ws.pull_through_rules]
+        prefixes += [str(p).strip("/") for p in ctx.option("pull-through-cache-prefixes") or () if str(p).strip("/")]
+        if not prefixes:
+            return
+        if any(repo.registry_policy or repo.policy for repo in ws.repositories):
+            if ctx.verbose:
+                ctx.notes.append("ECR211: a registry or repository policy in the scanned files may grant "
+                                 f"{IMPORT_UPSTREAM}; pull-through cache pulls not judged")
+            return
+        from ecrlint.analysis.iam import boundary_of, evaluate
+
+        by_role: dict[int, tuple[Role, list[_Pull], Decision, str]] = {}
+        for pull in _pulls(ws, ctx):
+            if not any(pull.repository.startswith(prefix + "/") for prefix in prefixes):
+                continue
+            for puller in pull.link.pullers:
+                role = puller.role
+                if role is None or role.external:
+                    continue  # eksctl's generated roles and roles outside the scanned files: not judged
+                decision = evaluate(role.policies, IMPORT_UPSTREAM, pull.arn, symbols=_symbols(role, pull),
+                                    boundary=boundary_of(role))
+                if decision.allowed or decision.status in UNSURE:
+                    self._note_create(ctx, role, pull, decision.allowed)
+                    continue
+                if role.unresolved_policies and decision.status != "denied":
+                    continue  # a policy ecrlint cannot read may grant it
+                kind = "pod execution role" if puller.fargate else "node role"
+                entry = by_role.setdefault(id(role), (role, [], decision, kind))
+                entry[1].append(pull)
+        for role, pulls, decision, kind in by_role.values():
+            images = list(dict.fromkeys(p.use.value for p in pulls))
+            shown = ", ".join(f'"{i}"' for i in images[:3]) + (f" and {len(images) - 3} more" if len(images) > 3 else "")
+            why = "is not granted" if decision.status == "not-granted" else f"is {decision.reason}"
+            many = len(images) > 1
+            yield self.finding(
+                role.loc,
+                f'{kind} "{role.name}" pulls pull-through cache image{"s" if many else ""} {shown}, but '
+                f'"{IMPORT_UPSTREAM}" {why}, so the cache cannot import {"them" if many else "it"}; attach '
+                f"AmazonEC2ContainerRegistryPullOnly or grant it on the cache's repositories",
+                logical=role.name if role.source == "cloudformation" else None,
+                related=[Related(p.use.loc, f'pulls "{p.use.value}"') for p in pulls[:5]],
+            )
+
+    @staticmethod
+    def _note_create(ctx: Context, role: Role, pull: _Pull, imported: bool) -> None:
+        if not (imported and ctx.verbose):
+            return
+        from ecrlint.analysis.iam import boundary_of, evaluate
+
+        if not evaluate(role.policies, "ecr:CreateRepository", pull.arn, symbols=_symbols(role, pull),
+                        boundary=boundary_of(role)).allowed:
+            ctx.notes.append(
+                f'{role.loc.short()}: role "{role.name}" may not ecr:CreateRepository: the first pull of '
+                f'"{pull.use.value}" fails unless its cache repository exists (or a creation template makes it)'
+            )

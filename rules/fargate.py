@@ -45,11 +45,11 @@ class _RoleUse:
     @cached_property
     def missing_pull(self) -> list[tuple[str, Decision]]:
         """The pull actions the role is surely not granted, with the IAM decision for each (as ECR201)."""
-        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, evaluate
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, boundary_of, evaluate
 
         missing: list[tuple[str, Decision]] = []
         for action in ECR_PULL_ACTIONS:
-            decision = evaluate(self.role.policies, action)
+            decision = evaluate(self.role.policies, action, boundary=boundary_of(self.role))
             if decision.allowed or decision.status in ("unknown", "possibly-denied"):
                 continue  # a conditional Deny may never apply: not an error (as ECR201)
             if self.role.unresolved_policies and decision.status != "denied":
@@ -381,7 +381,8 @@ class FargateIncompatibleWorkload(Rule):
     A DaemonSet gets one finding, on `kind`: running it on nodes fixes its other features too.
     Which cluster runs a workload: see `ecrlint links`. A DaemonSet is flagged only when its cluster
     has no node group in the scanned files: its pods are created one per node, and on a cluster with
-    EC2 nodes they run there (`aws-node` and `kube-proxy` in a `kube-system` profile's namespace).
+    EC2 nodes they run there (`aws-node` and `kube-proxy` in a `kube-system` profile's namespace);
+    one that tolerates the Fargate node taint gets a Pending pod per Fargate node: ECR307.
 
     ## Why
     EKS User Guide, "AWS Fargate considerations": DaemonSets, privileged containers, HostPort and
@@ -437,6 +438,103 @@ class FargateIncompatibleWorkload(Rule):
                     logical=link.workload.logical,
                     related=related,
                 )
+
+
+class DaemonSetToleratesFargateTaint(Rule):
+    """A DaemonSet that tolerates the Fargate node taint, on a cluster with Fargate profiles.
+
+    ## What it does
+    Flags a DaemonSet (on the toleration) whose tolerations match the taint every Fargate node
+    carries, `eks.amazonaws.com/compute-type=fargate:NoSchedule` (a toleration with no key and
+    `operator: Exists` tolerates every taint), when nothing else keeps it off Fargate nodes: no
+    node selector or required node affinity on a label Fargate nodes lack or carry with another
+    value (`eks.amazonaws.com/compute-type NotIn [fargate]`), and its cluster (see `ecrlint links`)
+    has Fargate profiles. Whether a profile selects the DaemonSet's namespace does not matter: the
+    taint is on every Fargate node of the cluster. A DaemonSet without such a toleration gets no
+    pod for a Fargate node (the controller skips nodes whose taints the pod does not tolerate) and
+    is not flagged here, even in a namespace a profile selects: EKS says a label-less selector
+    "attempts to schedule all the Pods that run in that namespace onto Fargate"
+    (https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html), but not what becomes
+    of DaemonSet pods, which the controller pins to their node with a `metadata.name` node
+    affinity (https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/#how-daemon-pods-are-scheduled);
+    `aws-node` and `kube-proxy` keep running on EC2 nodes of clusters with a `kube-system`
+    profile. ecrlint does not guess there. (A DaemonSet a profile selects on a cluster with no
+    node group in the scanned files is ECR305.)
+
+    ## Why
+    The DaemonSet controller makes one pod for every node that the pod's tolerations and node
+    selection admit (Kubernetes: "Taints and Tolerations", "DaemonSet"; the Toleration API: an
+    empty key with `Exists` matches all taints). Fargate runs no DaemonSets (EKS User Guide,
+    "AWS Fargate considerations"), so the pod made for each Fargate node stays Pending for ever,
+    the rollout never completes and add-ons that wait for it report a failure
+    (aws/amazon-cloudwatch-agent-operator#183, kubernetes-sigs/aws-efs-csi-driver#340,
+    aws-samples/amazon-cloudwatch-container-insights#61). Sources:
+    https://kubernetes.io/docs/reference/kubernetes-api/definitions/toleration-v1/,
+    https://docs.aws.amazon.com/eks/latest/userguide/fargate.html,
+    https://github.com/aws-observability/helm-charts/pull/58 (the fix AWS shipped).
+
+    ## Example
+    ```yaml
+    kind: DaemonSet
+    spec:
+      template:
+        spec:
+          tolerations:
+            - operator: Exists
+    ```
+
+    ## Fix
+    Keep the DaemonSet off Fargate nodes with the node affinity `aws-node` and `kube-proxy` carry:
+    ```yaml
+    affinity:
+      nodeAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          nodeSelectorTerms:
+            - matchExpressions:
+                - key: eks.amazonaws.com/compute-type
+                  operator: NotIn
+                  values: [fargate]
+    ```
+    or tolerate only the taints it needs.
+
+    ## Options
+    None; clusters are linked to workloads by the `clusters` config (see `ecrlint links`).
+    """
+
+    id = "ECR307"
+    name = "daemonset-tolerates-fargate-taint"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        if not ws.fargate_profiles or not any(w.kind == "DaemonSet" for w in ws.workloads):
+            return
+        from ecrlint.analysis.fargate import fargate_toleration, may_run_on_fargate_nodes
+        from ecrlint.analysis.links import links_for
+
+        links = links_for(ws, ctx)
+        for link in links.workloads:
+            workload = link.workload
+            if workload.kind != "DaemonSet" or link.cluster is None or not link.cluster.profiles:
+                continue
+            if link.profiles and not link.cluster.node_groups:
+                continue  # ECR305: a profile selects it and there are no nodes it could run on
+            spec = ws.pod_spec_of(workload)
+            toleration = fargate_toleration(spec)
+            if toleration is None or not may_run_on_fargate_nodes(spec):
+                continue
+            profiles = link.cluster.profiles
+            shown = ", ".join(f'"{p.name}" ({p.loc.short()})' for p in profiles[:3])
+            more = f" and {len(profiles) - 3} more" if len(profiles) > 3 else ""
+            loc = workload.kind_loc if workload.chart else Loc(workload.path, toleration.span)
+            yield self.finding(
+                loc,
+                f"DaemonSet {workload.logical} tolerates the Fargate node taint "
+                f"eks.amazonaws.com/compute-type=fargate:NoSchedule, and its cluster {link.cluster.label} has "
+                f"Fargate profile{'s' if len(profiles) > 1 else ''} {shown}{more}: the pod it makes for each "
+                "Fargate node stays Pending; add the node affinity eks.amazonaws.com/compute-type NotIn [fargate]",
+                logical=workload.logical,
+                related=[Related(p.loc, f'Fargate profile "{p.name}"') for p in profiles[:3]],
+            )
 
 
 class FargateExecutionRoleArnInvalid(Rule):

@@ -1,4 +1,4 @@
-"""ECR401-ECR403: charts that cannot be rendered offline, and oci:// dependencies in Chart.yaml."""
+"""ECR401-ECR404: charts that cannot be rendered offline, oci:// and unvendored dependencies in Chart.yaml."""
 
 from __future__ import annotations
 
@@ -43,14 +43,14 @@ class HelmRenderFailed(Rule):
     - values that do not meet the chart's (or a subchart's) `values.schema.json`, which Helm
       checks before rendering anything (at the values line: the `--helm-values` file or the
       `values.yaml` that sets the key, or leaves it empty);
-    - a `Chart.yaml` dependency that is not vendored in `charts/` (at the dependency entry);
     - inside a vendored `.tgz` subchart: at the archive, the file inside it named in the message;
     - a chart that exceeds the render budget of Helm's own engine (helm-python-sdk renders each
       chart in a process of its own, within 20 s of CPU, 30 s and 2 GiB: a template that loops,
       recurses or allocates without end), or on which that engine crashed.
 
     Everything that still renders is checked: the other templates, and the chart's own
-    templates when a dependency is missing.
+    templates when a dependency is missing (a dependency not vendored in `charts/` is ECR404,
+    a warning: Argo CD and `helm dependency build` fetch it at deploy time).
 
     ## Why
     What cannot be rendered cannot be checked: images in a template that does not render are
@@ -64,8 +64,7 @@ class HelmRenderFailed(Rule):
 
     ## Fix
     Set the value in `values.yaml`, or pass the values you install with through
-    `--helm-values` (or `helm.values` in config). For a missing dependency run
-    `helm dependency build` and commit `charts/`.
+    `--helm-values` (or `helm.values` in config).
 
     ## Options
     `--helm-values FILE` / `helm.values`: values files merged in order, like `helm -f`.
@@ -83,7 +82,7 @@ class HelmRenderFailed(Rule):
                 if error.template:
                     message = f"{error.template} cannot be rendered offline: {error.message}"
                 elif error.kind == "missing-dependency":
-                    message = error.message
+                    continue  # ECR404: fetched at deploy time, not a render failure
                 else:
                     message = f'chart "{chart.name}" cannot be rendered offline: {error.message}'
                 yield self.finding(error.loc, message, logical=f"Chart/{chart.name}")
@@ -204,3 +203,59 @@ class HelmOciReferenceInvalid(Rule):
                         + "; ".join(verdict.problems),
                         logical=f"Chart/{chart.name}",
                     )
+
+
+class HelmDependencyNotVendored(Rule):
+    """A `Chart.yaml` dependency that is not in `charts/`: its templates and images go unchecked.
+
+    ## What it does
+    Flags each dependency a chart's own `Chart.yaml` declares that is neither a directory nor a
+    `.tgz` archive in its `charts/` folder, at the dependency's entry. The chart's own templates
+    are still rendered and checked; the dependency's are not, since ecrlint works offline and
+    never downloads a chart.
+
+    ## Why
+    Not vendoring is normal in GitOps repositories: Argo CD's repo server runs
+    `helm dependency build` itself when `helm template` reports a dependency "found in Chart.yaml,
+    but missing in charts/ directory" (`runHelmBuild` in
+    https://github.com/argoproj/argo-cd/blob/master/reposerver/repository/repository.go), and
+    `helm dependency build` fetches what `Chart.lock` pins
+    (https://helm.sh/docs/helm/helm_dependency_build/). So it is a warning, not an error: the
+    deployment works, but the images the dependency runs were not checked against the node role,
+    the registry rules or the Fargate profiles.
+
+    ## Example
+    ```yaml
+    # Chart.yaml, with no charts/redis-18.6.1.tgz next to it
+    dependencies:
+      - name: redis
+        version: 18.6.1
+        repository: https://charts.bitnami.com/bitnami
+    ```
+
+    ## Fix
+    To check the dependency too, run `helm dependency build` before ecrlint (in CI, or commit
+    `charts/` if you deploy with `helm install`). In a repository whose charts Argo CD builds,
+    `ignore: [ECR404]` in config says that this is intended.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR404"
+    name = "helm-dependency-not-vendored"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for chart in _charts(ws):
+            for dep in chart.dependencies:
+                if dep.chart != chart.display or dep.vendored:
+                    continue
+                source = f" from {dep.repository}" if dep.repository else ""
+                yield self.finding(
+                    dep.loc,
+                    f'dependency "{dep.name}"{source} is not vendored in charts/, so its templates and images '
+                    "are not checked; helm and Argo CD build it at deploy time (run \"helm dependency build\" "
+                    "before ecrlint to check them too)",
+                    logical=f"Chart/{chart.name}",
+                )

@@ -607,3 +607,62 @@ class ImagePlaceholder(Rule):
             else:
                 message = f'{_image(use)} contains the unrendered {p.what} "{p.text}"; render the file before applying it'
             yield self.finding(use.loc, message, logical=use.logical)
+
+
+class KustomizeImageUnmatched(Rule):
+    """A kustomization `images:` entry that matches no image of its build.
+
+    ## What it does
+    Follows each `kustomization.yaml` through the scanned files (its `resources`, `bases` and
+    `components`, recursively; nothing outside the scanned files is read and a remote base is
+    never fetched) and flags an `images:` entry (on its `name`) whose `name` matches no
+    container or init container image of the build. Matching is kustomize's: the image without
+    its tag or digest must equal `name` exactly (`nginx` does not match `docker.io/library/nginx`
+    or `myorg/nginx`). Builds that are not known in full (a remote or unscanned resource,
+    patches, generators, `helmCharts`) are not judged. The images the entries do rewrite are
+    checked by ECR101-ECR109 as deployed, at the entry's `newName` / `newTag` / `digest`; a base
+    image that every overlay using it rewrites is no longer checked as written.
+
+    ## Why
+    kustomize silently ignores an entry that matches nothing: the overlay deploys the base's
+    image (often an unqualified name or a tag meant for another environment) while the
+    kustomization reads as if it pinned the release (kubernetes-sigs/kustomize#1534 and #4006,
+    argoproj/argo-cd#3940, fluxcd/flux2#1457). Source:
+    https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/images/ and kustomize's
+    `api/image` (IsImageMatched, Split) and `api/filters/imagetag`.
+
+    ## Example
+    ```yaml
+    # base/deployment.yaml: image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/shop/api:2.4.0
+    images:
+      - name: shop/api        # the image's name is the whole repository URL
+        newTag: "2.4.1"
+    ```
+
+    ## Fix
+    Write the image's name exactly as the resources spell it, without tag or digest
+    (`name: 111122223333.dkr.ecr.us-east-1.amazonaws.com/shop/api`), or remove the entry.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR110"
+    name = "kustomize-image-unmatched"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        for k in ws.kustomizations:
+            if ctx.verbose:
+                ctx.notes.extend(f"{loc.short()}: remote base {target!r} is not fetched (ecrlint reads only the "
+                                 "scanned files); its images are not checked" for target, loc in k.remote)
+                ctx.notes.extend(f"{loc.short()}: resource {target!r} is not among the scanned Kubernetes files; "
+                                 "the build is followed without it" for target, loc in k.unread)
+            for image in k.images:
+                if image.matched is False:
+                    yield self.finding(
+                        image.loc,
+                        f'images entry "{image.name}" matches no image of the resources {k.path} builds, so '
+                        "kustomize leaves every image as it is; write the image's name as the resources spell it "
+                        "(without tag or digest)",
+                    )

@@ -36,13 +36,14 @@ class Subject:
     managed_names: list[str] = field(default_factory=list)
     groups: list[NodeGroup] = field(default_factory=list)
     policy: PolicyDocument | None = None  # set when the subject is one standalone node-role policy
+    boundary: list[PolicyDocument] | None = None  # the role's permissions boundary, when readable
     decisions: dict[str, iam.Decision] = field(default_factory=dict)
 
     def decide(self, action: str) -> iam.Decision:
         if action not in self.decisions:
             # a document IAM rejects (ECR210) is never attached: it grants and denies nothing
             valid = [p for p in self.policies if not rejected(p)]
-            self.decisions[action] = iam.evaluate(valid, action)
+            self.decisions[action] = iam.evaluate(valid, action, boundary=self.boundary)
         return self.decisions[action]
 
     @property
@@ -65,8 +66,16 @@ def subjects(ws: Workspace, ctx: Context | None = None) -> list[Subject]:
 def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
     out: list[Subject] = []
     by_role: dict[int, Subject] = {}
+    resolver = None
     for group in ws.node_groups:
         role = group.role
+        if (role is None or role.external) and (group.role_ref or role is not None):
+            # an ARN that names a role another scanned file defines (an eksctl instanceRoleARN and
+            # the template that creates the role): judged as that role, as ECR206 links it
+            from ecrlint.analysis.links import role_resolver
+
+            resolver = resolver or role_resolver(ws)
+            role = resolver.find(group.role_ref or (role.arn if role else None), group.loc.path) or role
         if role is None or role.external:
             if ctx is not None and ctx.verbose:
                 ref = f" ({group.role_ref})" if group.role_ref else ""
@@ -84,7 +93,13 @@ def _build_subjects(ws: Workspace, ctx: Context | None) -> list[Subject]:
                 policies=list(role.policies),
                 unresolved=list(role.unresolved_policies),
                 managed_names=list(role.managed_policy_names),
+                boundary=iam.boundary_of(role),
             )
+            if role.boundary_ref is not None and role.boundary is None and ctx is not None and ctx.verbose:
+                ctx.notes.append(
+                    f"{role.boundary_ref[1].short()}: permissions boundary {role.boundary_ref[0]} is not in the "
+                    f"scanned files; {subject.label} is judged without it"
+                )
             by_role[id(role)] = subject
             out.append(subject)
         subject.groups.append(group)
@@ -149,6 +164,19 @@ def _implicated(decision: iam.Decision) -> list[iam.Statement]:
     return [s for s in decision.allows if s.policy is not None and not s.policy.bundled]
 
 
+def _unreadable(subject: Subject) -> list[tuple[str, Loc]]:
+    """Attached policies ecrlint cannot read that may grant something (customer managed policies,
+    lists known only at deploy time): empty when any attached ARN is a misspelt AWS managed policy,
+    as ECR209 reports that and the role is not judged until it is fixed."""
+    if any(_names_aws_managed(text) for text, _loc in subject.unresolved):
+        return []
+    return subject.unresolved
+
+
+def _names_aws_managed(text: str) -> bool:
+    return ":iam::aws:policy/" in text
+
+
 def _judgeable(subject: Subject, decision: iam.Decision) -> bool:
     """A policy we cannot read may grant what the others do not; it can never undo a Deny."""
     if decision.status == "unknown":
@@ -207,6 +235,7 @@ _ADVICE = (
     ("resource-mismatch", "grant them on the ECR repositories"),
     ("conditional", "grant them without the condition"),
     ("denied", "remove or narrow the Deny"),
+    ("outside-boundary", "allow them in the permissions boundary too"),
 )
 
 
@@ -234,9 +263,29 @@ class NodeRoleMissingEcrPull(Rule):
     nothing. A Deny under a condition that cannot be decided offline (`aws:SourceVpc`,
     `aws:SourceIp`, ...) may never apply to the nodes: `--verbose` notes it, never an error.
 
+    A grant counts only on repositories an Allow reaches and no Deny takes away: an Allow on
+    `repository/prod/*` with a Deny on the same pattern grants nothing. Resource ARNs are matched
+    as AWS issues repository ARNs: a region and a 12-digit account (an empty one matches nothing),
+    `repository/` and a lowercase name. A policy variable a role session does not carry
+    (`${aws:username}`) matches nothing
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value);
+    one set per request (`${aws:PrincipalTag/team}`) makes the grant conditional.
+
+    A permissions boundary (CloudFormation `PermissionsBoundary`, eksctl
+    `iam.instanceRolePermissionsBoundary`, `PermissionsBoundary` in an authorization-details dump)
+    limits the role: an action is allowed only where its policies *and* its boundary allow it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html); the message
+    names the boundary when it is the reason. A boundary ecrlint cannot read (a customer managed
+    policy outside the scanned files) only ever restricts, so the role is judged without it.
+
     A grant on *some* ECR repositories counts as granted here: which repositories the workloads
-    need is ECR206's job. A role defined outside the scanned files, or one with a policy ecrlint
-    cannot read (a customer managed policy ARN), is never guessed about (`--verbose` says so).
+    need is ECR206's job. A role defined outside the scanned files is never guessed about
+    (`--verbose` says so). When no policy ecrlint can read grants the pull and the role also
+    attaches a policy it cannot read (a customer managed policy ARN), the finding is a *warning*
+    that names that policy: "cannot pull unless ... grants it". The most common real mistake is
+    exactly that policy not granting ECR pull (eksctl issue 3800), so it is never silent. A
+    customer managed policy whose JSON is in a scanned `aws iam get-account-authorization-details`
+    dump is read from there, for roles in templates and eksctl files too.
 
     ## Why
     The kubelet pulls ECR images with the node's IAM role. Without these three actions every pod
@@ -276,32 +325,83 @@ class NodeRoleMissingEcrPull(Rule):
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         for subject in subjects(ws, ctx):
-            typos = {hint for _, _, _, hint in _unknown_actions(subject.policies) if hint}
-            missing: list[tuple[str, iam.Decision]] = []
-            for action in iam.ECR_PULL_ACTIONS:
-                decision = subject.decide(action)
-                if decision.allowed:
-                    continue
-                if action == GET_TOKEN and decision.status == "resource-mismatch":
-                    continue  # ECR203
+            # ECR204 points at each misspelt action with its suggestion: while it is shown, the
+            # action it would grant is its story, not this rule's (Finding.unless_shown)
+            typos: dict[str, list[tuple[str, str, int, int]]] = {}
+            for _stmt, _written, loc, hint in _unknown_actions(subject.policies):
+                if hint and loc is not None:
+                    typos.setdefault(hint, []).append(("ECR204", loc.path, loc.span.line, loc.span.column))
+            missing, unsure = self._triage(subject, ctx)
+            if not missing:
+                if unsure:
+                    yield self._unsure_finding(subject, unsure)
+                continue
+            explained: list[tuple[str, str, int, int]] = []
+            for action, decision in missing:
                 if decision.status == "not-granted" and action in typos:
-                    continue  # ECR204 points at the misspelt action with this suggestion
-                if decision.status == "not-granted" and subject.replaces_defaults:
-                    continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
-                if not _judgeable(subject, decision):
-                    _note(ctx, subject, f'"{action}"', decision)
-                    continue
-                if decision.status == "possibly-denied":
-                    # a Deny under a condition (aws:SourceVpc, ...) may never apply to the nodes: say so
-                    # with --verbose, never as an error
-                    if ctx.verbose:
-                        ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
-                    continue
-                missing.append((action, decision))
-            if missing:
+                    explained.extend(k for k in typos[action] if k not in explained)
+            if not explained:
                 yield self._finding(subject, missing)
+                continue
+            # the whole story while a misspelt action's ECR204 is not shown (ignored, suppressed)...
+            yield self._finding(subject, missing, unless_shown=explained)
+            rest = [(a, d) for a, d in missing if not (d.status == "not-granted" and a in typos)]
+            if rest:
+                # ...and, while it is, only what the misspelling does not explain
+                yield self._finding(subject, rest, only_if_shown=explained)
 
-    def _finding(self, subject: Subject, missing: list[tuple[str, iam.Decision]]) -> Finding:
+    @staticmethod
+    def _triage(subject: Subject, ctx: Context) -> tuple[list[tuple[str, iam.Decision]], list[str]]:
+        """(the pull actions surely missing with their decisions, those a policy ecrlint cannot read
+        may grant); what other rules report or cannot be judged goes to --verbose notes."""
+        missing: list[tuple[str, iam.Decision]] = []
+        unsure: list[str] = []
+        for action in iam.ECR_PULL_ACTIONS:
+            decision = subject.decide(action)
+            if decision.allowed:
+                continue
+            if action == GET_TOKEN and decision.status == "resource-mismatch":
+                continue  # ECR203
+            if decision.status == "not-granted" and subject.replaces_defaults:
+                continue  # ECR202 says why for eksctl managed groups with attachPolicyARNs
+            if _unreadable(subject) and decision.status in ("not-granted", "resource-mismatch"):
+                unsure.append(action)  # a policy ecrlint cannot read may grant it: a warning
+                continue
+            if not _judgeable(subject, decision):
+                _note(ctx, subject, f'"{action}"', decision)
+                continue
+            if decision.status == "possibly-denied":
+                # a Deny under a condition (aws:SourceVpc, ...) may never apply to the nodes: say so
+                # with --verbose, never as an error
+                if ctx.verbose:
+                    ctx.notes.append(f"{subject.loc.short()}: {subject.label}: \"{action}\" may be {decision.reason}")
+                continue
+            missing.append((action, decision))
+        return missing, unsure
+
+    def _unsure_finding(self, subject: Subject, actions: list[str]) -> Finding:
+        """Nothing ecrlint can read grants the pull, and a policy it cannot read might (issue 12,
+        item 9): a warning that names those policies, never silence."""
+        names = [text for text, _loc in _unreadable(subject)]
+        shown = " or ".join(names[:3]) + (f" (or {len(names) - 3} more)" if len(names) > 3 else "")
+        what = ", ".join(f'"{a}"' for a in actions)
+        return self.finding(
+            subject.loc,
+            f"{subject.label} cannot pull from ECR unless {shown} grants {what}: no policy ecrlint can read "
+            f"grants {'it' if len(actions) == 1 else 'them'}; attach AmazonEC2ContainerRegistryPullOnly to be "
+            f"sure, or scan the policy's JSON (an `aws iam get-account-authorization-details` dump)",
+            logical=subject.logical,
+            severity=Severity.WARNING,
+            related=[Related(loc, "a policy ecrlint cannot read") for _text, loc in _unreadable(subject)[:3]],
+        )
+
+    def _finding(
+        self,
+        subject: Subject,
+        missing: list[tuple[str, iam.Decision]],
+        unless_shown: list[tuple[str, str, int, int]] | tuple = (),
+        only_if_shown: list[tuple[str, str, int, int]] | tuple = (),
+    ) -> Finding:
         reasons = iam.describe_missing(missing)
         statuses = {d.status for _, d in missing}
         advice = [text for status, text in _ADVICE if status in statuses]
@@ -319,7 +419,14 @@ class NodeRoleMissingEcrPull(Rule):
         for group in subject.groups:
             if group.loc != subject.loc:
                 related.append(Related(group.loc, f'node group "{group.name}" uses this role'))
-        return self.finding(loc, message, logical=subject.logical, related=related)
+        return self.finding(
+            loc,
+            message,
+            logical=subject.logical,
+            related=related,
+            unless_shown=unless_shown,
+            only_if_shown=only_if_shown,
+        )
 
 
 # --- ECR202 --------------------------------------------------------------------------------------
@@ -334,8 +441,9 @@ class EksctlAttachPolicyArnsDropsEcr(Rule):
     when `iam.attachPolicyARNs` is empty: a list *replaces* them. This rule flags a managed node
     group whose list grants no ECR pull and which does not set `withAddonPolicies.imageBuilder`
     (that adds AmazonEC2ContainerRegistryPowerUser). Self-managed `nodeGroups` are not affected:
-    eksctl keeps ECR pull on them. When a listed ARN is a customer managed policy ecrlint cannot
-    read, it says nothing.
+    eksctl keeps ECR pull on them. When the list also holds a customer managed policy ecrlint cannot
+    read, the finding is a warning naming it: that policy may grant the pull, and most often does
+    not (https://github.com/eksctl-io/eksctl/issues/3800).
 
     ## Why
     The node group is created without error, nodes join the cluster, and then every image from
@@ -369,12 +477,24 @@ class EksctlAttachPolicyArnsDropsEcr(Rule):
             missing = [(a, subject.decide(a)) for a in iam.ECR_PULL_ACTIONS if subject.decide(a).status == "not-granted"]
             if not missing:
                 continue
-            if any(not _judgeable(subject, d) for _, d in missing):
-                _note(ctx, subject, "ECR pull", missing[0][1])
-                continue
             group = subject.groups[0]
             names = ", ".join(f'"{a}"' for a, _ in missing)
             arn = PULL_ONLY_ARN.replace("arn:aws:", f"arn:{_partition(subject)}:")
+            if subject.unresolved and not _unreadable(subject):
+                _note(ctx, subject, "ECR pull", missing[0][1])  # a misspelt AWS managed ARN: ECR209's story
+                continue
+            if subject.unresolved:
+                # a customer policy in the list may grant the pull: most often it does not (eksctl
+                # issue 3800), so say so as a warning that names it, never nothing
+                unread = " or ".join(text for text, _loc in _unreadable(subject)[:3])
+                yield self.finding(
+                    group.loc,
+                    f'managed node group "{group.name}" sets iam.attachPolicyARNs, which replaces eksctl\'s '
+                    f"default policies, and no AWS managed policy it lists grants {names}: nodes cannot pull from "
+                    f"ECR unless {unread} grants them; add {arn} to attachPolicyARNs to be sure",
+                    severity=Severity.WARNING,
+                )
+                continue
             yield self.finding(
                 group.loc,
                 f'managed node group "{group.name}" sets iam.attachPolicyARNs, which replaces eksctl\'s default '
@@ -623,17 +743,23 @@ def _condition_strings(condition: Any) -> tuple[str, ...]:
 
 
 class NodeRoleMissingBatchCheckLayer(Rule):
-    """A node role that can pull from ECR but is not granted `ecr:BatchCheckLayerAvailability`.
+    """A node role that can pull from ECR but is not granted `ecr:BatchCheckLayerAvailability` (opt-in).
 
     ## What it does
-    For worker-node roles that pass ECR201, checks `ecr:BatchCheckLayerAvailability`, which AWS
-    lists among the permissions in "Using Amazon ECR Images with Amazon EKS". It is not raised
-    when the role holds `AmazonEC2ContainerRegistryPullOnly`, AWS's own pull-only policy, which
-    leaves the action out on purpose.
+    For worker-node roles that pass ECR201, checks `ecr:BatchCheckLayerAvailability`, which the
+    ECR guide "Using Amazon ECR Images with Amazon EKS" and `AmazonEC2ContainerRegistryReadOnly`
+    include. Off by default; enable it with `--select ECR208` (or `select` in the config).
 
     ## Why
-    Hand-written pull policies are usually copied from the ECR documentation; a policy that
-    follows neither the documentation nor AWS's managed policy is worth a second look.
+    It is not needed to pull: the node role AWS recommends today grants
+    `AmazonEC2ContainerRegistryPullOnly`
+    (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html), whose statement is
+    `GetAuthorizationToken`, `BatchGetImage`, `GetDownloadUrlForLayer` and
+    `BatchImportUpstreamImage` only
+    (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEC2ContainerRegistryPullOnly.html),
+    and eksctl moved its node roles from ReadOnly to PullOnly in v0.210.0. A warning on every role
+    written that way would be wrong, so the rule is for teams that keep their hand-written pull
+    policies in step with the ReadOnly policy or the ECR guide, as a review aid.
 
     ## Example
     ```json
@@ -644,7 +770,7 @@ class NodeRoleMissingBatchCheckLayer(Rule):
 
     ## Fix
     Add `ecr:BatchCheckLayerAvailability` next to `ecr:BatchGetImage`, or attach
-    `AmazonEC2ContainerRegistryPullOnly` / `AmazonEC2ContainerRegistryReadOnly`.
+    `AmazonEC2ContainerRegistryReadOnly`.
 
     ## Options
     None.
@@ -653,6 +779,7 @@ class NodeRoleMissingBatchCheckLayer(Rule):
     id = "ECR208"
     name = "node-role-missing-batch-check-layer"
     severity = Severity.WARNING
+    enabled_by_default = False
 
     def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
         for subject in subjects(ws, ctx):
@@ -667,9 +794,10 @@ class NodeRoleMissingBatchCheckLayer(Rule):
             loc = subject.loc
             yield self.finding(
                 loc,
-                f"{subject.label} can pull from ECR but {_phrase(BATCH_CHECK, decision)}, which AWS lists for "
-                f"pulling ECR images on EKS; add it next to \"ecr:BatchGetImage\" or attach "
-                f"AmazonEC2ContainerRegistryReadOnly",
+                f"{subject.label} can pull from ECR but {_phrase(BATCH_CHECK, decision)}, which the ECR guide and "
+                f"AmazonEC2ContainerRegistryReadOnly include; add it next to \"ecr:BatchGetImage\" or attach "
+                f"AmazonEC2ContainerRegistryReadOnly (pulls work without it: AmazonEC2ContainerRegistryPullOnly "
+                f"omits it)",
                 logical=subject.logical,
             )
 

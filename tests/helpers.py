@@ -1,6 +1,6 @@
 """Fixture harness: expectations written on the offending line, asserted as exact (path, rule, line, column) sets.
 
-In YAML fixtures: ``# expect: ECR101`` (several: ``# expect: ECR101, ECR103``). The column defaults to where
+In YAML and Terraform fixtures: ``# expect: ECR101`` (several: ``# expect: ECR101, ECR103``). The column defaults to where
 the line's value starts (after ``key: `` or ``- ``); give it explicitly as ``ECR201@3`` when the finding sits
 elsewhere (a mapping key, say). JSON files cannot hold comments: a sibling ``<file>.expect`` lists
 ``LINE:COL RULE`` lines.
@@ -43,6 +43,15 @@ def _value_column(line: str) -> int:
     return len(code) - len(code.lstrip()) + 1
 
 
+def _hcl_value_column(line: str) -> int:
+    """Terraform: where the value of ``name = value`` starts (else the first character)."""
+    code = line.split(" #", 1)[0].rstrip()
+    m = re.match(r"^\s*[A-Za-z_][\w-]*\s*=\s*", code)
+    if m:
+        return m.end() + 1
+    return len(code) - len(code.lstrip()) + 1
+
+
 def expectations(path: Path, display: str) -> set[tuple[str, str, int, int]]:
     expected: set[tuple[str, str, int, int]] = set()
     sidecar = path.with_name(path.name + ".expect")
@@ -54,8 +63,9 @@ def expectations(path: Path, display: str) -> set[tuple[str, str, int, int]]:
                 line, col = pos.split(":")
                 expected.add((display, rule, int(line), int(col)))
         return expected
-    if path.suffix not in (".yaml", ".yml", ".template", ".tpl"):
+    if path.suffix not in (".yaml", ".yml", ".template", ".tpl", ".tf", ".tfvars"):
         return expected
+    column_of = _hcl_value_column if path.suffix in (".tf", ".tfvars") else _value_column
     for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
         m = _EXPECT.search(line.rstrip())
         if not m:
@@ -65,7 +75,7 @@ def expectations(path: Path, display: str) -> set[tuple[str, str, int, int]]:
             if not item:
                 continue
             rule, _, col = item.partition("@")
-            expected.add((display, rule, number, int(col) if col else _value_column(line)))
+            expected.add((display, rule, number, int(col) if col else column_of(line)))
     return expected
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-BAD_YAML = "a: [1\n"
+BAD_YAML = "apiVersion: v1\nkind: Pod\nspec: [1\n"
 CLEAN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
 
 
@@ -38,7 +38,7 @@ def test_exit_0_when_clean(repo):
 def test_exit_1_with_findings_and_the_run_continues(repo):
     proc = ecrlint("check", ".", cwd=repo)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("bad.yaml:2:1: ECR001 error invalid YAML")
+    assert proc.stdout.startswith("bad.yaml:4:1: ECR001 error invalid YAML")
     assert "in 2 files" in proc.stderr
 
 
@@ -64,7 +64,7 @@ def test_missing_path_is_a_finding(repo):
 def test_stdin_with_stdin_filename(repo):
     proc = ecrlint("check", "--stdin-filename", "deploy/x.yaml", "-", cwd=repo, stdin=BAD_YAML)
     assert proc.returncode == 1
-    assert proc.stdout.startswith("deploy/x.yaml:2:1: ECR001")
+    assert proc.stdout.startswith("deploy/x.yaml:4:1: ECR001")
 
 
 def test_output_file_is_written_and_never_over_an_input(repo):
@@ -85,7 +85,7 @@ def test_no_color_when_not_a_terminal(repo):
 def test_version_rules_explain(repo):
     assert ecrlint("--version", cwd=repo).stdout.startswith("ecrlint ")
     rules = json.loads(ecrlint("rules", "--format", "json", cwd=repo).stdout)
-    assert {"id": "ECR001", "name": "parse-error"}.items() <= rules[0].items()
+    assert rules["version"] == 1 and {"id": "ECR001", "name": "parse-error"}.items() <= rules["rules"][0].items()
     text = ecrlint("rules", cwd=repo).stdout
     assert text.splitlines()[0].startswith("ECR001  parse-error")
     explain = ecrlint("explain", "ecr001", cwd=repo)
@@ -120,10 +120,11 @@ def test_an_in_process_check_leaves_garbage_collection_as_it_found_it(repo, caps
         (["check", "--formt", "json"],
          "ecrlint check: unknown option --formt (did you mean --format?) (see ecrlint check --help)\n"),
         (["check", "--format", "jsn"],
-         "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github) "
+         "ecrlint check: --format: unknown value 'jsn' (did you mean json? one of text, json, sarif, github, gitlab, junit) "
          "(see ecrlint check --help)\n"),
         (["rulez"],
-         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links) (see ecrlint --help)\n"),
+         "ecrlint: unknown command 'rulez' (did you mean rules? one of check, rules, explain, links, completion, lsp) "
+         "(see ecrlint --help)\n"),
         (["links", "--confg", "x"],
          "ecrlint links: unknown option --confg (did you mean --config?) (see ecrlint links --help)\n"),
         (["explain", "ECR201", "extra"], "ecrlint explain: unexpected argument extra (see ecrlint explain --help)\n"),
@@ -135,7 +136,7 @@ def test_usage_errors_are_one_line_with_a_suggestion_and_exit_2(repo, args, stde
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", stderr)
 
 
-@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["links"]])
+@pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"], ["links"], ["completion"]])
 def test_every_command_has_the_same_help_style(repo, command):
     proc = ecrlint(*command, "--help", cwd=repo)
     assert proc.returncode == 0

@@ -5,6 +5,11 @@ Each case lints the hostile path next to a sentinel manifest whose ECR101 must s
 (SIGALRM; not a timing assertion: it only turns a hang into a failure instead of a stuck suite);
 ``test_all_hostile_files_in_one_run_within_memory_and_cpu_limits`` repeats them in one child process
 under RLIMIT_AS and RLIMIT_CPU, which is what bounds memory.
+
+A file that is neither a kind ecrlint reads nor parseable is a --verbose note, not ECR001
+(tests/test_foreign_files.py): every tree here has a config whose ``context`` names all its files,
+which makes them ours, so each hostile file's problem is reported as the ECR001 it would be in an
+EKS manifest.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ spec:
 """
 SENTINEL_FINDING = (SENTINEL, "ECR101", 8, 14)
 HANG_GUARD_SECONDS = 120
+OURS_CONFIG, OURS_CONFIG_TEXT = ".ecrlint.yaml", 'context: ["**"]\n'  # every file here is ours
 
 
 class Hang(Exception):
@@ -60,6 +66,7 @@ def tree(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     (root / SENTINEL).write_text(SENTINEL_TEXT)
+    (root / OURS_CONFIG).write_text(OURS_CONFIG_TEXT)
     return root
 
 
@@ -540,6 +547,7 @@ def _hostile_tree(root: Path) -> dict[str, str]:
     os.symlink("loop1.yaml", root / "loop2.yaml")
     os.symlink("/etc/passwd", root / "out.yaml")
     (root / SENTINEL).write_text(SENTINEL_TEXT)
+    (root / OURS_CONFIG).write_text(OURS_CONFIG_TEXT)
     return {"bomb.yaml": "alias", "deep.yaml": "nesting", "deep-block.yaml": "nesting", "deep.json": "nesting",
             "big.yaml": "larger than", "latin1.yaml": "invalid UTF-8", "nul.yaml": "binary", "elf.yaml": "binary",
             "tabs.yaml": "invalid YAML", "pipe.yaml": "not a regular file", "evil.yaml": "unsafe tag",

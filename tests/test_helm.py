@@ -61,7 +61,7 @@ def test_render_failure_messages():
     failed = [f for f in result.findings if f.path == "failing/templates/_helpers.tpl"]
     assert len(failed) == 1 and 'not "turbo"' in failed[0].message
     assert failed[0].message.startswith("templates/configmap.yaml cannot be rendered offline")
-    missing = message_of(lint("missing-dep", cwd=HELM), "ECR401", 6)
+    missing = message_of(lint("missing-dep", cwd=HELM), "ECR404", 6)
     assert '"redis"' in missing and "helm dependency build" in missing
 
 
@@ -328,3 +328,21 @@ def test_real_charts_render_like_helm(helm_corpus, tmp_path):
         assert _objects(ours) == _objects(helm), chart.name
         compared += 1
     assert compared == 10
+
+
+def test_an_argo_cd_chart_without_vendored_dependencies_is_a_warning_not_a_render_failure(tmp_path):
+    # Argo CD runs `helm dependency build` at sync time: charts/ is not committed
+    chart = tmp_path / "apps" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n"
+        "  - name: redis\n    version: 18.6.1\n    repository: https://charts.bitnami.com/bitnami\n")
+    (chart / "Chart.lock").write_text("dependencies:\n- name: redis\n  version: 18.6.1\n")
+    (chart / "values.yaml").write_text("image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2\n")
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+        "    - {name: web, image: {{ .Values.image | quote }}}\n")
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.severity.label, f.path, f.span.line) for f in result.findings] == [
+        ("ECR404", "warning", "apps/web/Chart.yaml", 5)]
+    assert not result.failed

@@ -280,8 +280,8 @@ def test_version_2008_reads_variables_literally():
     resource = "arn:aws:ecr:eu-west-1:1:repository/${aws:username}/*"
     repo = "arn:aws:ecr:eu-west-1:1:repository/bob/app"
     assert status(doc(allow("ecr:*", resource), version="2008-10-17"), "ecr:BatchGetImage", repo) == "resource-mismatch"
-    # under 2012-10-17 the variable is set per request: not knowable offline
-    assert status(doc(allow("ecr:*", resource)), "ecr:BatchGetImage", repo) == "unknown"
+    # under 2012-10-17 it is a variable, and aws:username has no value for a role session
+    assert status(doc(allow("ecr:*", resource)), "ecr:BatchGetImage", repo) == "resource-mismatch"
     # ${*} is a literal "*" in 2012-10-17, not a wildcard
     star = doc(allow("ecr:*", "arn:aws:ecr:eu-west-1:1:repository/a${*}b"))
     assert status(star, "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:1:repository/axb") == "resource-mismatch"

@@ -149,3 +149,36 @@ def test_profiles_and_node_groups_find_their_cluster_by_name_or_as_the_only_one(
 )
 def test_pinned_node_groups(spec, pinned):
     assert pinned_node_groups(spec) == pinned
+
+
+NODEGROUP_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ClusterParam: {{Type: String}}
+Resources:
+  NodeRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{{Effect: Allow, Principal: {{Service: ec2.amazonaws.com}}, Action: sts:AssumeRole}}]
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly]
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: {cluster}
+      NodeRole: !GetAtt NodeRole.Arn
+      Subnets: [subnet-1]
+"""
+
+
+@pytest.mark.parametrize("cluster, label", [
+    ("prod", 'cluster "prod" (not defined in the scanned files)'),
+    ("!Ref ClusterParam", "cluster (named at deploy time by Ref ClusterParam) (not defined in the scanned files)"),
+    ("!ImportValue shared-cluster", "cluster (named at deploy time by Fn::ImportValue shared-cluster)"),
+])
+def test_a_node_group_names_its_cluster_by_cluster_name(tmp_path, cluster, label):
+    (tmp_path / "nodes.yaml").write_text(NODEGROUP_TEMPLATE.format(cluster=cluster))
+    links = build_links(lint(".", cwd=tmp_path, select="ECR001").workspace, None)
+    text = format_text(links)
+    assert text.splitlines()[0].startswith(label), text
+    assert "(unnamed)" not in text
+    assert 'node group "Nodes" (managed, nodes.yaml:11): node role "NodeRole" (nodes.yaml:5)' in text

@@ -19,15 +19,18 @@ UPDATE = os.environ.get("ECRLINT_UPDATE_GOLDEN") == "1"
 def _render(fmt: str) -> str:
     result = lint("golden", cwd=FIXTURES)
     if fmt == "sarif":
-        text = formatter("sarif")(result, cwd=str(FIXTURES))
+        text = formatter("sarif")(result, cwd=str(FIXTURES), root=str(FIXTURES))
         # The source root is an absolute file: URI; make the golden file machine-independent.
         return text.replace(FIXTURES.resolve().as_uri() + "/", "file:///SRCROOT/")
     if fmt == "text":
         return formatter("text")(result, color=False)
+    if fmt in ("json", "gitlab"):
+        return formatter(fmt)(result, cwd=str(FIXTURES), root=str(FIXTURES))
     return formatter(fmt)(result)
 
 
-@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("sarif", "sarif"), ("github", "txt")])
+@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json"), ("sarif", "sarif"), ("github", "txt"),
+                                         ("gitlab", "json"), ("junit", "xml")])
 def test_golden(fmt, suffix):
     path = GOLDEN / f"golden.{fmt}.{suffix}"
     actual = _render(fmt)

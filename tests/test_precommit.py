@@ -24,7 +24,7 @@ def test_hook_definitions_are_what_pre_commit_expects():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
     assert by_id["ecrlint"]["language"] == "python"
-    assert set(by_id["ecrlint"]["types_or"]) == {"yaml", "json"}
+    assert set(by_id["ecrlint"]["types_or"]) == {"yaml", "json", "terraform"}
     assert by_id["ecrlint-repo"]["pass_filenames"] is False
 
 
@@ -83,3 +83,21 @@ def test_repo_hook_passes_a_clean_repository(try_repo):
     proc = try_repo("ecrlint-repo", {"pod.yaml": clean})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
+
+
+@pytest.mark.slow
+def test_hook_passes_a_repository_with_unrelated_json_and_yaml(try_repo):
+    clean = BAD.replace("image: nginx", "image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2")
+    files = {
+        "k8s/pod.yaml": clean,
+        "tsconfig.json": '{\n  // comments are fine for tsc\n  "compilerOptions": {"strict": true},\n}\n',
+        "mkdocs.yml": "site_name: d\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
+                      "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n",
+        "package.json": '{"name": "web", "version": "1.0.0"}\n',
+        ".github/workflows/ci.yml": "on: push\njobs: {t: {runs-on: ubuntu-latest, steps: [{run: make}]}}\n",
+        "deploy/app.yaml.template": "kind: Deployment\napiVersion: apps/v1\nmetadata: {name: {{ .Name }}}\n",
+    }
+    for hook in ("ecrlint", "ecrlint-repo"):
+        proc = try_repo(hook, files)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "Passed" in proc.stdout

@@ -18,7 +18,7 @@ REGISTRY = load_registry(plugins=False)
 def _expectation_text() -> str:
     chunks = []
     for path in FIXTURES.rglob("*"):
-        if path.is_file() and path.suffix in (".yaml", ".yml", ".expect", ".template", ".json", ".tpl"):
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".expect", ".template", ".json", ".tpl", ".tf"):
             chunks.append(path.read_text(errors="replace"))
     return "\n".join(chunks)
 

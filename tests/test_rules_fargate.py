@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import FIXTURES, assert_fixture, message_of
+from helpers import FIXTURES, assert_fixture, lint, message_of
 
 FARGATE = FIXTURES / "fargate"
 
@@ -30,6 +30,9 @@ FARGATE = FIXTURES / "fargate"
         "ecr305-helm-fail",
         "ecr305-pass",
         "ecr305-unlinked-pass",
+        "ecr307-fail",
+        "ecr307-pass",
+        "ecr305-argo-fail",
     ],
 )
 def test_fixture(fixture):
@@ -194,3 +197,47 @@ def test_cross_file_findings_carry_related_locations():
     result = assert_fixture(FARGATE / "eksctl-roles-fail", select="ECR302")
     (finding,) = result.findings
     assert [(r.loc.path, r.loc.line) for r in finding.related] == [("eksctl-roles-fail/iam.yaml", 4)]
+
+
+def test_ecr307_message_names_the_profile_and_the_fix():
+    result = assert_fixture(FARGATE / "ecr307-fail", select="ECR307")
+    assert message_of(result, "ECR307", 43) == (
+        "DaemonSet DaemonSet/kube-system/efs-csi-node tolerates the Fargate node taint "
+        'eks.amazonaws.com/compute-type=fargate:NoSchedule, and its cluster "prod" has Fargate profile "apps" '
+        "(ecr307-fail/cluster.yaml:10): the pod it makes for each Fargate node stays Pending; add the node "
+        "affinity eks.amazonaws.com/compute-type NotIn [fargate]"
+    )
+
+
+def test_ecr307_needs_fargate_profiles():
+    result = lint("ecr307-fail/k8s", cwd=FARGATE, select="ECR307")
+    assert result.findings == []
+
+
+def _affinity(*terms: list[dict]) -> dict:
+    return {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": t} for t in terms]}}}}
+
+
+@pytest.mark.parametrize(
+    ("spec", "allowed"),
+    [
+        ({}, True),
+        ({"nodeSelector": {"kubernetes.io/os": "linux"}}, True),
+        ({"nodeSelector": {"kubernetes.io/os": "windows"}}, False),
+        ({"nodeSelector": {"karpenter.sh/nodepool": "default"}}, False),
+        ({"nodeSelector": {"eks.amazonaws.com/compute-type": "ec2"}}, False),
+        (_affinity([{"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate"]}]), False),
+        (_affinity([{"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["hybrid"]}]), True),
+        (_affinity([{"key": "eks.amazonaws.com/compute-type", "operator": "DoesNotExist"}]), False),
+        (_affinity([{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]}]), False),
+        (_affinity([{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]), False),
+        # terms are ORed: one a Fargate node satisfies is enough
+        (_affinity([{"key": "node-type", "operator": "In", "values": ["x"]}],
+                   [{"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]), True),
+    ],
+)
+def test_may_run_on_fargate_nodes(spec, allowed):
+    from ecrlint.analysis.fargate import may_run_on_fargate_nodes
+
+    assert may_run_on_fargate_nodes(spec) is allowed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -156,9 +157,9 @@ def test_scoped_auth_token_is_ecr203_only():
 def test_batch_check_layer_availability():
     assert _message(POLICIES + "node-fail-batch-check.yaml", "ECR208", 3) == (
         'node-role policy "node-fail-batch-check.yaml" can pull from ECR but '
-        '"ecr:BatchCheckLayerAvailability" is not granted (no statement grants it), which AWS lists for '
-        'pulling ECR images on EKS; add it next to "ecr:BatchGetImage" or attach '
-        "AmazonEC2ContainerRegistryReadOnly"
+        '"ecr:BatchCheckLayerAvailability" is not granted (no statement grants it), which the ECR guide and '
+        'AmazonEC2ContainerRegistryReadOnly include; add it next to "ecr:BatchGetImage" or attach '
+        "AmazonEC2ContainerRegistryReadOnly (pulls work without it: AmazonEC2ContainerRegistryPullOnly omits it)"
     )
 
 
@@ -280,8 +281,9 @@ def test_cfn_inline_mistakes():
     )
     assert _message("cloudformation/cfn-fail-inline-mistakes.yaml", "ECR208", 32) == (
         'node role "NoBatchCheckRole" can pull from ECR but "ecr:BatchCheckLayerAvailability" is not granted '
-        '(no statement grants it), which AWS lists for pulling ECR images on EKS; add it next to '
-        '"ecr:BatchGetImage" or attach AmazonEC2ContainerRegistryReadOnly'
+        '(no statement grants it), which the ECR guide and AmazonEC2ContainerRegistryReadOnly include; add it '
+        'next to "ecr:BatchGetImage" or attach AmazonEC2ContainerRegistryReadOnly (pulls work without it: '
+        'AmazonEC2ContainerRegistryPullOnly omits it)'
     )
 
 
@@ -365,9 +367,11 @@ def test_a_rejected_document_grants_nothing_to_the_node_role():
 
 def test_roles_of_known_aws_managed_policies_are_judged_customer_ones_are_not():
     result = lint("cfn-fail-managed-policy-unknown.yaml", cwd=IAM / "cloudformation", select="ECR201", verbose=True)
-    assert [f.message.split(" cannot")[0] for f in result.findings] == ['node role "KnownManagedRole"']
+    assert [(f.message.split(" cannot")[0], f.severity.name) for f in result.findings] == [
+        ('node role "KnownManagedRole"', "ERROR"),
+        ('node role "CustomerPolicyRole"', "WARNING"),  # a policy it cannot read may grant it: said, not silent
+    ]
     notes = [n for n in result.notes if "not judged" in n]
-    assert any('"CustomerPolicyRole"' in n and "policy/node-ecr-pull" in n for n in notes)
     assert any('"TypoRole"' in n for n in notes)  # its unknown ARNs are ECR209, never a guess
 
 
@@ -378,8 +382,6 @@ def test_eksctl_unreadable_policy_and_existing_role_are_not_judged():
     assert notes == [
         'eksctl-pass-defaults.yaml:18: node group "existing-role" uses a role defined outside the scanned files '
         "(arn:aws:iam::111122223333:role/nodes); not judged",
-        'eksctl-pass-defaults.yaml:36: node group "managed-customer-policy": ECR pull not judged: it depends on '
-        "arn:aws:iam::111122223333:policy/eks-node-ecr, not in the scanned files",
     ]
 
 
@@ -538,3 +540,49 @@ def test_no_fix_for_a_pattern_or_a_missing_version():
         ("ECR204", None),  # "ecr-public:Pull*": no single action it meant
         ("ECR205", None),  # adding a key is not a one-scalar edit
     ]
+
+
+# --- issue 12 item 9: unknown policies never silence a broken role --------------------------------
+
+CUSTOMER_ROLE_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  NodeRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]}
+      ManagedPolicyArns:
+        - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy
+        - !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/node-ecr-pull
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties: {ClusterName: shop, NodeRole: !GetAtt NodeRole.Arn, Subnets: [subnet-1]}
+"""
+
+
+def _dump_with(statements):
+    return json.dumps({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [{
+        "PolicyName": "node-ecr-pull", "Arn": "arn:aws:iam::111122223333:policy/node-ecr-pull",
+        "PolicyVersionList": [{"IsDefaultVersion": True, "Document": {"Version": "2012-10-17", "Statement": statements}}],
+    }]})
+
+
+def test_a_customer_policy_ecrlint_cannot_read_gives_a_warning_naming_it(tmp_path):
+    (tmp_path / "nodes.yaml").write_text(CUSTOMER_ROLE_TEMPLATE)
+    result = lint(".", cwd=tmp_path, select="ECR201")
+    assert [(f.rule, f.severity.name, f.span.line, f.span.column) for f in result.findings] == [("ECR201", "WARNING", 3, 3)]
+    assert result.findings[0].message.startswith(
+        'node role "NodeRole" cannot pull from ECR unless arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/node-ecr-pull '
+        'grants "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"'
+    )
+
+
+def test_the_customer_policy_from_a_scanned_dump_is_read_with_the_role(tmp_path):
+    (tmp_path / "nodes.yaml").write_text(CUSTOMER_ROLE_TEMPLATE)
+    (tmp_path / "account.json").write_text(_dump_with(
+        [{"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          "Resource": "*"}]))
+    assert lint(".", cwd=tmp_path, select="ECR201").findings == []
+    (tmp_path / "account.json").write_text(_dump_with([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]))
+    result = lint(".", cwd=tmp_path, select="ECR201")
+    assert [(f.severity.name, f.span.line) for f in result.findings] == [("ERROR", 3)]
+    assert "are not granted (no statement grants them)" in result.findings[0].message

@@ -14,10 +14,11 @@ from ecrlint.sources import DocumentSource, FileSource, UnitSource, detect_kind,
 def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
     sources = registered()
     assert [s.name for s in sources.documents] == [
-        "eksctl", "cloudformation", "iam-authorization-details", "iam-policy", "eks-fargate-profile", "kubernetes",
+        "eksctl", "cloudformation", "iam-authorization-details", "iam-policy", "eks-fargate-profile", "node-class",
+        "flux-source", "kustomization", "kubernetes",
     ]
     assert [s.name for s in sources.files] == ["documents"]
-    assert [(s.name, s.marker) for s in sources.units] == [("chart", "Chart.yaml")]
+    assert [(s.name, s.marker, s.nested) for s in sources.units] == [("chart", "Chart.yaml", False), ("terraform", "*.tf", True)]
     assert sources.suffixes == (".yaml", ".yml", ".json", ".template")
     assert all(isinstance(s, (DocumentSource, FileSource, UnitSource)) for s in sources.by_name.values())
 
@@ -28,6 +29,12 @@ def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
         # eksctl's ClusterConfig has apiVersion and kind too: the more specific kind wins
         ({"apiVersion": "eksctl.io/v1alpha5", "kind": "ClusterConfig"}, "eksctl"),
         ({"apiVersion": "v1", "kind": "ConfigMap"}, "kubernetes"),
+        ({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass"}, "node-class"),
+        ({"apiVersion": "eks.amazonaws.com/v1", "kind": "NodeClass"}, "node-class"),
+        ({"apiVersion": "karpenter.sh/v1", "kind": "NodePool"}, "kubernetes"),
+        ({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}, "kustomization"),
+        ({"resources": ["a.yaml"], "images": [{"name": "a"}]}, "kustomization"),
+        ({"resources": ["a.yaml"], "replicaCount": 1}, "unknown"),
         ({"AWSTemplateFormatVersion": "2010-09-09"}, "cloudformation"),
         ({"Resources": {"R": {"Type": "AWS::IAM::Role"}}}, "cloudformation"),
         ({"RoleDetailList": []}, "iam-authorization-details"),

@@ -125,6 +125,7 @@ def managed_policy_arn(name: str, partition: str = "aws") -> str | None:
     return f"arn:{partition}:iam::aws:policy{entry.get('Path', '/')}{name}"
 
 
+@lru_cache(maxsize=256)  # ~25 ms of difflib each: a language server asks again on every edit
 def nearest_managed_arn(ref: ManagedPolicyRef) -> str | None:
     """The real AWS managed policy ARN closest to a wrong one (a typo, a wrong or missing path)."""
     import difflib  # only when an ARN names no real policy

@@ -141,7 +141,8 @@ def role_ref_problem(profile: FargateProfile) -> str | None:
                 f"use !GetAtt {role.name}.Arn"
             )
         return None  # a reference resolved at deploy time (ECR301 judges dangling ones)
-    problem = role_arn_problem(ref, symbols_allowed=profile.source == "cloudformation")
+    # CloudFormation and Terraform facts write deploy-time values as ${...} symbols
+    problem = role_arn_problem(ref, symbols_allowed=profile.source in ("cloudformation", "terraform"))
     return f'pod execution role ARN "{ref}" {problem}' if problem else None
 
 
@@ -308,14 +309,27 @@ def blockers(workload: Workload, spec: YMap | None = None) -> list[Blocker]:
     spec = spec if spec is not None else workload.pod_spec or YMap()
     if spec.get("hostNetwork") is True:
         out.append(Blocker(Loc(path, spec.key_span("hostNetwork")), "hostNetwork"))
-    for list_name in ("initContainers", "containers", "ephemeralContainers"):
-        containers = spec.get(list_name)
-        if not isinstance(containers, YSeq):
-            continue
-        for container in containers:
-            if isinstance(container, YMap):
-                out.extend(_container_blockers(container, path))
+    for container in _containers(workload, spec):
+        out.extend(_container_blockers(container, path))
     return out
+
+
+# Argo Workflows: the workload's spec is the workflow spec; each template runs a pod of its own.
+WORKFLOW_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+
+
+def _containers(workload: Workload, spec: YMap) -> Iterator[YMap]:
+    lists: list[Any] = [spec.get(n) for n in ("initContainers", "containers", "ephemeralContainers")]
+    templates = spec.get("templates") if workload.kind in WORKFLOW_KINDS else None
+    for template in templates if isinstance(templates, YSeq) else ():
+        if isinstance(template, YMap):
+            lists.append([template.get("container"), template.get("script")])
+            container_set = template.get("containerSet")
+            lists.extend([template.get("initContainers"), template.get("sidecars"),
+                          container_set.get("containers") if isinstance(container_set, YMap) else None])
+    for items in lists:
+        if isinstance(items, list):
+            yield from (c for c in items if isinstance(c, YMap))
 
 
 def _container_blockers(container: YMap, path: str) -> Iterator[Blocker]:
@@ -341,3 +355,96 @@ def _container_blockers(container: YMap, path: str) -> Iterator[Blocker]:
             if (key in GPU_RESOURCES or key.startswith(GPU_PREFIXES)) and amount not in (0, "0"):
                 yield Blocker(Loc(path, block.key_span(resource)), f"GPUs and accelerators ({label} {section} {key})")
                 return  # one finding per container: limits and requests name the same device
+
+
+# --- DaemonSets and the Fargate node taint (ECR307) -----------------------------------------------
+
+# Every Fargate node carries the taint eks.amazonaws.com/compute-type=fargate:NoSchedule and the label
+# eks.amazonaws.com/compute-type=fargate; a DaemonSet pod is made for each node whose taints it
+# tolerates and whose labels its node selector and required node affinity allow. A toleration with
+# no key and ``operator: Exists`` matches every taint; an empty effect matches every effect
+# (https://kubernetes.io/docs/reference/kubernetes-api/definitions/toleration-v1/,
+# https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/). Such a DaemonSet's
+# pod on a Fargate node stays Pending for ever (aws/amazon-cloudwatch-agent-operator#183,
+# kubernetes-sigs/aws-efs-csi-driver#340, aws-samples/amazon-cloudwatch-container-insights#61);
+# the fix is the node affinity aws-node and kube-proxy carry, ``eks.amazonaws.com/compute-type
+# NotIn [fargate]`` (aws-observability/helm-charts#58).
+COMPUTE_TYPE = "eks.amazonaws.com/compute-type"
+# Node labels a Fargate node has with these values (Fargate runs Linux pods on x86_64): a selector
+# on them alone does not keep the DaemonSet off Fargate nodes.
+_FARGATE_NODE_LABELS = {
+    "kubernetes.io/os": "linux",
+    "beta.kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/arch": "amd64",
+}
+
+
+def fargate_toleration(spec: Any) -> Loc | None:
+    """The span of the first toleration that tolerates the Fargate taint (as a Loc without a path:
+    the caller supplies it), or None."""
+    tolerations = spec.get("tolerations") if isinstance(spec, dict) else None
+    if not isinstance(tolerations, YSeq):
+        return None
+    for i, toleration in enumerate(tolerations):
+        if isinstance(toleration, dict) and _tolerates(toleration):
+            return Loc("", tolerations.item_span(i))
+    return None
+
+
+def _tolerates(toleration: dict[str, Any]) -> bool:
+    effect = toleration.get("effect")
+    if effect not in (None, "", "NoSchedule"):
+        return False
+    key = toleration.get("key") or ""
+    operator = toleration.get("operator") or "Equal"
+    if operator == "Exists":
+        return key in ("", COMPUTE_TYPE)
+    return operator == "Equal" and key == COMPUTE_TYPE and toleration.get("value") == "fargate"
+
+
+def may_run_on_fargate_nodes(spec: Any) -> bool:
+    """Do the pod spec's node selector and required node affinity surely allow a Fargate node? Only
+    selectors on labels whose Fargate value is known count; anything else may keep them off (False)."""
+    if not isinstance(spec, dict):
+        return False
+    selector = spec.get("nodeSelector")
+    if selector is not None:
+        if not isinstance(selector, dict):
+            return False
+        for key, value in selector.items():
+            if _FARGATE_NODE_LABELS.get(str(key)) != value:
+                return False  # another label (or compute-type itself): Fargate nodes may lack it
+    affinity = spec.get("affinity")
+    node_affinity = affinity.get("nodeAffinity") if isinstance(affinity, dict) else None
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution") if isinstance(node_affinity, dict) else None
+    if required is None:
+        return True
+    terms = required.get("nodeSelectorTerms") if isinstance(required, dict) else None
+    if not isinstance(terms, list) or not terms:
+        return False
+    # Terms are ORed: one term a Fargate node surely satisfies is enough.
+    return any(_term_allows_fargate(term) for term in terms)
+
+
+def _term_allows_fargate(term: Any) -> bool:
+    if not isinstance(term, dict) or term.get("matchFields"):
+        return False
+    expressions = term.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return False
+    for expression in expressions:
+        if not isinstance(expression, dict):
+            return False
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        fargate_value = "fargate" if key == COMPUTE_TYPE else _FARGATE_NODE_LABELS.get(str(key))
+        if fargate_value is None or not isinstance(values, list):
+            return False
+        if operator == "In" and fargate_value in values:
+            continue
+        if operator == "NotIn" and fargate_value not in values:
+            continue
+        if operator == "Exists":
+            continue
+        return False
+    return True

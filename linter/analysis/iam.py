@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import weakref
@@ -9,9 +10,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from . import awsdata
+from . import arnsets, awsdata
 from ..model import NO_SPAN, Loc, Span, YMap, YSeq
-from ..workspace import PolicyDocument
+from ..workspace import PolicyDocument, Role
 
 # Semantics follow the IAM User Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies.html:
 # action names are case-insensitive globs with "*" and "?";
@@ -269,8 +270,18 @@ _SEG = ("*",)  # any run of characters within an ARN segment (no ":")
 _ALL = ("**",)  # any run of characters, ":" included (a "*" that ends a segment; a whole "*")
 _ONE = ("?",)  # one character, not ":"
 # ("$", name, spans_colons): a value not known offline (${AWS::AccountId}, ${aws:username}, Ref X)
+_NEVER = ("never",)  # a policy variable with no value in the request: matches no character
+_LITERAL_STAR = ("*",)  # the query of an action without a resource type: "*" itself, no wildcard
 _SEGMENT_PSEUDO = frozenset(["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix"])
 _VAR = re.compile(r"\$\{([^}]*)\}")
+_DEFAULTED = re.compile(r"^\s*([^,\s]+)\s*,\s*'((?:[^']|'')*)'\s*$")
+# Keys a role session's request never carries: aws:username exists only for IAM users, and the
+# identity-provider keys only for web-identity or SAML sessions; aws:SourceIdentity only when
+# the caller set one, which EC2 and Fargate do not
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-username).
+_ABSENT_FOR_ROLES = frozenset(["aws:username", "aws:federatedprovider", "aws:sourceidentity"])
+_ABSENT_PREFIXES = ("saml:", "cognito-identity.amazonaws.com:", "www.amazon.com:", "graph.facebook.com:",
+                    "accounts.google.com:")
 
 
 @lru_cache(maxsize=4096)
@@ -302,6 +313,8 @@ def _substitute(text: str, symbols: Mapping[str, str] | None) -> str:
         value = symbols.get(name)
         if value is None:
             value = symbols.get("${%s}" % name)
+        if value is None and name.strip().lower() == "aws:principalaccount":
+            value = symbols.get("AWS::AccountId") or symbols.get("${AWS::AccountId}")
         return value if value is not None else m.group(0)
 
     return _VAR.sub(repl, text)
@@ -350,8 +363,20 @@ def _variable(name: str, version: str | None) -> Any:
     if "::" in name or ":" not in name:
         # a CloudFormation parameter, resource reference or GetAtt: could be a whole ARN
         return ("$", name, True)
-    # an IAM policy variable (${aws:username}, ${aws:PrincipalTag/team}): set per request
-    return ("$", "iam:" + name, True)
+    # an IAM policy variable (${aws:username}, ${aws:PrincipalTag/team}), possibly with a default
+    # (${aws:username, 'none'}): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+    m = _DEFAULTED.match(name)
+    key, default = (m.group(1), m.group(2).replace("''", "'")) if m else (name.strip(), None)
+    lowered = key.lower()
+    if lowered == "aws:principalaccount":
+        return ("$", "AWS::AccountId", False)  # the role's own account, as ${AWS::AccountId} is in a stack
+    if lowered in _ABSENT_FOR_ROLES or lowered.startswith(_ABSENT_PREFIXES):
+        # Not in the request context of a role session (the node role, Fargate's pod execution
+        # role): "a policy variable with no value" matches nothing, unless it has a default
+        # (#policy-vars-no-value on the page above).
+        return default if default is not None else _NEVER
+    # set per request (tags, user ID, time): which repository it names cannot be known offline
+    return ("$", "iam:" + key, True)
 
 
 def _is_star(t: Any) -> bool:
@@ -369,6 +394,8 @@ def _wild(tokens: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _star_emits(star: Any, tok: Any) -> bool:
     """Can ``star`` produce (part of) what ``tok`` stands for?"""
+    if tok == _NEVER:
+        return False
     if star == _ALL:
         return True
     if tok == ":":
@@ -447,6 +474,8 @@ def _covers(p: tuple[Any, ...], q: tuple[Any, ...]) -> bool:
 
 
 def _absorbs(star: Any, tok: Any) -> bool:
+    if tok == _NEVER:
+        return False
     if star == _ALL:
         return True
     if tok == ":" or tok == _ALL:
@@ -508,7 +537,9 @@ def resource_matches(pattern: str, resource: str, symbols: Mapping[str, str] | N
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # "allowed" | "conditional" | "denied" | "possibly-denied" | "not-granted" | "resource-mismatch" | "unknown"
+    # "allowed" | "conditional" | "denied" | "possibly-denied" | "not-granted" | "resource-mismatch"
+    # | "outside-boundary" | "unknown"
+    status: str
     allowed: bool  # status == "allowed"
     reason: str  # one human phrase for messages: "denied by Sid DenyPull at iam.json:12", ...
     allows: tuple[Statement, ...] = ()
@@ -521,13 +552,52 @@ def _applies_to_action(stmt: Statement, action: str) -> bool:
     return any(action_matches(p, action) for p in stmt.actions)
 
 
-def _resource_state(stmt: Statement, q: tuple[Any, ...], symbols: Mapping[str, str] | None, deny: bool) -> bool | None:
+def _shapeless(pattern: str) -> bool:
+    """An ECR repository ARN pattern with an empty region or account: it matches no repository."""
+    parts = arn_segments(pattern)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    if parts[2] == "ecr":
+        return not parts[3] or not parts[4]
+    return parts[2] == "ecr-public" and not parts[4]
+
+
+def _statement_set(stmt: Statement, symbols: Mapping[str, str] | None) -> arnsets.StatementSet | None:
+    """The statement's Resource (or NotResource) patterns as tokens; None when one holds a symbol."""
+    negated = stmt.not_resources is not None
+    written = stmt.not_resources if stmt.not_resources is not None else stmt.resources
+    patterns = tuple(_tokens(_substitute(r, symbols), stmt.version, True) for r in written)
+    if any(_has_symbols(p) for p in patterns):
+        return None
+    return patterns, negated
+
+
+def _resource_state(
+    stmt: Statement,
+    q: tuple[Any, ...],
+    symbols: Mapping[str, str] | None,
+    deny: bool,
+    exact: tuple[Any, ...] | None = None,
+) -> bool | None:
     """Does the statement's Resource / NotResource take in the requested resource?
 
     For a query with wildcards ("some ECR repository"), an Allow takes it in when it grants some
-    such resource; a Deny only when it denies all of them.
+    such resource; a Deny only when it denies all of them. ``exact`` is that query as the set of
+    real repository ARNs (``arnsets.query_tokens``): used whenever the patterns hold no symbol.
     """
+    if exact is not None:
+        own = _statement_set(stmt, symbols)
+        if own is not None:
+            if deny:  # every repository of the query is denied: none escapes the statement
+                return arnsets.exists(exact, [], [own]) is False
+            return arnsets.exists(exact, [[own]]) is True
     existential = _has_wildcards(q)
+    if exact is not None:
+        # the same ARN shape as arnsets checks, for patterns holding a symbol: an empty region or
+        # account matches no repository, whatever the symbol
+        stmt = replace(stmt, resources=tuple(r for r in stmt.resources if not _shapeless(r)),
+                       not_resources=None if stmt.not_resources is None else
+                       tuple(r for r in stmt.not_resources if not _shapeless(r)))
     if stmt.not_resources is not None:
         patterns = [_tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources]
         if existential:
@@ -559,13 +629,19 @@ def evaluate(
     resource: str = "*",
     *,
     symbols: Mapping[str, str] | None = None,
+    boundary: Sequence[PolicyDocument] | None = None,
 ) -> Decision:
     """Is ``action`` on ``resource`` allowed by these identity policies together?
 
     ``resource`` "*" asks about *some* resource of the action's type (any ECR repository for
-    ``ecr:BatchGetImage``). Actions without a resource type (``ecr:GetAuthorizationToken``) are
-    always asked about the resource "*", the only one that matches them.
+    ``ecr:BatchGetImage``): some repository an Allow reaches that no Deny takes away. Actions
+    without a resource type (``ecr:GetAuthorizationToken``) are always asked about the resource
+    "*", the only one that matches them. ``boundary``: the role's permissions boundary; the action
+    is allowed only where the policies and the boundary both allow it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
     """
+    if boundary is not None:
+        return _evaluate_query(policies, action, resource, symbols, list(boundary))
     key = _bundled_key(policies, action, resource) if symbols is None else None
     if key is not None:
         hit = _BUNDLED_DECISIONS.get(key)
@@ -608,7 +684,11 @@ def _rebound(decision: Decision, seen: Sequence[PolicyDocument], policies: Seque
 
 
 def _evaluate_query(
-    policies: Sequence[PolicyDocument], action: str, resource: str, symbols: Mapping[str, str] | None
+    policies: Sequence[PolicyDocument],
+    action: str,
+    resource: str,
+    symbols: Mapping[str, str] | None,
+    boundary: list[PolicyDocument] | None = None,
 ) -> Decision:
     query_text, query_kind = _query(action, resource)
     if query_kind == "type" and query_text.startswith("arn:"):
@@ -616,13 +696,195 @@ def _evaluate_query(
         # written for: a Deny on arn:aws:ecr:*:111122223333:repository/* must not be escaped by
         # imagining the repository in another account or the role in aws-cn.
         best: Decision | None = None
-        for candidate in _candidates(policies, action, query_text, symbols):
-            decision = _evaluate(policies, action, candidate, query_kind, resource, symbols)
+        for candidate in _candidates(list(policies) + (boundary or []), action, query_text, symbols):
+            decision = _judge(policies, boundary, action, candidate, query_kind, resource, symbols)
             if best is None or _RANK[decision.status] < _RANK[best.status]:
                 best = decision
         assert best is not None
         return best
-    return _evaluate(policies, action, query_text, query_kind, resource, symbols)
+    return _judge(policies, boundary, action, query_text, query_kind, resource, symbols)
+
+
+def _judge(
+    policies: Sequence[PolicyDocument],
+    boundary: list[PolicyDocument] | None,
+    action: str,
+    query_text: str,
+    query_kind: str,
+    resource: str,
+    symbols: Mapping[str, str] | None,
+) -> Decision:
+    """One query: the identity policies' decision, then the Deny and boundary arithmetic over the
+    repositories the Allows reach (``arnsets``), then the boundary's own decision."""
+    exact = arnsets.query_tokens(query_text) if query_kind == "type" else None
+    decision = _evaluate(policies, action, query_text, query_kind, resource, symbols, exact)
+    if decision.status == "denied" or (boundary is None and not decision.allowed):
+        return decision
+    if boundary is None:
+        if exact is None or not decision.allowed:
+            return decision
+        partial = _partial_denies(policies, action, sure=True)
+        if partial and _reach(policies, [], action, exact, symbols) is False:
+            return replace(
+                decision,
+                status="denied",
+                allowed=False,
+                reason=f"denied by {partial[0].where()} on every repository the Allows reach",
+                denies=tuple(partial),
+            )
+        if partial:
+            # name an Allow whose repositories a Deny leaves, not one whose every repository is denied
+            survivor = _surviving_allow(policies, action, exact, symbols, partial)
+            if survivor is not None:
+                decision = replace(decision, reason=f"allowed by {survivor.where()}")
+        maybe = _partial_denies(policies, action, sure=False)
+        if maybe and _reach(policies, [], action, exact, symbols, conditional_denies=True) is False:
+            stmt = maybe[0]
+            return replace(
+                decision,
+                status="possibly-denied",
+                allowed=False,
+                reason=f"denied by {stmt.where()} when {_when(stmt)}, on every repository the Allows reach",
+                denies=tuple(partial + maybe),
+            )
+        return decision
+    return _bounded(decision, policies, boundary, action, query_text, query_kind, resource, symbols, exact)
+
+
+def _bounded(
+    decision: Decision,
+    policies: Sequence[PolicyDocument],
+    boundary: list[PolicyDocument],
+    action: str,
+    query_text: str,
+    query_kind: str,
+    resource: str,
+    symbols: Mapping[str, str] | None,
+    exact: tuple[Any, ...] | None,
+) -> Decision:
+    """The identity decision held against the permissions boundary."""
+    name = _boundary_name(boundary)
+    bound = _evaluate(boundary, action, query_text, query_kind, resource, symbols, exact)
+    allows = decision.allows + bound.allows
+    denies = decision.denies + bound.denies
+    if bound.status == "denied":
+        return Decision("denied", False, f"{bound.reason} (the permissions boundary {name})", allows, denies)
+    if not decision.allowed:
+        if decision.status in ("conditional", "unknown", "possibly-denied") and bound.status in (
+            "not-granted",
+            "resource-mismatch",
+        ):
+            # whatever the identity policies' undecided grant turns out to be, the boundary allows none
+            return Decision(
+                "outside-boundary", False, f"not allowed by the permissions boundary {name}", allows, denies
+            )
+        return replace(decision, allows=allows, denies=denies)
+    if bound.status in ("not-granted", "resource-mismatch"):
+        why = "" if bound.status == "not-granted" else f" (it allows them {bound.reason.removeprefix('granted ')})"
+        return Decision(
+            "outside-boundary", False, f"{decision.reason} but not by the permissions boundary {name}{why}", allows, denies
+        )
+    if not bound.allowed:
+        return Decision(bound.status, False, f"the permissions boundary {name}: {bound.reason}", allows, denies)
+    if exact is not None:
+        reach = _reach(policies, boundary, action, exact, symbols)
+        if reach is False:
+            return Decision(
+                "outside-boundary",
+                False,
+                f"{decision.reason} but on no repository the permissions boundary {name} also allows",
+                allows,
+                denies,
+            )
+    return replace(decision, allows=allows, denies=denies)
+
+
+def _partial_denies(policies: Sequence[PolicyDocument], action: str, sure: bool) -> list[Statement]:
+    """The Deny statements that name the action and surely apply (``sure``), or that apply only
+    under a condition not decided offline (not ``sure``)."""
+    out = []
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect == "Deny" and _applies_to_action(stmt, action) and not _void(stmt, None):
+                held = condition_holds(stmt.condition) if stmt.conditional else True
+                if (held is True) if sure else (held is None):
+                    out.append(stmt)
+    return out
+
+
+def _boundary_name(boundary: Sequence[PolicyDocument]) -> str:
+    names = [p.name for p in boundary]
+    return f'"{names[0]}"' if len(names) == 1 else ", ".join(f'"{n}"' for n in names)
+
+
+def _reach(
+    policies: Sequence[PolicyDocument],
+    boundary: Sequence[PolicyDocument],
+    action: str,
+    exact: tuple[Any, ...],
+    symbols: Mapping[str, str] | None,
+    conditional_denies: bool = False,
+) -> bool | None:
+    """Is there a repository of the query that an unconditional Allow of the policies (and of the
+    boundary, when there is one) reaches and no unconditional Deny takes away (nor a conditional
+    one, with ``conditional_denies``)? None: undecided (a pattern holds a value not known offline,
+    or the search gave up)."""
+    groups: list[list[arnsets.StatementSet]] = []
+    denies: list[arnsets.StatementSet] = []
+    for documents in (policies, boundary):
+        if documents is boundary and not boundary:
+            continue
+        group: list[arnsets.StatementSet] = []
+        for policy in documents:
+            for stmt in statements(policy):
+                if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action) or _void(stmt, symbols):
+                    continue
+                held = condition_holds(stmt.condition) if stmt.conditional else True
+                if held is False or (held is None and stmt.effect == "Allow"):
+                    continue  # conditional Allows are not relied on; conditional Denies are, below
+                if held is None and not conditional_denies:
+                    continue  # a conditional Deny may not apply: it takes nothing away for sure
+                own = _statement_set(stmt, symbols)
+                if own is None:
+                    return None
+                (group if stmt.effect == "Allow" else denies).append(own)
+        groups.append(group)
+    # "Some Allow of each group" is a disjunction: asked one combination at a time, each with only
+    # the Denies that can meet it, the automata stay a handful instead of every pattern at once.
+    undecided = False
+    for combination in itertools.product(*groups):
+        relevant = [d for d in denies if all(_may_meet(d, a) for a in combination)]
+        answer = arnsets.exists(exact, [[a] for a in combination], relevant)
+        if answer:
+            return True
+        undecided = undecided or answer is None
+    return None if undecided else False
+
+
+def _surviving_allow(
+    policies: Sequence[PolicyDocument],
+    action: str,
+    exact: tuple[Any, ...],
+    symbols: Mapping[str, str] | None,
+    denies: list[Statement],
+) -> Statement | None:
+    """The first unconditional Allow that reaches a repository none of ``denies`` takes away."""
+    deny_sets = [d for d in (_statement_set(stmt, symbols) for stmt in denies) if d is not None]
+    for policy in policies:
+        for stmt in statements(policy):
+            if stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action) or _void(stmt, symbols):
+                continue
+            own = _statement_set(stmt, symbols)
+            if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
+                return stmt
+    return None
+
+
+def _may_meet(deny: arnsets.StatementSet, allow: arnsets.StatementSet) -> bool:
+    """Can the Deny take anything from what the Allow reaches? (cheap, pattern against pattern)"""
+    if deny[1] or allow[1]:
+        return True  # NotResource: everything but a few patterns
+    return any(_intersects(d, a) for d in deny[0] for a in allow[0])
 
 
 _RANK = {
@@ -631,12 +893,20 @@ _RANK = {
     "conditional": 2,
     "unknown": 3,
     "denied": 4,
-    "resource-mismatch": 5,
-    "not-granted": 6,
+    "outside-boundary": 5,
+    "resource-mismatch": 6,
+    "not-granted": 7,
 }
 
 
 _PINNED = (1, 3, 4)  # partition, region, account: the ARN segments a Deny is usually scoped by
+# a value a real repository can have, or one CloudFormation fills in (${AWS::AccountId}: the same
+# account wherever the template names it)
+_REAL = {
+    1: re.compile(r"^(?:[a-z][a-z-]*|\$\{[^}]+\})$"),
+    3: re.compile(r"^(?:[a-z0-9-]+|\$\{[^}]+\})$"),
+    4: re.compile(r"^(?:\d{12}|\$\{[^}]+\})$"),
+}
 _MAX_CANDIDATES = 16
 
 
@@ -652,11 +922,17 @@ def _candidates(
                 continue
             for pattern in stmt.resources + (stmt.not_resources or ()):
                 parts = arn_segments(_substitute(pattern, symbols))
-                if len(parts) < 6 or parts[0] != "arn":
+                if len(parts) < 3 or parts[0] != "arn":
                     continue
                 for i in _PINNED:
-                    if template[i] == "*" and parts[i] and "*" not in parts[i] and "?" not in parts[i]:
-                        named[i][parts[i]] = None
+                    # a segment the pattern spells out (a short ARN's last segment may run on past
+                    # ":"), and one a real repository can have: a value no repository has
+                    # ("US-EAST-1", an empty partition) must not hide the grants of other patterns
+                    if i + 1 >= len(parts) and len(parts) != 6:
+                        continue
+                    value = parts[i]
+                    if template[i] == "*" and value and "*" not in value and "?" not in value and _REAL[i].match(value):
+                        named[i][value] = None
     out = [template]
     for i in _PINNED:
         values = list(named[i]) or [template[i]]
@@ -682,6 +958,40 @@ def arn_segments(text: str) -> list[str]:
         pos = end + 1
 
 
+def _void(stmt: Statement, symbols: Mapping[str, str] | None) -> bool:
+    """A NotResource naming a variable the request lacks (${aws:username} for a role) makes the
+    statement invalid for a request on an ARN, where it would otherwise apply to everything
+    (reference_policies_variables.html: "might cause the entire statement to be invalid"). Asked
+    about "*" (an action without a resource type), nothing is compared and the statement applies,
+    as the independent simulator judges it (benchmarks/iam_oracle)."""
+    return stmt.not_resources is not None and any(
+        _NEVER in _tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources
+    )
+
+
+def _classify(
+    stmt: Statement, action: str, q: tuple[Any, ...], symbols: Mapping[str, str] | None, exact: tuple[Any, ...] | None
+) -> tuple[bool, bool | None] | None:
+    """(conditional, resource state) of a statement for the query; None when it does not apply."""
+    if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+        return None
+    held = condition_holds(stmt.condition) if stmt.conditional else True
+    if held is False:
+        return None  # its condition never holds for a direct call: the statement does not apply
+    conditional = held is None
+    if q != _LITERAL_STAR and _void(stmt, symbols):
+        return None
+    state = _resource_state(stmt, q, symbols, stmt.effect == "Deny", exact)
+    if state is not False and not conditional and _request_dependent(stmt, symbols):
+        if stmt.not_resources is None:
+            # another pattern of the statement may match whatever the request says
+            plain = tuple(r for r in stmt.resources if not _request_variables(replace(stmt, resources=(r,)), symbols))
+            if plain and _resource_state(replace(stmt, resources=plain), q, symbols, stmt.effect == "Deny", exact):
+                return False, True
+        return True, True  # a tag or other request value names the repository
+    return conditional, state
+
+
 def _evaluate(
     policies: Sequence[PolicyDocument],
     action: str,
@@ -689,6 +999,7 @@ def _evaluate(
     query_kind: str,
     resource: str,
     symbols: Mapping[str, str] | None,
+    exact: tuple[Any, ...] | None = None,
 ) -> Decision:
     q = _tokens(_substitute(query_text, symbols), VERSION_CURRENT, query_kind != "literal")
     allows: list[Statement] = []
@@ -700,15 +1011,11 @@ def _evaluate(
     unknown_denies: list[Statement] = []
     for policy in policies:
         for stmt in statements(policy):
-            if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+            classified = _classify(stmt, action, q, symbols, exact)
+            if classified is None:
                 continue
-            held = condition_holds(stmt.condition) if stmt.conditional else True
-            if held is False:
-                continue  # its condition never holds for a direct call: the statement does not apply
-            conditional = held is None
-            deny = stmt.effect == "Deny"
-            state = _resource_state(stmt, q, symbols, deny)
-            if deny:
+            conditional, state = classified
+            if stmt.effect == "Deny":
                 if state is True:
                     (cond_denies if conditional else denies).append(stmt)
                 elif state is None:
@@ -730,7 +1037,7 @@ def _evaluate(
         return Decision(
             "conditional",
             False,
-            f"granted only when {describe_condition(stmt.condition)} ({stmt.where()})",
+            f"granted only when {_when(stmt)} ({stmt.where()})",
             every_allow,
             every_deny,
         )
@@ -746,7 +1053,7 @@ def _evaluate(
     if elsewhere:
         stmt = elsewhere[0]
         granted = _quote_list(_resource_list(stmt))
-        tail = _mismatch(action, query_kind, resource)
+        tail = _mismatch(action, query_kind, resource) + (_shape_hint(stmt) if query_kind == "type" else "")
         return Decision(
             "resource-mismatch", False, f"granted only on {granted} ({stmt.where()}), {tail}", every_allow, every_deny
         )
@@ -766,7 +1073,7 @@ def _allowed(
         return Decision(
             "possibly-denied",
             False,
-            f"denied by {stmt.where()} when {describe_condition(stmt.condition)}",
+            f"denied by {stmt.where()} when {_when(stmt)}",
             every_allow,
             every_deny,
         )
@@ -781,6 +1088,23 @@ def _allowed(
             every_deny,
         )
     return Decision("allowed", True, f"allowed by {allows[0].where()}", every_allow, every_deny)
+
+
+def _shape_hint(stmt: Statement) -> str:
+    """Why a pattern that looks like a repository ARN matches none: what AWS's ARNs always have."""
+    written = stmt.resources
+    if stmt.version != VERSION_LEGACY and any(_ABSENT.search(r) for r in written):
+        return " (a role's session has no ${aws:username})"
+    for r in written:
+        parts = arn_segments(r)
+        if len(parts) == 6 and parts[2] == "ecr" and (not parts[3] or not parts[4]):
+            return " (a repository ARN always has a region and an account)"
+        if len(parts) == 6 and parts[2] in ("ecr", "ecr-public") and parts[5] != parts[5].lower() and "${" not in parts[5]:
+            return " (repository names are lowercase)"
+    return ""
+
+
+_ABSENT = re.compile(r"\$\{\s*aws:username\s*\}", re.IGNORECASE)
 
 
 def _mismatch(action: str, query_kind: str, resource: str) -> str:
@@ -860,6 +1184,15 @@ def condition_holds(condition: Any) -> bool | None:
 
 def _test_holds(operator: str, key: str, values: Any) -> bool | None:
     actual = _DIRECT_CALL_KEYS.get(key.lower())
+    if actual is not None and operator == "Null":
+        # the key is present for a direct call: "Null": "false" (it exists) holds, "true" fails
+        listed = values if isinstance(values, list) else [values]
+        present = {str(v).lower() for v in listed if isinstance(v, (str, bool))}
+        if present == {"false"}:
+            return True
+        if present == {"true"}:
+            return False
+        return None if not present <= {"true", "false"} or not present else True
     if actual is None or operator not in _BOOL_OPERATORS:
         return None
     items = values if isinstance(values, list) else [values]
@@ -869,6 +1202,30 @@ def _test_holds(operator: str, key: str, values: Any) -> bool | None:
     if words and all(w in ("true", "false") for w in words):
         return False
     return None  # an intrinsic, an empty list or a value that is no boolean: not decided
+
+
+def _request_dependent(stmt: Statement, symbols: Mapping[str, str] | None) -> bool:
+    """Does the statement's resource hold a policy variable set per request (a tag, the user ID)?"""
+    return bool(_request_variables(stmt, symbols))
+
+
+def _request_variables(stmt: Statement, symbols: Mapping[str, str] | None) -> list[str]:
+    found: list[str] = []
+    for r in stmt.not_resources if stmt.not_resources is not None else stmt.resources:
+        for t in _tokens(_substitute(r, symbols), stmt.version, True):
+            if _is_sym(t) and t[1].startswith("iam:") and "${%s}" % t[1][4:] not in found:
+                found.append("${%s}" % t[1][4:])
+    return found
+
+
+def _when(stmt: Statement) -> str:
+    """When a conditional statement applies: its Condition, or the request values its resource names."""
+    if stmt.condition:
+        return describe_condition(stmt.condition)
+    names = _request_variables(stmt, None)
+    if names:
+        return f"{' and '.join(names)} name the repository" if len(names) > 1 else f"{names[0]} names the repository"
+    return "a condition holds"
 
 
 def describe_condition(condition: Any) -> str:
@@ -893,6 +1250,13 @@ def _short_value(value: Any) -> str:
     if isinstance(value, dict):
         return "(intrinsic)"
     return f'"{value}"'
+
+
+def boundary_of(role: Role) -> list[PolicyDocument] | None:
+    """The role's permissions boundary to evaluate with, when ecrlint can read it; a boundary it
+    cannot read (a customer managed policy outside the scanned files) only ever restricts, so the
+    role is judged without it (what is not granted without it is not granted with it either)."""
+    return [role.boundary] if role.boundary is not None else None
 
 
 def granted_resources(policies: Sequence[PolicyDocument], action: str) -> list[str]:

@@ -46,11 +46,12 @@ class ClusterLink:
     entry: dict[str, Any] | None = None  # the clusters config entry that names it
     notes: list[str] = field(default_factory=list)
     name_known: bool = True  # False: a CloudFormation logical ID stands in for a deploy-time name
+    named_by: str | None = None  # no name, but what names it at deploy time ("Fn::ImportValue ClusterName")
 
     @property
     def label(self) -> str:
         if not self.name:
-            return "(unnamed)"
+            return f"(named at deploy time by {self.named_by})" if self.named_by else "(unnamed)"
         return f'"{self.name}"' if self.name_known else f'"{self.name}" (logical ID; named at deploy time)'
 
 
@@ -210,7 +211,9 @@ def _attach(
     if len(clusters) > 1:
         return nameless
     if not clusters:
-        clusters.append(ClusterLink(None))
+        refs = {getattr(fact, "cluster_ref", None) for fact in nameless}
+        only = refs.pop() if len(refs) == 1 else None
+        clusters.append(ClusterLink(None, named_by=only))
     link = clusters[0]
     for fact in nameless:
         _add(link, fact)
@@ -326,6 +329,11 @@ def pinned_node_groups(spec: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def role_resolver(ws: Workspace) -> _RoleResolver:
+    """Finds a role of the workspace by the ARN something else names it with."""
+    return _RoleResolver(ws.roles)
+
+
 class _RoleResolver:
     """A role named by ARN may be defined in another scanned file: find it by its literal ARN; by
     path and name when its template only knows the account symbolically; or, for an ARN that is
@@ -405,6 +413,7 @@ def to_dict(links: Links) -> dict[str, Any]:
             {
                 "name": link.name,
                 "name_known": link.name_known,
+                **({"named_by": link.named_by} if link.named_by else {}),
                 "definitions": [{"source": c.source, **_loc_json(c.loc)} for c in link.clusters],
                 "account": link.account,
                 "region": link.region,

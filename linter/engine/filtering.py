@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Iterable
 
@@ -12,14 +11,18 @@ from ..parsing import PARSE_ERROR
 from ..workspace import Workspace
 
 
-def _config_relative(path: str, config: Config, cwd: str) -> str:
+def config_relative(path: str, config: Config, cwd: str) -> str:
     """Config globs are relative to the config file's directory, wherever ecrlint runs from."""
-    return os.path.relpath(os.path.join(cwd, path), config.root).replace(os.sep, "/")
+    if config.cwd is None:
+        config.cwd = cwd
+    return config.relative(path)
 
 
 def _in_reported(path: str, reported: set[str]) -> bool:
     if path in reported:
         return True
+    if "." in reported and not path.startswith(("../", "/")) and not (len(path) > 1 and path[1] == ":"):
+        return True  # the working directory itself was a unit (a Terraform module run from inside it)
     return any(path.startswith(r + "/") for r in reported)
 
 
@@ -47,7 +50,7 @@ def filter_findings(
             continue  # other rules that are not enabled never ran
         if not _in_reported(finding.path, reported):
             continue
-        if config.per_file_ignores and ignored_for_path(finding.rule, _config_relative(finding.path, config, cwd), config.per_file_ignores):
+        if config.per_file_ignores and ignored_for_path(finding.rule, config_relative(finding.path, config, cwd), config.per_file_ignores):
             continue
         if finding.rule in config.severity:
             finding = replace(finding, severity=config.severity[finding.rule])
@@ -65,7 +68,20 @@ def filter_findings(
                 for rule_id in sorted(ids or ()):
                     if not any(k.startswith(rule_id) for k in known):
                         notes.append(f"{path}:{line}: suppression names unknown rule ID '{rule_id}'")
-    return sorted(kept.values(), key=Finding.sort_key), sorted(suppressed.values(), key=Finding.sort_key)
+    shown = {f.key for f in kept.values() if not f.unless_shown and not f.only_if_shown}
+    return _consequences(kept.values(), shown), _consequences(suppressed.values(), shown)
+
+
+def _consequences(findings: Iterable[Finding], shown: set[tuple[str, str, int, int]]) -> list[Finding]:
+    """Drop a consequence while its causes are shown, and its shorter form while they are not."""
+    out = []
+    for f in findings:
+        if f.unless_shown and all(k in shown for k in f.unless_shown):
+            continue
+        if f.only_if_shown and not all(k in shown for k in f.only_if_shown):
+            continue
+        out.append(f)
+    return sorted(out, key=Finding.sort_key)
 
 
 def _covers(ids: frozenset[str] | None, finding: Finding) -> bool:

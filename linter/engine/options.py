@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
+
 from ..config import Config
 from ..model import Finding, Severity
 from ..registry import Registry
@@ -35,6 +37,7 @@ class RunOptions:
     verbose: bool = False
     cwd: str = "."
     stdin: bytes | None = None  # what "-" reads (tests); default: sys.stdin
+    progress: Callable[[str], None] | None = None  # told each phase of the run ("reading 12 files")
 
 
 @dataclass
@@ -48,6 +51,7 @@ class RunResult:
     workspace: Workspace
     fail_on: Severity
     digests: dict[str, str] = field(default_factory=dict)  # display path -> sha256 of what was read
+    baselined: int = 0  # findings left out because the --baseline file lists them
 
     @property
     def failed(self) -> bool:

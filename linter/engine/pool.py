@@ -83,6 +83,18 @@ def _process(source: Input, ctx: ExtractContext, options: RunOptions) -> tuple[P
     return parsed, ws
 
 
+def read_one(source: Input, ctx: ExtractContext, options: RunOptions,
+             data: bytes | None = None) -> tuple[ParsedFile, Workspace]:
+    """One input read and extracted in this process (the language server); ``data``: the text of an
+    unsaved editor buffer, read instead of the file (its pod specs are then kept: the file on disk
+    is not what was linted)."""
+    if data is not None:
+        from dataclasses import replace
+
+        return _process(Input(source.path, source.display, "stdin"), ctx, replace(options, stdin=data))
+    return _process(source, ctx, options)
+
+
 def _process_chunk(chunk: list[Input]) -> list[tuple[ParsedFile, Workspace]]:
     assert _WORKER_CTX is not None
     ctx, options = _WORKER_CTX

@@ -1,10 +1,10 @@
-"""Output formatters: text, json, sarif, github; each turns a RunResult into one string."""
+"""Output formatters: text, json, sarif, github, gitlab, junit; each turns a RunResult into one string."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit")
 
 
 def formatter(name: str) -> Callable[..., str]:
@@ -18,6 +18,10 @@ def formatter(name: str) -> Callable[..., str]:
         from .sarif import format_sarif as fn
     elif name == "github":
         from .github import format_github as fn
+    elif name == "gitlab":
+        from .gitlab import format_gitlab as fn
+    elif name == "junit":
+        from .junit import format_junit as fn
     else:
         raise ValueError(f"unknown format {name!r}")
     return fn

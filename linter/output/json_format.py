@@ -1,9 +1,16 @@
-"""JSON output: ``{"version": 1, "findings": [...], "summary": {...}}`` with a stable key order."""
+"""JSON output: ``{"version": 1, "tool": {...}, "findings": [...], "summary": {...}}``, stable key order.
+
+The format is documented by a JSON Schema shipped in the package (``ecrlint/data/output-schema.json``)
+and in ``docs/schemas/ecrlint-output.schema.json``; ``version`` changes when a key is removed or changes
+meaning (new keys may be added within a version).
+"""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..escape import dump_json
 from ..model import Finding, Severity
 
@@ -43,13 +50,17 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return out
 
 
-def format_json(result: RunResult) -> str:
+def format_json(result: RunResult, cwd: str | None = None, root: str | None = None) -> str:
+    from .sarif import fingerprints
+
     counts = {s.label: 0 for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)}
     for f in result.findings:
         counts[f.severity.label] += 1
+    prints = fingerprints(result.findings, cwd or os.getcwd(), root)
     doc = {
         "version": 1,
-        "findings": [finding_dict(f) for f in result.findings],
+        "tool": {"name": "ecrlint", "version": __version__},
+        "findings": [{**finding_dict(f), "fingerprint": fp} for f, fp in zip(result.findings, prints, strict=True)],
         "summary": {
             "files": result.files,
             "findings": len(result.findings),
@@ -57,6 +68,7 @@ def format_json(result: RunResult) -> str:
             "warnings": counts["warning"],
             "notes": counts["note"],
             "suppressed": len(result.suppressed),
+            "baselined": result.baselined,
         },
     }
     return dump_json(doc)

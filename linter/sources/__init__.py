@@ -42,7 +42,11 @@ BUILTIN = (
     "ecrlint.sources.iam_files:IamPolicySource",
     "ecrlint.sources.eks_api:EksFargateProfileSource",
     "ecrlint.sources.kubernetes:KubernetesSource",
+    "ecrlint.sources.karpenter:NodeClassSource",
+    "ecrlint.sources.kustomize:KustomizationSource",
+    "ecrlint.sources.gitops:FluxSourceSource",
     "ecrlint.sources.chart:HelmChartSource",
+    "ecrlint.sources.terraform:TerraformSource",
 )
 
 
@@ -88,9 +92,14 @@ class FileSource(Source):
 
 
 class UnitSource(Source):
-    """A directory read as one unit: discovery stops at a directory holding ``marker``."""
+    """A directory read as one unit: discovery stops at a directory holding ``marker``.
+
+    A ``nested`` unit is marked by any file matching ``marker`` (``"*.tf"``) and does not stop
+    discovery: its subdirectories are looked at too (a Terraform module's subdirectories are
+    modules of their own)."""
 
     marker: ClassVar[str]
+    nested: ClassVar[bool] = False
 
     def read(self, path: str, display: str, ctx: ExtractContext, options: RunOptions) -> ParsedFile:  # pragma: no cover
         raise NotImplementedError
@@ -202,6 +211,15 @@ def extract_documents(documents: Iterable[Document], parsed: ParsedFile, ws: Wor
             if doc.kind != kind:
                 doc = replace(doc, kind=kind)
             source.extract(doc, ws, ctx)
+
+
+def finish(ws: Workspace) -> None:
+    """Once every file is merged: each kind that names facts of other files by name (a Karpenter node
+    class's role) resolves them here, through its optional ``finish(ws)``."""
+    for source in registered().by_name.values():
+        hook = getattr(source, "finish", None)
+        if hook is not None:
+            hook(ws)
 
 
 def preload(units: bool = False) -> None:

@@ -14,9 +14,12 @@ from ..workspace import (
     EcrRepository,
     FargateProfile,
     FargateSelector,
+    InstanceProfile,
     NodeGroup,
     PolicyDocument,
+    PullThroughRule,
     Role,
+    SymbolicRoleName,
     Workspace,
 )
 
@@ -172,6 +175,7 @@ class _Extractor:
     # --- passes --------------------------------------------------------------------------------
     def run(self) -> None:
         self._roles()
+        self._instance_profiles()
         self._policies()
         self._clusters()
         self._managed_node_groups()
@@ -179,6 +183,7 @@ class _Extractor:
         self._worker_roles()
         self._fargate_profiles()
         self._repositories()
+        self._pull_through_rules()
 
     def _roles(self) -> None:
         managed_policies = {logical: props for logical, props in self._of_type("AWS::IAM::ManagedPolicy")}
@@ -209,8 +214,27 @@ class _Extractor:
             if arns is not None and not items and not isinstance(arns, list) and not _is_no_value(arns):
                 # !Ref of a CommaDelimitedList parameter, !Split, !ImportValue: the list is unknown offline
                 role.unresolved_policies.append((_describe(arns), self._loc(props, "ManagedPolicyArns")))
+            if "PermissionsBoundary" in props and not _is_no_value(props.get("PermissionsBoundary")):
+                self._boundary(role, props.get("PermissionsBoundary"), self._loc(props, "PermissionsBoundary"))
             self.roles[logical] = role
             self.ws.roles.append(role)
+            if "RoleName" in props and role_name is None:
+                pattern, _symbolic = resolve_string(props.get("RoleName"), self.template)
+                if pattern:  # a name built with !Sub: a Karpenter node class may spell the same shape
+                    self.ws.symbolic_role_names.append(SymbolicRoleName(role, pattern))
+
+    def _instance_profiles(self) -> None:
+        """Instance profiles with one role of this template, by name (a Karpenter EC2NodeClass's
+        ``spec.instanceProfile`` names one)."""
+        for logical, props in self._of_type(INSTANCE_PROFILE):
+            roles: list[str] = []
+            for item, _container, _index in self._items(props.get("Roles")):
+                roles.extend(self.targets(item, ROLE)[0])
+            if len(set(roles)) != 1 or "InstanceProfileName" not in props:
+                continue
+            name, _symbolic = resolve_string(props.get("InstanceProfileName"), self.template)
+            if name:
+                self.ws.instance_profiles.append(InstanceProfile(name, self.roles[roles[0]], self._key_loc(logical)))
 
     def _attach_managed(self, role: Role, item: Any, loc: Loc, managed_policies: dict[str, YMap]) -> None:
         texts = resolve_values(item, self.template)
@@ -227,6 +251,16 @@ class _Extractor:
             if m and not m.group(2) and m.group(1) in managed_policies:
                 continue  # Ref of an AWS::IAM::ManagedPolicy: attached in _policies()
             role.unresolved_policies.append((text, loc))
+
+    def _boundary(self, role: Role, value: Any, loc: Loc) -> None:
+        """``PermissionsBoundary``: an AWS managed policy (bundled) or a template's ManagedPolicy
+        (attached in ``_policies``); anything else is kept as written and not judged."""
+        texts = resolve_values(value, self.template)
+        role.boundary_ref = (texts[0] if len(texts) == 1 else _describe(value), loc)
+        if len(texts) == 1:
+            bundled = iam.managed_policy(texts[0], loc)
+            if bundled is not None:
+                role.boundary = bundled
 
     def _policies(self) -> None:
         """AWS::IAM::Policy / ManagedPolicy / RolePolicy attach to roles by name (Ref of the role)."""
@@ -249,6 +283,9 @@ class _Extractor:
                     for item, _c, _i in self._items(role_props.get("ManagedPolicyArns")):
                         if "${%s}" % logical in resolve_values(item, self.template):
                             attached.append(role_logical)
+                    bounded = self.roles.get(role_logical)
+                    if bounded is not None and bounded.boundary_ref and bounded.boundary_ref[0] == "${%s}" % logical:
+                        bounded.boundary = policy  # Ref of a ManagedPolicy is its ARN
             for role_logical in dict.fromkeys(attached):
                 role = self.roles.get(role_logical)
                 if role is not None and policy not in role.policies:
@@ -298,7 +335,14 @@ class _Extractor:
         for logical, props in self._of_type("AWS::EKS::Nodegroup"):
             name = self._literal(props.get("NodegroupName")) or logical
             cluster = self._cluster_for(props.get("ClusterName"))
+            before = len(self.ws.node_groups)
             self._node_group(logical, name, "managed", props.get("NodeRole"), cluster)
+            if cluster is None:  # a cluster defined elsewhere: keep the name it is given here
+                name_value = props.get("ClusterName")
+                literal = self._literal(name_value)
+                for group in self.ws.node_groups[before:]:
+                    group.cluster_name = literal
+                    group.cluster_ref = _describe(name_value) if literal is None and name_value is not None else None
 
     def _self_managed_node_groups(self) -> None:
         """Self-managed node groups: ASG -> launch template / launch configuration -> instance profile -> role."""
@@ -432,10 +476,24 @@ class _Extractor:
                 role_loc=self._loc(props, "PodExecutionRoleArn") if role_value is not None else None,
                 cluster=cluster,
                 cluster_name=cluster.name if cluster else self._literal(props.get("ClusterName")),
+                cluster_ref=(_describe(props["ClusterName"]) if cluster is None and props.get("ClusterName") is not None
+                             and self._literal(props.get("ClusterName")) is None else None),
             )
             self.ws.fargate_profiles.append(profile)
             if cluster is not None:
                 cluster.fargate_profiles.append(profile)
+
+    def _pull_through_rules(self) -> None:
+        """``AWS::ECR::PullThroughCacheRule``: repositories ``<EcrRepositoryPrefix>/...`` of the stack's
+        registry are filled from the upstream registry on first pull."""
+        for logical, props in self._of_type("AWS::ECR::PullThroughCacheRule"):
+            prefix = self._literal(props.get("EcrRepositoryPrefix"))
+            if not prefix:
+                continue  # a prefix known only at deploy time names no repository offline
+            upstream = self._literal(props.get("UpstreamRegistryUrl"))
+            self.ws.pull_through_rules.append(
+                PullThroughRule(prefix, self._key_loc(logical), "cloudformation", upstream=upstream)
+            )
 
     def _repositories(self) -> None:
         for logical, props in self._of_type("AWS::ECR::Repository", "AWS::ECR::RegistryPolicy"):

@@ -10,7 +10,17 @@ from typing import Iterator
 
 from ..config import glob_match
 
-SKIP_DIRS = frozenset([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"])
+# Folders of version control and of tools: never a project's own files. Other hidden folders are read
+# (eks-workshop keeps its manifests in `.workshop/`, GitHub in `.github/`).
+SKIP_DIRS = frozenset([
+    ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", ".sl",  # version control
+    ".venv", "venv", ".tox", ".nox", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs",
+    ".hypothesis", ".direnv", "node_modules", ".yarn", ".pnpm-store", ".npm", ".gradle", ".m2", ".cache",
+    ".terraform", ".terragrunt-cache", ".serverless", ".aws-sam", ".idea", ".vscode",
+])
+GITIGNORE = ".gitignore"
+OWN_CONFIG_FILES = frozenset([".ecrlint.yaml", ".ecrlint.yml"])  # ecrlint's config is read as config, never linted
+MAX_GITIGNORE_BYTES = 1 << 20  # a .gitignore is a few hundred bytes; a bigger one is read up to this
 
 
 @dataclass(frozen=True)
@@ -28,13 +38,29 @@ class Layout:
 
     suffixes: tuple[str, ...]
     units: tuple[tuple[str, str], ...]  # (marker file, unit source name)
+    # Units marked by any file with a suffix ("*.tf"), which do not hide the directories below
+    # them (a Terraform module's subdirectories are modules of their own): (suffix, source name).
+    nested: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def registered(cls) -> "Layout":
         from . import registered
 
         sources = registered()
-        return cls(sources.suffixes, tuple((u.marker, u.name) for u in sources.units))
+        return cls(
+            sources.suffixes,
+            tuple((u.marker, u.name) for u in sources.units if not getattr(u, "nested", False)),
+            tuple((u.marker.lstrip("*"), u.name) for u in sources.units if getattr(u, "nested", False)),
+        )
+
+    def nested_unit(self, filenames: list[str]) -> str | None:
+        """The nested unit source a directory with these files is, if any (``*.tf`` files: terraform)."""
+        return next((name for suffix, name in self.nested
+                     if any(f.endswith(suffix) and not f.startswith(".") for f in filenames)), None)
+
+    def nested_file(self, path: str) -> str | None:
+        """The nested unit source a file named on its own belongs to (its directory is the unit)."""
+        return next((name for suffix, name in self.nested if path.endswith((suffix, suffix + "vars"))), None)
 
     def unit_at(self, directory: str) -> str | None:
         """The unit source whose marker this directory holds, if any."""
@@ -77,17 +103,39 @@ def unit_root(path: str, stop: str, layout: Layout) -> tuple[str, str] | None:
         directory = os.path.dirname(directory)
 
 
+class _Excluder:
+    """Config ``exclude`` globs, relative to the config file's directory whatever the working directory."""
+
+    def __init__(self, exclude: tuple[str, ...], cwd: str, root: str | None) -> None:
+        self.exclude = exclude
+        self.cwd = os.path.realpath(cwd)
+        self.root = os.path.realpath(root) if root is not None else None
+
+    def __call__(self, display: str) -> bool:
+        if not self.exclude:
+            return False
+        rel = display
+        if self.root is not None and self.root != self.cwd:
+            rel = os.path.relpath(os.path.join(self.cwd, display), self.root).replace(os.sep, "/")
+        return any(glob_match(g, rel) for g in self.exclude)
+
+
 def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[str],
-             layout: Layout | None = None) -> list[Input]:
-    """Expand command-line paths into inputs, in a stable order, each at most once."""
+             layout: Layout | None = None, exclude_root: str | None = None) -> list[Input]:
+    """Expand command-line paths into inputs, in a stable order, each at most once.
+
+    ``exclude`` globs are relative to ``exclude_root`` (the config's directory; default ``cwd``).
+    Directories are walked with ``.gitignore`` honoured inside a git repository; a path named on the
+    command line is read even when ignored (a pre-commit hook names only tracked files)."""
     layout = layout or Layout.registered()
+    excluded = _Excluder(exclude, cwd, exclude_root)
     out: dict[str, Input] = {}
     for arg in paths:
         if arg == "-":
             out["-"] = Input("-", "-", "stdin")
             continue
         display = display_path(arg, cwd)
-        if _excluded(display, exclude):
+        if excluded(display):
             notes.append(f"{display}: excluded by config")
             continue
         try:
@@ -104,13 +152,19 @@ def discover(paths: list[str], exclude: tuple[str, ...], cwd: str, notes: list[s
             notes.append(f"{display}: symlink out of the tree not followed")
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(arg, cwd, exclude, out, notes, layout)
+            _walk(arg, cwd, excluded, out, notes, layout)
             continue
         stop = cwd if os.path.abspath(arg).startswith(os.path.abspath(cwd)) else os.path.dirname(os.path.abspath(arg))
         unit = unit_root(arg, stop, layout)
         if unit is not None:
             unit_display = display_path(unit[0], cwd)
             out.setdefault(unit_display, Input(unit[0], unit_display, unit[1]))
+            continue
+        nested = layout.nested_file(arg)
+        if nested is not None:  # a .tf file named alone: its directory is the module it belongs to
+            directory = os.path.dirname(arg) or "."
+            unit_display = display_path(directory, cwd)
+            out.setdefault(unit_display, Input(directory, unit_display, nested))
             continue
         out.setdefault(display, Input(arg, display, "file"))
     return list(out.values())
@@ -136,11 +190,7 @@ def _escapes_tree(arg: str, cwd: str) -> bool:
     return not _within(os.path.realpath(absolute), root)
 
 
-def _excluded(display: str, exclude: tuple[str, ...]) -> bool:
-    return any(glob_match(g, display) for g in exclude)
-
-
-def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], notes: list[str],
+def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes: list[str],
           layout: Layout) -> None:
     top_real = os.path.realpath(top)
     unit = layout.unit_at(top)
@@ -148,12 +198,13 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
         display = display_path(top, cwd)
         out.setdefault(display, Input(top, display, unit))
         return
+    ignores = GitIgnores.for_walk(top)
     for dirpath, dirnames, filenames in _walk_tree(top, notes):
         keep = []
         for name in sorted(dirnames):
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
-            if name in SKIP_DIRS or name.startswith(".") or _excluded(display, exclude):
+            if name in SKIP_DIRS or excluded(display) or ignores.ignored(full, is_dir=True):
                 continue
             if os.path.islink(full):
                 notes.append(f"{display}: symlinked directory not followed")
@@ -164,12 +215,16 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
                 continue
             keep.append(name)
         dirnames[:] = keep
+        nested = layout.nested_unit(filenames)
+        if nested is not None:
+            display = display_path(dirpath, cwd)
+            out.setdefault(display, Input(dirpath, display, nested))
         for name in sorted(filenames):
-            if not name.endswith(layout.suffixes) or name.startswith("."):
+            if not name.endswith(layout.suffixes) or name in OWN_CONFIG_FILES:
                 continue
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
-            if _excluded(display, exclude):
+            if excluded(display) or ignores.ignored(full, is_dir=False):
                 continue
             if os.path.islink(full):
                 target = os.path.realpath(full)
@@ -180,6 +235,82 @@ def _walk(top: str, cwd: str, exclude: tuple[str, ...], out: dict[str, Input], n
                     notes.append(f"{display}: broken or looping symlink skipped")
                     continue
             out.setdefault(display, Input(full, display, "file"))
+
+
+class GitIgnores:
+    """The ``.gitignore`` files of a git repository, as git reads them: each file's patterns relative to
+    its own directory, the deepest file with a matching pattern decides, and nothing inside an ignored
+    directory comes back (the walk does not enter it). Outside a repository (no ``.git`` at or above
+    the walk's top) nothing is ignored, as with ripgrep and ruff. pathspec is imported only when a
+    ``.gitignore`` exists."""
+
+    def __init__(self, repo_root: str | None) -> None:
+        self.repo_root = repo_root
+        self._specs: dict[str, object | None] = {}  # directory -> its .gitignore's spec, or None
+
+    @classmethod
+    def for_walk(cls, top: str) -> "GitIgnores":
+        directory = os.path.abspath(top)
+        while True:
+            if os.path.exists(os.path.join(directory, ".git")):
+                return cls(directory)
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return cls(None)
+            directory = parent
+
+    def _spec(self, directory: str) -> object | None:
+        if directory in self._specs:
+            return self._specs[directory]
+        spec = None
+        lines: list[str] = []
+        sources = [os.path.join(directory, GITIGNORE)]
+        if directory == self.repo_root:
+            sources.insert(0, os.path.join(directory, ".git", "info", "exclude"))
+        for source in sources:
+            lines.extend(_read_small(source, MAX_GITIGNORE_BYTES).splitlines())
+        if any(line.strip() and not line.startswith("#") for line in lines):
+            from pathspec import GitIgnoreSpec
+
+            try:
+                spec = GitIgnoreSpec.from_lines(lines)
+            except Exception:  # a pattern git would skip: ignore the file rather than stop the run
+                spec = None
+        self._specs[directory] = spec
+        return spec
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        if self.repo_root is None:
+            return False
+        path = os.path.abspath(path)
+        directory = os.path.dirname(path)
+        while True:  # from the path's own directory up to the repository root
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = os.path.relpath(path, directory).replace(os.sep, "/") + ("/" if is_dir else "")
+                decision = spec.check_file(rel).include  # type: ignore[attr-defined]
+                if decision is not None:
+                    return bool(decision)
+            if directory == self.repo_root or not directory.startswith(self.repo_root):
+                return False
+            directory = os.path.dirname(directory)
+
+
+def _read_small(path: str, limit: int) -> str:
+    """A small text file a repository controls (a .gitignore): a regular file only, never blocking
+    on a FIFO or a device it may be linked to, and at most ``limit`` bytes; "" when unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, limit).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _walk_tree(top: str, notes: list[str]) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -156,10 +156,21 @@ def _node_group(
         policy = PolicyDocument(inline, Loc(path, config.value_span("attachPolicy")), f"{name} iam.attachPolicy", identity=True)
         role.policies.append(policy)
         ws.policies.append(policy)
+    _boundary(role, config, "instanceRolePermissionsBoundary", path)
     ws.roles.append(role)
     group = NodeGroup(name, loc, "eksctl", kind, role, cluster)
     group.replaces_default_policies = managed and isinstance(attach, YSeq) and len(attach) > 0
     _add_group(ws, cluster, group)
+
+
+def _boundary(role: Role, config: YMap, key: str, path: str) -> None:
+    """eksctl's ``iam.instanceRolePermissionsBoundary`` of a node group: an ARN; an AWS managed
+    policy is bundled, any other is kept as written and not judged."""
+    arn = _text(config, key)
+    if arn:
+        loc = Loc(path, config.value_span(key))
+        role.boundary_ref = (arn, loc)
+        role.boundary = iam.managed_policy(arn, loc)
 
 
 def _text(node: YMap, key: str) -> str | None:

@@ -165,6 +165,12 @@ def _role(entry: YMap, path: str, managed: dict[str, PolicyDocument], ws: Worksp
                 role.policies.append(found)
             else:
                 role.unresolved_policies.append((arn, item_loc))
+    boundary = entry.get("PermissionsBoundary")
+    if isinstance(boundary, YMap) and isinstance(boundary.get("PermissionsBoundaryArn"), str):
+        arn = boundary["PermissionsBoundaryArn"]
+        boundary_loc = Loc(path, boundary.value_span("PermissionsBoundaryArn"))
+        role.boundary_ref = (arn, boundary_loc)
+        role.boundary = managed.get(arn) or iam.managed_policy(arn, boundary_loc)
     return role
 
 

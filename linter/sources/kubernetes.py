@@ -8,7 +8,7 @@ import json
 from typing import Any, Iterator
 
 from ..model import Document, Loc, Span, YMap, YSeq, dig
-from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, Workload, Workspace
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RegistryReference, RepositoryCredential, Workload, Workspace
 from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
@@ -21,9 +21,67 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "PodTemplate": ("template", "spec"),
+}
+# Custom resources that carry pod templates, by (API group, kind): each path leads to a pod spec.
+# Argo Rollouts: https://argoproj.github.io/argo-rollouts/features/specification/ (spec.template);
+# LeaderWorkerSet: https://lws.sigs.k8s.io/docs/reference/leaderworkerset.v1/ (leaderTemplate, workerTemplate);
+# Knative Serving: https://knative.dev/docs/serving/reference/serving-api/ (Service/Configuration spec.template);
+# KEDA: https://keda.sh/docs/latest/reference/scaledjob-spec/ (spec.jobTargetRef: a Job spec);
+# Agones: https://agones.dev/site/docs/reference/gameserver/ and .../fleet/ (a Fleet templates GameServers).
+CRD_POD_SPEC_PATHS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
+    ("argoproj.io", "Rollout"): (("spec", "template", "spec"),),
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): (
+        ("spec", "leaderWorkerTemplate", "leaderTemplate", "spec"),
+        ("spec", "leaderWorkerTemplate", "workerTemplate", "spec"),
+    ),
+    ("serving.knative.dev", "Service"): (("spec", "template", "spec"),),
+    ("serving.knative.dev", "Configuration"): (("spec", "template", "spec"),),
+    ("keda.sh", "ScaledJob"): (("spec", "jobTargetRef", "template", "spec"),),
+    ("agones.dev", "GameServer"): (("spec", "template", "spec"),),
+    ("agones.dev", "Fleet"): (("spec", "template", "spec", "template", "spec"),),
+    ("agones.dev", "GameServerSet"): (("spec", "template", "spec", "template", "spec"),),
+    # OpenKruise CloneSet (https://openkruise.io/docs/user-manuals/cloneset): a Deployment-like template.
+    ("apps.kruise.io", "CloneSet"): (("spec", "template", "spec"),),
+    # Kubeflow training operator (https://www.kubeflow.org/docs/components/trainer/legacy-v1/):
+    # a pod template per replica type ("*": every key of the map, every item of a list).
+    ("kubeflow.org", "PyTorchJob"): (("spec", "pytorchReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "TFJob"): (("spec", "tfReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "MPIJob"): (("spec", "mpiReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "XGBoostJob"): (("spec", "xgbReplicaSpecs", "*", "template", "spec"),),
+    ("kubeflow.org", "PaddleJob"): (("spec", "paddleReplicaSpecs", "*", "template", "spec"),),
+    # KubeRay (https://docs.ray.io/en/latest/cluster/kubernetes/): head and worker group templates.
+    ("ray.io", "RayCluster"): (
+        ("spec", "headGroupSpec", "template", "spec"),
+        ("spec", "workerGroupSpecs", "*", "template", "spec"),
+    ),
+    ("ray.io", "RayJob"): (
+        ("spec", "rayClusterSpec", "headGroupSpec", "template", "spec"),
+        ("spec", "rayClusterSpec", "workerGroupSpecs", "*", "template", "spec"),
+        ("spec", "submitterPodTemplate", "spec"),
+    ),
+    ("ray.io", "RayService"): (
+        ("spec", "rayClusterConfig", "headGroupSpec", "template", "spec"),
+        ("spec", "rayClusterConfig", "workerGroupSpecs", "*", "template", "spec"),
+    ),
+    # Volcano (https://volcano.sh/en/docs/vcjob/): a pod template per task.
+    ("batch.volcano.sh", "Job"): (("spec", "tasks", "*", "template", "spec"),),
+}
+# Argo Workflows (https://argo-workflows.readthedocs.io/en/latest/fields/): the workflow spec holds the
+# pod-level fields (nodeSelector, tolerations, imagePullSecrets); each template runs a pod whose
+# containers are its ``container``, ``script``, ``containerSet.containers``, ``initContainers``, ``sidecars``.
+WORKFLOW_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Workflow": ("spec",),
+    "WorkflowTemplate": ("spec",),
+    "ClusterWorkflowTemplate": ("spec",),
+    "CronWorkflow": ("spec", "workflowSpec"),
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 IGNORE_ANNOTATION = "ecrlint.io/ignore"
+# Argo CD declarative repositories: a Secret labelled argocd.argoproj.io/secret-type: repository (or
+# repo-creds, a credential template) with url, username, password, type, enableOCI
+# (https://argo-cd.readthedocs.io/en/stable/operator-manual/declarative-setup/#repositories).
+ARGOCD_SECRET_TYPE = "argocd.argoproj.io/secret-type"
 DOCKER_SECRET_TYPES = {
     "kubernetes.io/dockerconfigjson": ".dockerconfigjson",
     "kubernetes.io/dockercfg": ".dockercfg",
@@ -66,12 +124,25 @@ class KubernetesSource(DocumentSource):
 
 
 def extract(doc: Document, ws: Workspace) -> None:
+    if doc.trace is None and (not ws.manifest_paths or ws.manifest_paths[-1] != doc.path):
+        ws.manifest_paths.append(doc.path)
     for obj, pointer in objects(doc.root):
         kind = obj.get("kind")
         if not isinstance(kind, str):
             continue
-        if kind in POD_SPEC_PATHS:
-            _workload(doc, obj, pointer, kind, ws)
+        if "$patch" in obj and doc.path not in ws.patch_directive_paths:
+            ws.patch_directive_paths.append(doc.path)  # a kustomize patch that deletes or replaces
+        api = obj.get("apiVersion")
+        group = api.rpartition("/")[0] if isinstance(api, str) else ""
+        crd = CRD_POD_SPEC_PATHS.get((group, kind))  # first: Volcano's Job is not batch/v1's
+        if crd is None and kind in POD_SPEC_PATHS:
+            _workload(doc, obj, pointer, kind, ws, POD_SPEC_PATHS[kind])
+        elif crd is not None:
+            for pattern in crd:
+                for path in _expand(obj, pattern):
+                    _workload(doc, obj, pointer, kind, ws, path)
+        elif group == "argoproj.io" and kind in WORKFLOW_SPEC_PATHS:
+            _workflow(doc, obj, pointer, kind, ws, WORKFLOW_SPEC_PATHS[kind])
         elif kind == "Secret":
             _secret(doc, obj, ws)
         elif kind == "ServiceAccount":
@@ -82,12 +153,42 @@ def _loc(doc: Document, span: Span) -> Loc:
     return Loc(doc.path, span)
 
 
-def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) -> None:
-    path = POD_SPEC_PATHS[kind]
-    pod_spec = dig(obj, *path)
-    if not isinstance(pod_spec, YMap):
+def _expand(obj: Any, pattern: tuple[str, ...], done: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The concrete paths a pattern names: ``*`` is every key of a mapping or index of a list."""
+    if not pattern:
+        yield done
         return
-    template_meta = dig(obj, *path[:-1], "metadata") if len(path) > 1 else obj.get("metadata")
+    step, rest = pattern[0], pattern[1:]
+    if step != "*":
+        if isinstance(obj, dict) and step in obj:
+            yield from _expand(obj[step], rest, (*done, step))
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _expand(item, rest, (*done, str(i)))
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(key, str) and "/" not in key and "~" not in key:  # a plain JSON pointer segment
+                yield from _expand(value, rest, (*done, key))
+
+
+def _at(node: Any, path: tuple[str, ...]) -> Any:
+    """``dig`` that also steps into lists by index (the concrete paths of ``_expand``)."""
+    for step in path:
+        if isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        elif isinstance(node, dict):
+            node = node.get(step)
+        else:
+            return None
+    return node
+
+
+def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...],
+              containers: bool = True) -> Workload | None:
+    pod_spec = _at(obj, path)
+    if not isinstance(pod_spec, YMap):
+        return None
+    template_meta = _at(obj, (*path[:-1], "metadata")) if len(path) > 1 else obj.get("metadata")
     meta = obj.get("metadata")
     metadata = meta if isinstance(meta, dict) else {}
     written_name = metadata.get("name")
@@ -118,44 +219,76 @@ def _workload(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace) 
     if ignore != frozenset():
         ws.suppression_regions.append((doc.path, obj.span, ignore, "annotation"))
     spec_pointer = workload.pod_spec_pointer
-    for list_name in CONTAINER_LISTS:
-        containers = pod_spec.get(list_name)
-        if not isinstance(containers, YSeq):
-            continue
-        for i, container in enumerate(containers):
-            if not isinstance(container, YMap):
-                continue
-            if "image" not in container:
-                continue  # kustomize patches and pod templates filled in later omit it
-            written = container.get("image")
-            image = written if isinstance(written, str) else ""
-            not_a_string = None if isinstance(written, str) else _describe_non_string(written)
-            cname = container.get("name") if isinstance(container.get("name"), str) else None
-            field = f"{spec_pointer}/{list_name}/{i}/image"
-            loc = _loc(doc, container.value_span("image"))
-            use = ImageUse(
-                value=image,
-                loc=loc,
-                source="kubernetes",
-                field=field,
-                container=cname,
-                workload=workload,
-                logical=workload.logical,
-                pull_policy=container.get("imagePullPolicy") if isinstance(container.get("imagePullPolicy"), str) else None,
-                not_a_string=not_a_string,
-            )
-            if doc.trace is not None:
-                use.source = "helm"
-                traced = doc.trace.get(field)
-                if traced is not None:
-                    use.loc = traced[0]
-                for part in ("registry", "repository", "tag", "digest"):
-                    part_trace = doc.trace.get(f"{field}#{part}")
-                    if part_trace is not None:
-                        use.part_locs[part] = part_trace[0]
-                use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
-            ws.images.append(use)
+    if containers:
+        for list_name in CONTAINER_LISTS:
+            items = pod_spec.get(list_name)
+            if isinstance(items, YSeq):
+                for i, container in enumerate(items):
+                    _image(doc, workload, container, f"{spec_pointer}/{list_name}/{i}", ws)
     _pull_secrets(doc, pod_spec, workload, ws)
+    return workload
+
+
+def _workflow(doc: Document, obj: YMap, pointer: str, kind: str, ws: Workspace, path: tuple[str, ...]) -> None:
+    """An Argo workflow: one workload (its spec holds the pod-level fields), the images of every template."""
+    workload = _workload(doc, obj, pointer, kind, ws, path, containers=False)
+    if workload is None:
+        return
+    # Argo's pods carry the workflow spec's podMetadata labels, not the Workflow object's own
+    labels = dig(obj, *path, "podMetadata", "labels")
+    workload.pod_labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    templates = dig(obj, *path, "templates")
+    if not isinstance(templates, YSeq):
+        return
+    base = workload.pod_spec_pointer
+    for t, template in enumerate(templates):
+        if not isinstance(template, YMap):
+            continue
+        at = f"{base}/templates/{t}"
+        for key in ("container", "script"):
+            _image(doc, workload, template.get(key), f"{at}/{key}", ws, argo=True)
+        for list_name, items in (("initContainers", template.get("initContainers")),
+                                 ("sidecars", template.get("sidecars")),
+                                 ("containerSet/containers", dig(template, "containerSet", "containers"))):
+            if isinstance(items, YSeq):
+                for i, container in enumerate(items):
+                    _image(doc, workload, container, f"{at}/{list_name}/{i}", ws, argo=True)
+
+
+def _image(doc: Document, workload: Workload, container: Any, pointer: str, ws: Workspace, argo: bool = False) -> None:
+    """The image of one container (``pointer`` is the container's JSON pointer)."""
+    if not isinstance(container, YMap) or "image" not in container:
+        return  # kustomize patches and pod templates filled in later omit it
+    written = container.get("image")
+    if argo and isinstance(written, str) and "{{" in written:
+        return  # an Argo parameter ({{inputs.parameters.image}}): decided when the workflow runs
+    image = written if isinstance(written, str) else ""
+    not_a_string = None if isinstance(written, str) else _describe_non_string(written)
+    cname = container.get("name") if isinstance(container.get("name"), str) else None
+    field = f"{pointer}/image"
+    loc = _loc(doc, container.value_span("image"))
+    use = ImageUse(
+        value=image,
+        loc=loc,
+        source="kubernetes",
+        field=field,
+        container=cname,
+        workload=workload,
+        logical=workload.logical,
+        pull_policy=container.get("imagePullPolicy") if isinstance(container.get("imagePullPolicy"), str) else None,
+        not_a_string=not_a_string,
+    )
+    if doc.trace is not None:
+        use.source = "helm"
+        traced = doc.trace.get(field)
+        if traced is not None:
+            use.loc = traced[0]
+        for part in ("registry", "repository", "tag", "digest"):
+            part_trace = doc.trace.get(f"{field}#{part}")
+            if part_trace is not None:
+                use.part_locs[part] = part_trace[0]
+        use.origin = f"rendered in {doc.origin or doc.path}" + (f", container {cname}" if cname else "")
+    ws.images.append(use)
 
 
 def _describe_non_string(value: Any) -> str:
@@ -196,6 +329,8 @@ def _service_account(doc: Document, obj: YMap, pointer: str, ws: Workspace) -> N
 
 
 def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
+    if dig(obj, "metadata", "labels", ARGOCD_SECRET_TYPE) in ("repository", "repo-creds"):
+        _argocd_repository(doc, obj, ws)
     secret_type = obj.get("type")
     key = DOCKER_SECRET_TYPES.get(secret_type) if isinstance(secret_type, str) else None
     if key is None:
@@ -223,3 +358,35 @@ def _secret(doc: Document, obj: YMap, ws: Workspace) -> None:
             registries=registries,
         )
     )
+
+
+def _argocd_repository(doc: Document, obj: YMap, ws: Workspace) -> None:
+    name = str(dig(obj, "metadata", "name") or "(unnamed)")
+    logical = f"Secret/{dig(obj, 'metadata', 'namespace') or 'default'}/{name}"
+    for section, encoded in (("stringData", False), ("data", True)):
+        block = obj.get(section)
+        if not isinstance(block, YMap):
+            continue
+        url, password = _secret_text(block.get("url"), encoded), _secret_text(block.get("password"), encoded)
+        if url:
+            ws.registry_references.append(RegistryReference(
+                f'Argo CD repository Secret "{name}"', url, _loc(doc, block.value_span("url")), logical))
+        if url and password:
+            ws.repository_credentials.append(RepositoryCredential(
+                name=str(dig(obj, "metadata", "name") or "(unnamed)"),
+                namespace=str(dig(obj, "metadata", "namespace") or "default"),
+                url=url,
+                loc=_loc(doc, block.value_span("password")),
+            ))
+            return
+
+
+def _secret_text(value: Any, encoded: bool) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    if not encoded:
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8") or None
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None

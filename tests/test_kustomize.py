@@ -1,0 +1,236 @@
+"""Kustomize: overlays' ``images:`` applied to their bases without running kustomize (ECR101-ECR110),
+with ``kubectl kustomize`` as the oracle for every image of the fixtures' builds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ecrlint.sources import kustomize
+from ecrlint.sources.kustomize import KustomizationSource, matches, rewrite, split_image
+from ecrlint.workspace import KustomizeImage
+from helpers import FIXTURES, assert_fixture, lint, message_of
+
+KUSTOMIZE = FIXTURES / "kustomize"
+# Every kustomization of the fixtures whose build kubectl can make offline (no remote base).
+BUILDS = [
+    ("shop-fail", "overlays/prod"),
+    ("shop-fail", "overlays/dev"),
+    ("shop-fail", "base"),
+    ("pass", "overlays/prod"),
+    ("pass", "overlays/patched"),
+    ("pass", "base"),
+    ("crds-fail", "."),
+    ("component-pass", "overlays/prod"),
+]
+
+
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass"])
+def test_repository(repository):
+    root = KUSTOMIZE / repository
+    assert_fixture(root, cwd=root, select="ECR1")
+
+
+def test_messages_name_the_build_and_the_base_line():
+    result = lint(".", cwd=KUSTOMIZE / "shop-fail", select="ECR1")
+    assert message_of(result, "ECR105", 7).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/shop/api:latest" (as overlays/dev/kustomization.yaml '
+        "builds base/deployment.yaml:15, container migrate) does not name a valid ECR registry"
+    )
+    assert message_of(result, "ECR110", 12) == (
+        'images entry "shop/api" matches no image of the resources overlays/prod/kustomization.yaml builds, so '
+        "kustomize leaves every image as it is; write the image's name as the resources spell it (without tag or digest)"
+    )
+
+
+def test_a_base_scanned_alone_is_checked_as_written():
+    result = lint("base", cwd=KUSTOMIZE / "shop-fail", select="ECR1")
+    assert sorted((f.rule, f.path, f.span.line) for f in result.findings) == [
+        ("ECR101", "base/deployment.yaml", 15),
+        ("ECR101", "base/deployment.yaml", 19),
+        ("ECR101", "base/deployment.yaml", 21),
+        ("ECR102", "base/deployment.yaml", 15),
+        ("ECR102", "base/deployment.yaml", 19),
+    ]
+
+
+def test_parallel_reading_gives_the_same_findings():
+    root = KUSTOMIZE / "shop-fail"
+    one = lint(".", cwd=root, select="ECR1")
+    two = lint(".", cwd=root, select="ECR1", jobs=2)
+    assert [(f.rule, f.path, f.span, f.message) for f in one.findings] == [
+        (f.rule, f.path, f.span, f.message) for f in two.findings
+    ]
+
+
+def _ecrlint_build(monkeypatch, repository: str, directory: str) -> list[str]:
+    """The images ecrlint's reading of the kustomization deploys (before any base image is replaced)."""
+    monkeypatch.setattr(KustomizationSource, "finish", lambda self, ws: None)
+    result = lint(".", cwd=KUSTOMIZE / repository, select="ECR001")
+    ws = result.workspace
+    (target,) = [k for k in ws.kustomizations if Path(k.path).parent == Path(directory)]  # noqa: RUF015
+    build = kustomize._Builder(ws).build(target)
+    assert build.complete
+    return sorted(b.value for b in build.images)
+
+
+def _kubectl_build(repository: str, directory: str) -> list[str]:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(KUSTOMIZE / repository / directory)],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+    images: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "image" and isinstance(value, str):
+                    images.append(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for doc in yaml.safe_load_all(out):
+        walk(doc)
+    return sorted(images)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize(("repository", "directory"), BUILDS)
+def test_kubectl_kustomize_agrees_on_every_image(monkeypatch, repository, directory):
+    assert _ecrlint_build(monkeypatch, repository, directory) == _kubectl_build(repository, directory)
+
+
+@pytest.mark.parametrize(
+    ("value", "parts"),
+    [
+        ("nginx", ("nginx", "", "")),
+        ("nginx:1.25", ("nginx", "1.25", "")),
+        ("localhost:5000/app", ("localhost:5000/app", "", "")),
+        ("localhost:5000/app:1", ("localhost:5000/app", "1", "")),
+        ("repo/app@sha256:abc", ("repo/app", "", "sha256:abc")),
+        ("repo/app:1@sha256:abc", ("repo/app", "1", "sha256:abc")),
+    ],
+)
+def test_split_image(value, parts):
+    assert split_image(value) == parts
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "matched"),
+    [
+        ("nginx", "nginx", True),
+        ("nginx:1.25", "nginx", True),
+        ("nginx@sha256:abc", "nginx", True),
+        ("docker.io/library/nginx:1.25", "nginx", False),
+        ("myorg/nginx:1", "nginx", False),
+        ("nginx-exporter:1", "nginx", False),
+    ],
+)
+def test_matches(value, name, matched):
+    assert matches(value, name) is matched
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "result"),
+    [
+        ({"new_tag": "2"}, "app:1@sha256:abc", "app:2"),
+        ({"digest": "sha256:def"}, "app:1", "app@sha256:def"),
+        ({"new_tag": "2", "digest": "sha256:def"}, "app", "app:2@sha256:def"),
+        ({"new_name": "r.io/app"}, "app:1", "r.io/app:1"),
+    ],
+)
+def test_rewrite(entry, value, result):
+    assert rewrite(value, KustomizeImage("app", None, 0, **entry)) == result  # type: ignore[arg-type]
+
+
+def test_a_crafted_web_of_kustomizations_stays_bounded(tmp_path):
+    # 40 levels, each including the next one twice through two directories: 2**40 paths to one file
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - {name: a, image: app}\n"
+    )
+    (tmp_path / "k0").mkdir()
+    (tmp_path / "k0" / "kustomization.yaml").write_text("resources: [../app.yaml]\nimages: [{name: app, newTag: '1'}]\n")
+    for level in range(1, 41):
+        for side in ("a", "b"):
+            d = tmp_path / f"k{level}{side}"
+            d.mkdir()
+            below = [f"../k{level - 1}a", f"../k{level - 1}b"] if level > 1 else ["../k0", "../k0"]
+            (d / "kustomization.yaml").write_text(f"resources: [{below[0]}, {below[1]}]\n")
+    result = lint(".", cwd=tmp_path, select="ECR1")
+    assert [(f.rule, f.path) for f in result.findings] == [("ECR101", "app.yaml")]  # the name no entry rewrites: the base line, once
+
+
+def test_a_name_built_to_backtrack_is_matched_literally():
+    assert not matches("a" * 40 + "!", "(a+)+")
+    assert matches("r.io/app:1", "r.io/app") and matches("rxio/app", "r.io/app")
+
+
+def test_a_cycle_of_kustomizations_is_not_followed_for_ever(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "kustomization.yaml").write_text("resources: [../b, pod.yaml]\nimages: [{name: nomatch, newTag: '1'}]\n")
+    (tmp_path / "a" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n    - {name: a, image: app}\n"
+    )
+    (tmp_path / "b" / "kustomization.yaml").write_text("resources: [../a]\n")
+    result = lint(".", cwd=tmp_path, select="ECR1")
+    # kustomize rejects the cycle: nothing is known in full, so no ECR110; the pod is checked as written
+    assert sorted(f.rule for f in result.findings) == ["ECR101", "ECR102"]
+
+
+@pytest.mark.parametrize("repository", ["namespace-fail", "labels-fail"])
+def test_an_overlay_namespace_and_labels_decide_which_fargate_profile_selects_the_base(repository):
+    assert_fixture(KUSTOMIZE / repository, cwd=KUSTOMIZE / repository, select="ECR3")
+
+
+def _pod_labels(doc: dict) -> dict:
+    spec = doc.get("spec") or {}
+    template = (spec.get("jobTemplate") or {}).get("spec", {}).get("template") or spec.get("template")
+    return dict(((template or doc).get("metadata") or {}).get("labels") or {})
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize(("repository", "overlay"), [("namespace-fail", "overlays/prod"), ("labels-fail", "overlays/batch")])
+def test_kubectl_kustomize_agrees_on_namespaces_and_pod_labels(repository, overlay):
+    root = KUSTOMIZE / repository
+    out = subprocess.run(["kubectl", "kustomize", str(root / overlay)], check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    expected = sorted((f"{d['kind']}/{d['metadata']['namespace']}/{d['metadata']['name']}", _pod_labels(d))
+                      for d in yaml.safe_load_all(out))
+    result = lint(".", cwd=root, select="ECR001")
+    assert sorted((w.logical, w.pod_labels) for w in result.workspace.workloads) == expected
+
+
+def test_verbose_notes_name_what_was_not_read():
+    result = lint("overlays", cwd=KUSTOMIZE / "shop-fail", select="ECR1", verbose=True)
+    assert "overlays/prod/kustomization.yaml:5: resource '../../base' is not among the scanned Kubernetes files; " \
+           "the build is followed without it" in result.notes
+    # the base is not scanned: nothing is known in full, so the unmatched entry is not judged
+    assert [f.rule for f in result.findings if f.rule == "ECR110"] == []
+    remote = lint(".", cwd=KUSTOMIZE / "pass", select="ECR1", verbose=True)
+    assert any("remote base 'https://github.com/argoproj/argocd-example-apps//kustomize-guestbook?ref=master' is not "
+               "fetched" in note for note in remote.notes)
+
+
+def test_a_delete_patch_leaves_the_build_not_known_in_full(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [app.yaml]\n")
+    (tmp_path / "base" / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: redis, image: redis:7}\n"
+    )
+    (tmp_path / "prod" / "kustomization.yaml").write_text(
+        "resources: [../base]\npatches: [{path: delete.yaml}]\nimages: [{name: nginx, newTag: '1'}]\n"
+    )
+    (tmp_path / "prod" / "delete.yaml").write_text(
+        "$patch: delete\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR110")
+    assert result.findings == []  # what the build deploys is not followed: the entry is not judged
