@@ -5,7 +5,7 @@ FUZZ_TEMPLATE_CASES ?= 20000
 ORACLE_CASES ?= 10000
 ORACLE_SEED ?= 12
 
-.PHONY: test test-fast fuzz oracle
+.PHONY: test test-fast fuzz oracle helm-diff
 
 test:
 	$(PYTHON) -m pytest
@@ -22,6 +22,12 @@ fuzz:
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_properties_images.py tests/test_properties_iam.py \
 		tests/test_properties_loaders.py --hypothesis-profile fuzz --hypothesis-show-statistics
 	$(PYTHON) benchmarks/fuzz.py --cases $(FUZZ_CASES) --templates $(FUZZ_TEMPLATE_CASES)
+
+
+# The built-in Helm engine against real Helm (helm-python-sdk) on every chart of ../shared/charts,
+# default values and each ci/*.yaml: success, images and every template's bytes (benchmarks/helm_diff.py).
+helm-diff:
+	$(PYTHON) benchmarks/helm_diff.py $(HELM_DIFF_ARGS)
 
 # The differential IAM oracle (issue 12): ORACLE_CASES seeded random node-role policy sets asked
 # the pull questions of ecrlint's evaluator and of @cloud-copilot/iam-simulate (Node), every

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, TypeVar
 
-from .model import Finding, Fix, Loc, Related, Severity
+from .model import Finding, Fix, Loc, Related, Severity, Span
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -82,12 +82,24 @@ class Rule:
         unless_shown: Iterable[tuple[str, str, int, int]] = (),
         only_if_shown: Iterable[tuple[str, str, int, int]] = (),
     ) -> Finding:
+        path, span = loc.path, loc.span
+        if ".tgz/" in path or ".tar.gz/" in path:
+            # Inside a vendored subchart archive: the finding points at the archive, which an
+            # editor can open, and names the file inside it.
+            from .helm.facts import archive_message, in_archive
+
+            inside = in_archive(path)
+            if inside is not None:
+                path, inner = inside
+                message = archive_message(message, inner, span.line, span.column)
+                span = Span(1, 1, 1, 2)
+                fix = None  # a fix cannot edit a file inside an archive
         return Finding(
             self.id,
             self.name,
             severity or self.severity,
-            loc.path,
-            loc.span,
+            path,
+            span,
             message,
             logical,
             tuple(related),

@@ -40,6 +40,10 @@ class HelmRenderFailed(Rule):
       `values.yaml` declares empty, such as `clusterName: ""`, is an install-time input: the
       chart renders on as `helm lint` does and only `--verbose` mentions it);
     - a template syntax or execution error;
+    - values that do not meet the chart's (or a subchart's) `values.schema.json`, which Helm
+      checks before rendering anything (at the values line: the `--helm-values` file or the
+      `values.yaml` that sets the key, or leaves it empty);
+    - inside a vendored `.tgz` subchart: at the archive, the file inside it named in the message;
     - a chart that exceeds the render budget of Helm's own engine (helm-python-sdk renders each
       chart in a process of its own, within 20 s of CPU, 30 s and 2 GiB: a template that loops,
       recurses or allocates without end), or on which that engine crashed.
@@ -64,7 +68,8 @@ class HelmRenderFailed(Rule):
 
     ## Options
     `--helm-values FILE` / `helm.values`: values files merged in order, like `helm -f`.
-    `--helm-engine`: `auto` (helm-python-sdk when installed, else built-in), `sdk`, `binary`, `builtin`.
+    `--helm-engine`: `auto` (the built-in engine; a chart it cannot render is rendered again by
+    helm-python-sdk when installed, whose verdict stands), `sdk`, `binary`, `builtin`.
     """
 
     id = "ECR401"

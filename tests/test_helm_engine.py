@@ -289,14 +289,14 @@ def test_gotpl_lexer_speedup_gives_identical_tokens(monkeypatch):
 def test_to_yaml_has_no_document_end_marker(tmp_path):
     chart = _chart(tmp_path / "y", {
         "Chart.yaml": "apiVersion: v2\nname: y\nversion: 1.0.0\n",
-        "values.yaml": "s: abc\nn: 3\nm: {b: [1, x], a: \"true\"}\n",
+        "values.yaml": "s: abc\nnum: 3\nm: {b: [1, x], a: \"true\"}\n",  # not `n:` (a boolean key to Helm)
         "templates/cm.yaml": """\
             apiVersion: v1
             kind: ConfigMap
             metadata: {name: y}
             data:
               s: {{ toYaml .Values.s | quote }}
-              n: {{ toYaml .Values.n | quote }}
+              n: {{ toYaml .Values.num | quote }}
               m: |
                 {{- toYaml .Values.m | nindent 4 }}
             """,

@@ -48,7 +48,7 @@ def load_chart(
 ) -> ParsedFile:
     """Render the chart at ``chart_dir`` into Kubernetes documents; raises only UnsupportedEnvironment.
 
-    ``engine``: None/"auto" (helm-python-sdk when installed, else built-in), "sdk", "binary"
+    ``engine``: None/"auto" (built-in; helm-python-sdk, when installed, confirms a failure), "sdk", "binary"
     (a `helm` on PATH) or "builtin". A chart that cannot be (fully) rendered is reported in
     ``ParsedFile.chart.render_errors`` (ECR401); files that cannot be parsed in ``errors`` (ECR001).
     """

@@ -168,7 +168,9 @@ class Files(dict):
     def Get(self, name: str) -> str:  # noqa: N802
         data = self.get(name, b"")
         budgets.charge(len(data), len(data))
-        return data.decode("utf-8", "replace")
+        from .gofidelity import text_of
+
+        return text_of(data)
 
     def Glob(self, pattern: str) -> "Files":  # noqa: N802
         rx = _glob_regex(pattern)
@@ -309,16 +311,19 @@ def _shared_functions() -> dict[str, Callable[..., Any]]:
     The same function objects for every chart: gotpl inspects each one's signature once (a
     cache keyed by the function), not once per chart.
     """
-    from .gotpl_api import INVALID, FunctionResult, function_map
+    from . import gofidelity
+    from .gotpl_api import INVALID, UNTYPED_NIL, FunctionResult, function_map
+
+    nils = (None, INVALID, UNTYPED_NIL)
 
     def eq(first: Any, *others: Any) -> Any:
         # Go's eq: a missing value (nil) compares false without error; two set values of
         # different kinds are an error. gotpl errors on nil, which Helm never does.
         if not others:
             return FunctionResult.failure(ValueError("missing argument for comparison"), value=False)
-        k1 = _kind(first, INVALID)
+        k1 = _kind(first, nils)
         for other in others:
-            k2 = _kind(other, INVALID)
+            k2 = _kind(other, nils)
             if k1 != k2:
                 if k1 != "nil" and k2 != "nil":
                     return FunctionResult.failure(ValueError("incompatible types for comparison"), value=False)
@@ -346,6 +351,8 @@ def _shared_functions() -> dict[str, Callable[..., Any]]:
     custom.update(_fixed_functions(base))
     custom.update(_bounded(custom))
     custom.update(_builtin_overrides())
+    custom.update(gofidelity.regex_functions())
+    custom.update(gofidelity.fixed_functions(custom))
     return budgets.budgeted_map(custom)
 
 
@@ -462,6 +469,7 @@ def _bounded(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., 
 def _json_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """fromJson and friends under the size and nesting limits of ecrlint's own parser."""
     from ..parsing import DEFAULT_MAX_BYTES, MAX_DEPTH
+    from .gofidelity import go_numbers
 
     def limited(name: str) -> Callable[[str], Any]:
         function = base[name]
@@ -476,7 +484,7 @@ def _json_functions(base: Mapping[str, Callable[..., Any]]) -> dict[str, Callabl
             data = getattr(result, "value", result)
             if not isinstance(data, str) and budgets.measure(data, name).depth > MAX_DEPTH + 1:
                 raise budgets.RenderBudgetExceeded(f"{name}: the JSON nests deeper than {MAX_DEPTH} levels")
-            return result
+            return go_numbers(result)  # encoding/json decodes numbers as float64
 
         return parse
 
@@ -489,9 +497,6 @@ def _yaml_functions() -> dict[str, Callable[..., Any]]:
     Same output as gotpl's (sorted keys, block style, literal blocks for multi-line strings,
     double quotes where a plain scalar would change type) minus the stray ``...`` after scalars.
     """
-    import yaml
-
-    from ..parsing import ParseProblem, check_yaml_limits
     from .gotpl_api import FunctionResult
 
     dump = _yaml_dump()
@@ -509,6 +514,16 @@ def _yaml_functions() -> dict[str, Callable[..., Any]]:
         except Exception as exc:  # noqa: BLE001
             return FunctionResult.failure(exc, "")
 
+    return {"toYaml": to_yaml, "mustToYaml": must_to_yaml, **_from_yaml_functions(Loader)}
+
+
+def _from_yaml_functions(Loader: Any) -> dict[str, Callable[..., Any]]:  # noqa: N803 - a class
+    """fromYaml/fromYamlArray as Helm's: the first document, read through JSON (numbers float64)."""
+    import yaml
+
+    from ..parsing import ParseProblem, check_yaml_limits
+    from .gofidelity import go_numbers
+
     def limited(name: str, text: Any) -> None:
         # ecrlint's own parser's size, nesting and alias limits, before PyYAML builds anything:
         # `.Files.Get "bomb.yaml" | fromYaml` must not expand a billion laughs.
@@ -518,23 +533,45 @@ def _yaml_functions() -> dict[str, Callable[..., Any]]:
             except ParseProblem as problem:
                 raise budgets.RenderBudgetExceeded(f"{name}: {problem.message}") from None
 
+    def first_document(text: str) -> Any:
+        # sigs.k8s.io/yaml reads the first document of the stream; later ones are never parsed
+        for document in yaml.load_all(text, Loader=Loader):
+            return go_numbers(document)
+        return None
+
     def from_yaml(text: str) -> dict[str, Any]:
         limited("fromYaml", text)
         try:
-            data = yaml.load(text, Loader=Loader)
+            data = first_document(text)
         except Exception as exc:  # noqa: BLE001 - Helm returns the error under "Error"
-            return {"Error": str(exc)}
-        return {str(k): v for k, v in data.items()} if isinstance(data, dict) else {}
+            return {"Error": f"error converting YAML to JSON: {exc}"}
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            return {"Error": _json_mismatch(data, "map[string]interface {}")}
+        return {str(k): v for k, v in data.items()}
 
     def from_yaml_array(text: str) -> list[Any]:
         limited("fromYamlArray", text)
         try:
-            data = yaml.load(text, Loader=Loader)
+            data = first_document(text)
         except Exception as exc:  # noqa: BLE001
-            return [str(exc)]
-        return data if isinstance(data, list) else []
+            return [f"error converting YAML to JSON: {exc}"]
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            return [_json_mismatch(data, "[]interface {}")]
+        return data
 
-    return {"toYaml": to_yaml, "mustToYaml": must_to_yaml, "fromYaml": from_yaml, "fromYamlArray": from_yaml_array}
+    return {"fromYaml": from_yaml, "fromYamlArray": from_yaml_array}
+
+
+def _json_mismatch(data: Any, target: str) -> str:
+    """encoding/json's error for a YAML document of the wrong shape (Helm's fromYaml "Error")."""
+    kind = ("bool" if isinstance(data, bool) else "number" if isinstance(data, (int, float))
+            else "string" if isinstance(data, str) else "array" if isinstance(data, list)
+            else "object" if isinstance(data, dict) else "string")
+    return f"error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {kind} into Go value of type {target}"
 
 
 def _yaml_dump() -> Callable[[Any], str]:
@@ -546,15 +583,34 @@ def _yaml_dump() -> Callable[[Any], str]:
     class Dumper(dumper_base):  # type: ignore[misc, valid-type]
         pass
 
+    from .gofidelity import BinaryText, go_plain_is_string, yaml_float
+
     def represent_str(dumper: Any, value: str) -> Any:
-        node = yaml.SafeDumper.represent_str(dumper, value)
+        # yaml.v2's stringv: a literal block for text with a newline, double quotes where a plain
+        # scalar would read back as another type, else what the emitter allows (plain, or single
+        # quotes for text such as "*" that cannot be plain).
+        value = str(value)
         if "\n" in value:
-            node.style = "|"
-        elif node.style == "'" or dumper.resolve(type(node), value, (True, False)) != node.tag:
-            node.style = '"'
-        return node
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+        if not go_plain_is_string(value):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+        # Tagged as PyYAML reads the text, so that its emitter may write it plain where yaml.v2 does
+        # ("1:20", "=" and "*" are strings to yaml.v2): the tag itself is never written.
+        tag = dumper.resolve(yaml.ScalarNode, value, (True, False))
+        if tag == "tag:yaml.org,2002:yaml":  # "!", "&", "*": never plain; quoted they read as str
+            tag = "tag:yaml.org,2002:str"
+        return dumper.represent_scalar(tag, value)
+
+    def represent_float(dumper: Any, value: float) -> Any:
+        text = yaml_float(value)
+        if text in ("NaN", "+Inf", "-Inf"):
+            raise ValueError(f"json: unsupported value: {text}")  # Helm's toYaml goes through JSON
+        # the tag the text resolves to, whatever it is: written plain, as yaml.v2 writes it
+        return dumper.represent_scalar(dumper.resolve(yaml.ScalarNode, text, (True, False)), text)
 
     Dumper.add_representer(str, represent_str)
+    Dumper.add_representer(BinaryText, represent_str)
+    Dumper.add_representer(float, represent_float)
 
     def dump(value: Any) -> str:
         out = yaml.dump(value, Dumper=Dumper, allow_unicode=True, default_flow_style=False, indent=2, sort_keys=True)
@@ -577,16 +633,17 @@ def _yaml_loader() -> Any:
     class Loader(loader_base):  # type: ignore[misc, valid-type]
         pass
 
-    # Helm reads YAML through JSON: timestamps stay strings.
+    # Helm reads YAML through JSON: timestamps stay strings; yaml.v2 has no "=" (value) type.
+    dropped = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")
     Loader.yaml_implicit_resolvers = {
-        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        key: [(tag, rx) for tag, rx in resolvers if tag not in dropped]
         for key, resolvers in loader_base.yaml_implicit_resolvers.items()
     }
     return Loader
 
 
-def _kind(value: Any, invalid: Any) -> str:
-    if value is None or value is invalid:
+def _kind(value: Any, nils: tuple[Any, ...]) -> str:
+    if any(value is nil for nil in nils):
         return "nil"
     if isinstance(value, bool):
         return "bool"

@@ -13,6 +13,7 @@ from ..parsing import parse_file, parse_text
 from . import loader
 from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, Engine, TemplateFailure, iter_nodes
 from .external import EngineOverrun, EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
+from .gofidelity import go_numbers
 from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
 from .trace import Sentinels, image_fields, parts_direct, parts_from_sentinel, resolve, template_image_lines, trace_image
 from .values import (
@@ -38,6 +39,35 @@ def load_chart(
     values_files: Sequence[str] = (),
     engine: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
+) -> ParsedFile:
+    parsed = _load_chart(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes)
+    parsed.errors = [_out_of_archive(error) for error in parsed.errors]
+    return parsed
+
+
+def _out_of_archive(error: Any) -> Any:
+    """An ECR001 inside a vendored .tgz subchart, moved onto the archive (the inner path in its message)."""
+    import dataclasses
+
+    from .facts import archive_message, in_archive
+
+    inside = in_archive(error.path)
+    if inside is None:
+        return error
+    archive, inner = inside
+    return dataclasses.replace(
+        error, path=archive, span=Span(1, 1, 1, 2),
+        message=archive_message(error.message, inner, error.span.line, error.span.column), fix=None,
+    )
+
+
+def _load_chart(
+    chart_dir: str,
+    display: str,
+    *,
+    values_files: Sequence[str],
+    engine: str | None,
+    max_bytes: int,
 ) -> ParsedFile:
     parsed = ParsedFile(display)
     facts = ChartFacts.for_dir(chart_dir, display)
@@ -66,10 +96,11 @@ def load_chart(
                     "missing-dependency",
                 )
             )
-    user_docs = _user_values(values_files, max_bytes, parsed)
+    texts: dict[str, str] = {}
+    user_docs = _user_values(values_files, max_bytes, parsed, texts)
     user: dict[str, Any] = {}
-    for _path, doc in user_docs:
-        user = merge_maps(user, loader.plain(doc))
+    for path, doc in user_docs:
+        user = merge_maps(user, loader.go_values(doc, texts.get(path, "")))
     root = build_tree(chart)
     for path in prune_disabled(root, user):
         facts.notes.append(f"{display}: subchart {path!r} is disabled by its condition or tags; not rendered")
@@ -78,6 +109,9 @@ def load_chart(
     if chart.chart_type == "library":
         facts.notes.append(f"{display}: library chart; it has no manifests of its own to render")
         return parsed
+    from .schema import validate
+
+    facts.render_errors.extend(validate(root, without_nulls(values, user), user_docs, facts.notes))
     renderer = _Renderer(chart_dir, display, chart, root, values, user, facts, max_bytes)
     outputs = renderer.run(engine or "auto")
     facts.engine = renderer.engine_name
@@ -117,6 +151,15 @@ def _dependencies(chart: loader.Chart) -> list[ChartDependency]:
     return out
 
 
+def _read_text(path: str, max_bytes: int) -> str:
+    """A values file's text again (for loader.go_values: how each scalar was written)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _value_loc(path: str, doc: YMap, key: str) -> Loc | None:
     return Loc(path, doc.value_span(key)) if key in doc.spans else None
 
@@ -125,7 +168,9 @@ def _text(value: Any) -> str | None:
     return None if value is None else value if isinstance(value, str) else loader.go_string(value)
 
 
-def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> list[tuple[str, YMap]]:
+def _user_values(
+    paths: Sequence[Any], max_bytes: int, parsed: ParsedFile, texts: dict[str, str] | None = None
+) -> list[tuple[str, YMap]]:
     """--helm-values files in order; a file that cannot be parsed is an ECR001 of its own.
 
     Each item is a path, or a ``(path, display)`` pair when the caller names files its own way.
@@ -140,6 +185,8 @@ def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> li
         for document in values_file.documents[:1]:
             if isinstance(document.root, YMap):
                 out.append((display, document.root))
+                if texts is not None:
+                    texts[display] = _read_text(path, max_bytes)
     return out
 
 
@@ -149,10 +196,11 @@ def _user_values(paths: Sequence[Any], max_bytes: int, parsed: ParsedFile) -> li
 class _Renderer:
     """Runs the engines and turns their failures into RenderErrors.
 
-    In order: a `helm` binary when asked for (binary), else helm-python-sdk when installed (auto,
-    sdk) - either only on a plain, complete chart without huge literals. The built-in engine renders
-    every other chart, and renders again when an external engine is unavailable, stops with an error
-    or writes too much; an external engine that overruns its budgets is reported, not retried.
+    auto: the built-in engine first; helm-python-sdk (when installed) only for a chart it cannot
+    render, as below. binary / sdk: a `helm` binary / helm-python-sdk first - either only on a
+    plain, complete chart without huge literals. The built-in engine renders every other chart, and
+    renders again when an external engine is unavailable, stops with an error or writes too much;
+    an external engine that overruns its budgets is reported, not retried.
     """
 
     def __init__(
@@ -172,7 +220,7 @@ class _Renderer:
         self.chart = chart
         self.root = root
         self.declared = values
-        self.values = without_nulls(values)
+        self.values = go_numbers(without_nulls(values, user))
         self.user = user
         self.facts = facts
         self.engine_name = ENGINE_BUILTIN
@@ -189,6 +237,32 @@ class _Renderer:
         return self._builtin
 
     def run(self, mode: str) -> dict[str, str]:
+        if mode == "auto":
+            return self._run_builtin_first()
+        return self._run_external_first(mode)
+
+    def _run_builtin_first(self) -> dict[str, str]:
+        """"auto": the built-in engine, and Helm itself (when installed) only to confirm a failure.
+
+        Measured on the 39 real charts of ../shared/charts (benchmarks/helm_diff.py,
+        helm_engines.py): the built-in engine renders every template byte for byte as Helm does
+        and fails exactly where Helm fails, at a fifth of the SDK engine's CPU per chart in a run
+        (no child process, no Go runtime per chart). A chart the built-in engine cannot render
+        (an ECR401) is rendered again by helm-python-sdk when it is installed, and Helm's verdict
+        stands: Helm's output when it renders, the built-in engine's errors (at their template
+        lines) when it fails too.
+        """
+        errors, notes = len(self.facts.render_errors), len(self.facts.notes)
+        outputs = self._render_builtin()
+        failed = len(self.facts.render_errors) > errors or any(e.kind == "schema" for e in self.facts.render_errors)
+        if not failed or not sdk_available():
+            return outputs
+        del self.facts.render_errors[errors:]
+        del self.facts.notes[notes:]
+        self._exempted.clear()
+        return self._run_external_first("auto")
+
+    def _run_external_first(self, mode: str) -> dict[str, str]:
         external: ExternalResult | None = None
         missing = any(e.kind == "missing-dependency" for e in self.facts.render_errors)
         # External engines read the directory themselves: only when it is a plain, complete chart,
@@ -196,7 +270,8 @@ class _Renderer:
         # engine caps these literals and renders on (the SDK's budgets would only stop the chart,
         # and a `helm` binary has no memory budget).
         usable = not self.chart.has_symlinks and not missing and not self.chart.load_problems
-        if usable and _oversized_literal(self.root):
+        external_wanted = mode == "binary" or (mode in ("auto", "sdk") and sdk_available())
+        if usable and external_wanted and _oversized_literal(self.root):
             usable = False
             self.facts.notes.append(f"{self.display}: a template builds a huge list or string; rendered with the built-in engine")
         try:
@@ -218,6 +293,8 @@ class _Renderer:
             self.facts.render_errors.append(loader.load_problem(self.display, str(exc)))
             return {}
         if external is not None and external.error is None:
+            # Helm validated the values itself and rendered: its verdict stands over ours.
+            self.facts.render_errors[:] = [e for e in self.facts.render_errors if e.kind != "schema"]
             if not external.too_large and sum(len(text) for text in external.outputs.values()) <= self.max_output:
                 return external.outputs
             self.facts.notes.append(f"{self.display}: the rendered chart is larger than {self.max_output} characters")
@@ -228,7 +305,8 @@ class _Renderer:
             self.facts.notes.append(
                 f"{self.display}: {self.engine_tried} stopped ({external.error[3]}); rendered with the built-in engine"
             )
-            reported = any(e.kind in ("required", "fail", "template", "syntax") for e in self.facts.render_errors)
+            reported = any(e.kind in ("required", "fail", "template", "syntax", "schema")
+                           for e in self.facts.render_errors)
             if not reported and not self._exempted:
                 # The built-in engine is more lenient here than Helm: Helm's error stands.
                 self.facts.render_errors.append(self._external_error(external.error))
@@ -263,7 +341,7 @@ class _Renderer:
             templates = {f.template for f in stopped}
             # A `required` that only asks for a value the chart's values.yaml declares empty is an
             # install-time input (`--set clusterName=...`), not a broken chart: render on as `helm lint` does.
-            filled = engine.render(without_nulls(_fill_declared(self.declared)), only=templates)
+            filled = engine.render(go_numbers(without_nulls(_fill_declared(self.declared))), only=templates)
             still = {(g.template, g.source, g.line) for g in filled.failures if g.kind == "required"}
             for f in stopped:
                 if f.kind == "required" and (f.template, f.source, f.line) not in still:
@@ -403,8 +481,12 @@ def _documents(
             continue
         path = renderer.display_of(name)
         origin = renderer.origin_of(name)
+        text = helm_document_starts(text)
         docs, problems = parse_text(path, text)
-        parsed.errors.extend(p for p in problems if p.severity.label == "error")
+        source = renderer.source_of(name)
+        parsed.errors.extend(
+            _at_template_line(p, text, source) for p in problems if p.severity.label == "error"
+        )
         rendered.append((name, path, origin, [(i, doc) for i, (doc, _span) in enumerate(docs) if doc is not None]))
         renderer.facts.templates_rendered += 1
     traces = _traces(rendered, renderer, user_docs)
@@ -419,6 +501,73 @@ def _documents(
         next_index[path] = first + (docs[-1][0] + 1 if docs else 0)
 
 
+# Helm splits a rendered template into documents at `---` and whatever blanks follow it
+# (releaseutil.SplitManifests: `(?:^|\s*\n)---\s*`), so `---# comment` starts a document whose
+# first line is the comment; to YAML that line is one plain scalar (a parse error).
+_GLUED_START = re.compile(r"^---(?=[^\s-])", re.M)
+
+
+def helm_document_starts(text: str) -> str:
+    """Rendered text with each `---` glued to what follows separated as Helm separates it.
+
+    `---#` becomes `--- #` (same line); `---text` becomes `---` and `text` on the next line.
+    """
+    if "\n---" not in text and not text.startswith("---"):
+        return text
+    return _GLUED_START.sub(lambda m: "--- " if text.startswith("#", m.end()) else "---\n", text)
+
+
+_ACTION_IN_LINE = re.compile(r"\{\{.*?\}\}")
+
+
+def _at_template_line(problem: Any, rendered: str, source: str | None) -> Any:
+    """An ECR001 on a rendered manifest moved to the template line that wrote the rendered line.
+
+    The rendered line's number means nothing in the template file the finding names (includes,
+    loops and trimmed actions move lines). The template line is the one whose literal text (its
+    actions matching anything) reads as the rendered line, nearest the rendered line number;
+    else the nearest such line above the error; else the template's first line.
+    """
+    import dataclasses
+
+    if not source:
+        return problem
+    lines = rendered.split("\n")
+    template_lines = source.split("\n")
+    target = problem.span.line
+    for back in range(0, min(target, 50)):
+        number = target - back
+        if not 0 < number <= len(lines):
+            continue
+        found = _matching_template_line(lines[number - 1], template_lines, target)
+        if found is not None:
+            text = template_lines[found - 1]
+            start = len(text) - len(text.lstrip()) + 1
+            span = Span(found, start, found, max(len(text.rstrip()) + 1, start + 1))
+            return dataclasses.replace(problem, span=span)
+    return dataclasses.replace(problem, span=Span(1, 1, 1, 2))
+
+
+def _matching_template_line(line: str, template_lines: list[str], near: int) -> int | None:
+    wanted = line.strip()
+    if not wanted:
+        return None
+    best: int | None = None
+    for number, text in enumerate(template_lines, 1):
+        candidate = text.strip()
+        if not candidate:
+            continue
+        if "{{" in candidate:
+            pattern = ".*".join(re.escape(part) for part in _ACTION_IN_LINE.split(candidate))
+            if not pattern.replace(".*", "") or not re.fullmatch(pattern, wanted):
+                continue
+        elif candidate != wanted:
+            continue
+        if best is None or abs(number - near) < abs(best - near):
+            best = number
+    return best
+
+
 def _traces(
     rendered: list[tuple[str, str, str, list[tuple[int, Any]]]],
     renderer: _Renderer,
@@ -427,6 +576,8 @@ def _traces(
     wanted: dict[str, list[tuple[int, str, str]]] = {}
     for name, _path, _origin, docs in rendered:
         for index, doc in docs:
+            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                continue  # a CRD's schema holds no image (and is the largest document of most charts)
             for pointer, image in image_fields(doc):
                 wanted.setdefault(name, []).append((index, pointer, image))
     if not wanted:
@@ -472,7 +623,7 @@ def _render_sentinels(
     """The templates ``only`` rendered by the built-in engine with the sentinel values ({} when that fails)."""
     try:
         import_values(clone)
-        values = without_nulls(render_values(clone, sentinel_user))
+        values = go_numbers(without_nulls(render_values(clone, sentinel_user)))
         return renderer.builtin.render(values, lint=True, only=only).outputs
     except UnsupportedEnvironment:
         raise  # an unusable gotpl is not this chart's doing: the run stops

@@ -38,7 +38,7 @@ class RenderError:
     message: str
     loc: Loc  # the template line where rendering stopped, or the Chart.yaml entry
     template: str | None = None  # chart-relative template path ("templates/deployment.yaml")
-    kind: str = "template"  # "required" | "fail" | "template" | "missing-dependency" | "chart"
+    kind: str = "template"  # "required" | "fail" | "template" | "syntax" | "schema" | "missing-dependency" | "chart"
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,26 @@ class ChartFacts:
             display=display,
             chart_yaml=f"{display}/Chart.yaml",
         )
+
+
+# A chart vendored as an archive is displayed as "<chart>/charts/<name>.tgz/<inner chart>/...".
+_ARCHIVE_SUFFIXES = (".tgz", ".tar.gz")
+
+
+def in_archive(path: str) -> tuple[str, str] | None:
+    """``(archive, inner path)`` when ``path`` names a file inside a vendored subchart archive.
+
+    The outermost archive: a finding there points at the file an editor can open, and names the
+    inner file (with any archives inside it) in its message.
+    """
+    if ".tgz/" not in path and ".tar.gz/" not in path:
+        return None
+    parts = path.split("/")
+    for index in range(1, len(parts) - 1):
+        if parts[index - 1] == "charts" and parts[index].endswith(_ARCHIVE_SUFFIXES):
+            return "/".join(parts[: index + 1]), "/".join(parts[index + 1 :])
+    return None
+
+
+def archive_message(message: str, inner: str, line: int, column: int) -> str:
+    return f"{message} (at {inner}:{line}:{column} inside the archive)"

@@ -55,7 +55,7 @@ try:
     from gotpl.exts.helm import HelmExtension
     from gotpl.funcs.helm import function_map
     from gotpl.parse import lexer, nodes, parser
-    from gotpl.runtime import INVALID, ExecutionBudget, FunctionResult, linked, sync_vm
+    from gotpl.runtime import INVALID, UNTYPED_NIL, ExecutionBudget, FunctionResult, linked, sync_vm
     from gotpl.runtime.context import ContextFunction, RenderSession
     from gotpl.runtime.policy import ExecutionBudgetState
 except ImportError as exc:
@@ -130,6 +130,7 @@ __all__ = [
     "RenderSession",
     "TemplateError",
     "TemplateSyntaxError",
+    "UNTYPED_NIL",
     "function_map",
     "goregexp",
     "is_checked",

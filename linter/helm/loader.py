@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 import stat
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ class Chart:
     metadata_raw: dict[str, str] = field(default_factory=dict)  # string fields as written (appVersion: 1.10)
     load_problems: list[RenderError] = field(default_factory=list)  # subcharts that could not be loaded
     has_symlinks: bool = False  # the top chart's directory holds symlinks
+    schema: bytes | None = None  # values.schema.json (schema.py validates the values against it)
 
     @property
     def chart_type(self) -> str:
@@ -148,13 +150,17 @@ def read_directory(chart_dir: str, budget: _Budget) -> dict[str, bytes]:
             rel = prefix + entry.name
             if entry.name == ".git":
                 continue
-            real = os.path.realpath(entry.path)
+            # ``directory`` is a real path (the root's, or a directory's after its links were
+            # resolved): only a symlink's path needs resolving (realpath costs a syscall per part).
             if entry.is_symlink():
                 budget.symlinks = True
-            if real != root and not real.startswith(root + os.sep):
-                continue  # a symlink out of the chart
+                real = os.path.realpath(entry.path)
+                if real != root and not real.startswith(root + os.sep):
+                    continue  # a symlink out of the chart
+            else:
+                real = entry.path
             try:
-                st = os.stat(real)
+                st = entry.stat() if real is entry.path else os.stat(real)
             except OSError:
                 continue
             if stat.S_ISDIR(st.st_mode):
@@ -163,12 +169,12 @@ def read_directory(chart_dir: str, budget: _Budget) -> dict[str, bytes]:
                 seen_dirs.add(real)
                 stack.append((real, rel + "/"))
             elif stat.S_ISREG(st.st_mode) and rel != ".helmignore" and not _ignored(rel, False, rules):
-                files[rel] = _read(real, budget, rel)
+                files[rel] = _read(real, budget, rel, st.st_size)
     return files
 
 
-def _read(path: str, budget: _Budget, name: str) -> bytes:
-    size = os.path.getsize(path)
+def _read(path: str, budget: _Budget, name: str, size: int | None = None) -> bytes:
+    size = os.path.getsize(path) if size is None else size
     budget.take(size, name)
     with open(path, "rb") as handle:
         data = handle.read(budget.max_bytes + 1)
@@ -253,6 +259,62 @@ def plain(node: Any) -> Any:
     return node
 
 
+# Plain scalars that yaml.v2 (Helm's values reader, through sigs.k8s.io/yaml) reads as numbers or
+# booleans and ecrlint's YAML 1.1 reader keeps as strings: base prefixes and leading zeros
+# (strconv.ParseInt(s, 0, 64): 0755 is 493), and the one-letter booleans y/Y/n/N.
+_GO_ONLY = re.compile(r"[-+]?0(?:[0-9_]+|[xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)|[yYnN]")
+
+
+def go_values(node: Any, text: str) -> Any:
+    """``plain(node)`` of a values file as Helm reads it: see _GO_ONLY (``text``: the file's text)."""
+    if not text or not _GO_ONLY.search(text):
+        return plain(node)
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+
+    def is_plain(span: Span) -> bool:
+        # the scalar as written: a quote, a block indicator or a tag in front of it means not plain
+        if not 0 < span.line < len(starts):
+            return False
+        at = starts[span.line - 1] + span.column - 1
+        return 0 <= at < len(text) and text[at] not in "'\"|>!&*"
+
+    def convert(value: Any, span: Span) -> Any:
+        if isinstance(value, str) and _GO_ONLY.fullmatch(value) and is_plain(span):
+            return _go_scalar(value)
+        return value
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, YMap):
+            return {
+                _key(convert(k, item.key_span(k))): walk(convert(v, item.value_span(k))) for k, v in item.items()
+            }
+        if isinstance(item, YSeq):
+            return [walk(convert(v, item.item_span(i))) for i, v in enumerate(item)]
+        return plain(item)
+
+    return walk(node)
+
+
+def _go_scalar(text: str) -> Any:
+    if text in ("y", "Y", "n", "N"):
+        return text in ("y", "Y")
+    digits = text.replace("_", "")
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-")
+    prefix = body[:2].lower()
+    try:
+        if prefix in ("0x", "0o", "0b"):
+            return sign * int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+        return sign * int(body, 8)
+    except ValueError:
+        try:
+            return float(digits)  # "09": not octal; yaml.v2 then reads it as a float
+        except ValueError:
+            return text
+
+
 def build_chart(
     files: dict[str, bytes], display: str, origin: str, budget: _Budget, depth: int = 0
 ) -> Chart:
@@ -269,7 +331,7 @@ def build_chart(
     values_doc = None
     if "values.yaml" in files:
         values_doc = _parse_yaml(f"{display}/values.yaml", files["values.yaml"], errors)
-    values = plain(values_doc) if isinstance(values_doc, dict) else {}
+    values = go_values(values_doc, _text(files["values.yaml"])) if isinstance(values_doc, dict) else {}
     chart = Chart(
         name=name,
         display=display,
@@ -313,7 +375,10 @@ def _sort_files(chart: Chart, files: dict[str, bytes]) -> dict[str, dict[str, by
     groups: dict[str, dict[str, bytes]] = {}
     for rel in sorted(files):
         data = files[rel]
-        if rel in ("Chart.yaml", "values.yaml", "values.schema.json", "Chart.lock", "requirements.lock"):
+        if rel == "values.schema.json":
+            chart.schema = data  # not a .Files entry (Helm keeps it apart, for validation)
+            continue
+        if rel in ("Chart.yaml", "values.yaml", "Chart.lock", "requirements.lock"):
             continue
         if rel.startswith("templates/"):
             chart.templates[rel] = _text(data)

@@ -275,10 +275,20 @@ def render_values(root: Node, user: dict[str, Any]) -> dict[str, Any]:
     return coalesce(root, dup(user))
 
 
-def without_nulls(values: Any) -> Any:
-    """Maps without null-valued keys, as Helm v4's ``.Values`` (checked against helm-python-sdk)."""
+def without_nulls(values: Any, user: Any = None) -> Any:
+    """Maps without null-valued keys, as Helm v4's ``.Values`` (checked against helm-python-sdk).
+
+    ``user``: the user's values (-f files). A null the user sets on a key the chart has no default
+    for stays (Helm deletes only defaults with a user null, and keeps the key otherwise);
+    coalescing has already deleted the keys whose defaults a user null overrides.
+    """
     if isinstance(values, dict):
-        return {k: without_nulls(v) for k, v in values.items() if v is not None}
+        mine = user if isinstance(user, dict) else None
+        return {
+            k: without_nulls(v, mine.get(k) if mine is not None else None)
+            for k, v in values.items()
+            if v is not None or (mine is not None and k in mine and mine[k] is None)
+        }
     if isinstance(values, list):
         return [without_nulls(v) for v in values]
     return values
