@@ -237,3 +237,12 @@ def test_a_deny_on_part_of_the_templates_own_account_leaves_the_rest():
     assert decide(scoped).allowed  # every repository outside prod/ is left
     whole = doc(allow(PULL), deny(PULL, "arn:aws:ecr:*:${AWS::AccountId}:repository/*"))
     assert decide(whole).status == "denied"
+
+
+def test_a_not_resource_whose_other_parts_miss_the_resource_just_does_not_match_it():
+    # the variable's value cannot matter: the partition already differs, so the NotResource applies
+    other_partition = {"Effect": "Allow", "Action": PULL, "NotResource": "arn:aws-cn:ecr:*:*:repository/${aws:username}/*"}
+    repo = "arn:aws:ecr:us-east-1:111122223333:repository/prod/api"
+    assert status(doc(other_partition), PULL, repo) == "allowed"
+    same_partition = dict(other_partition, NotResource="arn:aws:ecr:*:*:repository/${aws:username}/*")
+    assert status(doc(same_partition), PULL, repo) == "not-granted"

@@ -271,7 +271,6 @@ _ALL = ("**",)  # any run of characters, ":" included (a "*" that ends a segment
 _ONE = ("?",)  # one character, not ":"
 # ("$", name, spans_colons): a value not known offline (${AWS::AccountId}, ${aws:username}, Ref X)
 _NEVER = ("never",)  # a policy variable with no value in the request: matches no character
-_LITERAL_STAR = ("*",)  # the query of an action without a resource type: "*" itself, no wildcard
 _SEGMENT_PSEUDO = frozenset(["AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix"])
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _DEFAULTED = re.compile(r"^\s*([^,\s]+)\s*,\s*'((?:[^']|'')*)'\s*$")
@@ -723,7 +722,7 @@ def _judge(
     if boundary is None:
         if exact is None or not decision.allowed:
             return decision
-        partial = _partial_denies(policies, action, sure=True)
+        partial = _partial_denies(policies, action, sure=True, exact=exact)
         if partial and _reach(policies, [], action, exact, symbols) is False:
             return replace(
                 decision,
@@ -737,7 +736,7 @@ def _judge(
             survivor = _surviving_allow(policies, action, exact, symbols, partial)
             if survivor is not None:
                 decision = replace(decision, reason=f"allowed by {survivor.where()}")
-        maybe = _partial_denies(policies, action, sure=False)
+        maybe = _partial_denies(policies, action, sure=False, exact=exact)
         if maybe and _reach(policies, [], action, exact, symbols, conditional_denies=True) is False:
             stmt = maybe[0]
             return replace(
@@ -799,13 +798,15 @@ def _bounded(
     return replace(decision, allows=allows, denies=denies)
 
 
-def _partial_denies(policies: Sequence[PolicyDocument], action: str, sure: bool) -> list[Statement]:
+def _partial_denies(
+    policies: Sequence[PolicyDocument], action: str, sure: bool, exact: tuple[Any, ...] | None = None
+) -> list[Statement]:
     """The Deny statements that name the action and surely apply (``sure``), or that apply only
     under a condition not decided offline (not ``sure``)."""
     out = []
     for policy in policies:
         for stmt in statements(policy):
-            if stmt.effect == "Deny" and _applies_to_action(stmt, action) and not _void(stmt, None):
+            if stmt.effect == "Deny" and _applies_to_action(stmt, action) and not _void(stmt, None, None, exact):
                 held = condition_holds(stmt.condition) if stmt.conditional else True
                 if (held is True) if sure else (held is None):
                     out.append(stmt)
@@ -837,7 +838,8 @@ def _reach(
         group: list[arnsets.StatementSet] = []
         for policy in documents:
             for stmt in statements(policy):
-                if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action) or _void(stmt, symbols):
+                if (stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action)
+                        or _void(stmt, symbols, None, exact)):
                     continue
                 held = condition_holds(stmt.condition) if stmt.conditional else True
                 if held is False or (held is None and stmt.effect == "Allow"):
@@ -872,7 +874,8 @@ def _surviving_allow(
     deny_sets = [d for d in (_statement_set(stmt, symbols) for stmt in denies) if d is not None]
     for policy in policies:
         for stmt in statements(policy):
-            if stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action) or _void(stmt, symbols):
+            if (stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action)
+                    or _void(stmt, symbols, None, exact)):
                 continue
             own = _statement_set(stmt, symbols)
             if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
@@ -958,15 +961,34 @@ def arn_segments(text: str) -> list[str]:
         pos = end + 1
 
 
-def _void(stmt: Statement, symbols: Mapping[str, str] | None) -> bool:
+def _void(
+    stmt: Statement,
+    symbols: Mapping[str, str] | None,
+    q: tuple[Any, ...] | None = None,
+    exact: tuple[Any, ...] | None = None,
+) -> bool:
     """A NotResource naming a variable the request lacks (${aws:username} for a role) makes the
-    statement invalid for a request on an ARN, where it would otherwise apply to everything
-    (reference_policies_variables.html: "might cause the entire statement to be invalid"). Asked
-    about "*" (an action without a resource type), nothing is compared and the statement applies,
-    as the independent simulator judges it (benchmarks/iam_oracle)."""
-    return stmt.not_resources is not None and any(
-        _NEVER in _tokens(_substitute(r, symbols), stmt.version, True) for r in stmt.not_resources
-    )
+    statement invalid (reference_policies_variables.html: "might cause the entire statement to be
+    invalid"), where it would otherwise apply to everything; but only when the variable's value
+    matters: a pattern whose other parts already miss the resource (another partition, "*" for an
+    action without a resource type) simply does not match it, as the independent simulator judges
+    (benchmarks/iam_oracle)."""
+    if stmt.not_resources is None:
+        return False
+    for r in stmt.not_resources:
+        tokens = _tokens(_substitute(r, symbols), stmt.version, True)
+        if _NEVER not in tokens:
+            continue
+        wild = tuple(_ALL if t == _NEVER else t for t in tokens)
+        if exact is not None and not _has_symbols(wild):
+            could = arnsets.exists(exact, [[((wild,), False)]]) is not False
+        elif q is not None:
+            could = _match(wild, q) is not False
+        else:
+            could = True
+        if could:
+            return True
+    return False
 
 
 def _classify(
@@ -979,7 +1001,7 @@ def _classify(
     if held is False:
         return None  # its condition never holds for a direct call: the statement does not apply
     conditional = held is None
-    if q != _LITERAL_STAR and _void(stmt, symbols):
+    if _void(stmt, symbols, q, exact):
         return None
     state = _resource_state(stmt, q, symbols, stmt.effect == "Deny", exact)
     if state is not False and not conditional and _request_dependent(stmt, symbols):
