@@ -247,7 +247,51 @@ class Kustomization:
     namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
     template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
     object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates
-    patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
+    patches: list[KustomizePatch] = field(default_factory=list)  # patches, patchesStrategicMerge, patchesJson6902
+    name_prefix: str = ""
+    name_suffix: str = ""
+
+
+@dataclass(eq=False)
+class JsonPatchOp:
+    """One operation of a JSON 6902 patch (RFC 6902) with where its value is written."""
+
+    op: str
+    path: str
+    value: Any
+    loc: Loc  # the ``value`` (the operation itself when it has none)
+    from_path: str | None = None
+
+
+@dataclass(eq=False)
+class JsonPatchFile:
+    """A file holding a JSON 6902 patch (a list of operations), for the kustomizations that name it."""
+
+    path: str
+    ops: list[JsonPatchOp]
+
+
+@dataclass(eq=False)
+class PatchObject:
+    """One object of a strategic-merge patch written inline: what it targets and what it sets."""
+
+    kind: str
+    name: str
+    uses: list[ImageUse]  # its containers' images (their workload is the patch's own object)
+    labels: dict[str, str]  # pod-template labels it sets
+    directive: bool = False  # carries "$patch" (delete, replace): not followed
+
+
+@dataclass(eq=False)
+class KustomizePatch:
+    """One patch of a kustomization: a file (``path``) or inline text, strategic-merge or JSON 6902."""
+
+    loc: Loc  # the entry
+    file: str | None = None  # relative to the kustomization
+    json: bool | None = None  # True: JSON 6902; False: strategic merge; None: decided by the file's content
+    target: dict[str, str] | None = None  # ``target:`` (kind, name, namespace, group, version)
+    objects: list[PatchObject] = field(default_factory=list)  # inline strategic merge
+    ops: list[JsonPatchOp] = field(default_factory=list)  # inline JSON 6902
 
 
 @dataclass(eq=False)
@@ -373,6 +417,7 @@ class Workspace:
     oci_sources: list[OciSource] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     registry_references: list[RegistryReference] = field(default_factory=list)
+    json_patches: list[JsonPatchFile] = field(default_factory=list)  # files of JSON 6902 operations
     patch_directive_paths: list[str] = field(default_factory=list)  # objects with "$patch" (delete, replace)
     manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,

@@ -618,8 +618,10 @@ class KustomizeImageUnmatched(Rule):
     never fetched) and flags an `images:` entry (on its `name`) whose `name` matches no
     container or init container image of the build. Matching is kustomize's: the image without
     its tag or digest must equal `name` exactly (`nginx` does not match `docker.io/library/nginx`
-    or `myorg/nginx`). Builds that are not known in full (a remote or unscanned resource,
-    patches, generators, `helmCharts`) are not judged. The images the entries do rewrite are
+    or `myorg/nginx`). Patches are applied first, as kustomize runs them before the images
+    transformer (strategic-merge and JSON 6902, in a file or inline): an entry naming an image a
+    patch replaced matches nothing. Builds that are not known in full (a remote or unscanned
+    resource, a patch selected by labels, generators, `helmCharts`) are not judged. The images the entries do rewrite are
     checked by ECR101-ECR109 as deployed, at the entry's `newName` / `newTag` / `digest`; a base
     image that every overlay using it rewrites is no longer checked as written.
 

@@ -26,10 +26,14 @@ BUILDS = [
     ("pass", "base"),
     ("crds-fail", "."),
     ("component-pass", "overlays/prod"),
+    ("patches-fail", "base"),
+    ("patches-fail", "overlays/inline"),
+    ("patches-fail", "overlays/json"),
+    ("patches-fail", "overlays/file"),
 ]
 
 
-@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass"])
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail"])
 def test_repository(repository):
     root = KUSTOMIZE / repository
     assert_fixture(root, cwd=root, select="ECR1")
@@ -234,3 +238,64 @@ def test_a_delete_patch_leaves_the_build_not_known_in_full(tmp_path):
     )
     result = lint(".", cwd=tmp_path, select="ECR110")
     assert result.findings == []  # what the build deploys is not followed: the entry is not judged
+
+
+def test_patches_put_findings_on_the_patch_line_and_name_the_target():
+    result = lint(".", cwd=KUSTOMIZE / "patches-fail", select="ECR1")
+    assert message_of(result, "ECR105", 20).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/web:1.0" (as overlays/inline/kustomization.yaml '
+        "patches Deployment/web, container web) does not name a valid ECR registry"
+    )
+    # the inline patch's pod-template label reaches the workload every build deploys
+    ws = result.workspace
+    (web,) = [w for w in ws.workloads if w.name == "web" and w.path == "base/deployment.yaml"]  # noqa: RUF015
+    assert web.pod_labels == {"app": "web"}  # builds disagree (only the inline overlay adds tier)
+
+
+def test_inline_patch_positions_follow_the_block_indentation():
+    from ecrlint.model import BlockSpan
+    from ecrlint.parsing import parse_text
+
+    text = "patches:\n  - patch: |-\n      kind: Deployment\n\n      spec: {image: x}\n"
+    ((root, _),), problems = parse_text("k.yaml", text)
+    assert not problems
+    span = root["patches"][0].value_span("patch")
+    assert isinstance(span, BlockSpan) and span.indent == 6
+    assert span.inner(3, 7) == (5, 13)  # "spec" of the patch's line 3, column 7 is the file's 5:13
+
+
+@pytest.mark.parametrize(
+    ("ops", "expected"),
+    [
+        # replace one container's image; remove a container; add a container list wholesale
+        ([{"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "b:2"}], ["a:1", "b:2"]),
+        ([{"op": "remove", "path": "/spec/template/spec/containers/0"}], ["b:1"]),
+        ([{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "c", "image": "c:1"}}],
+         ["a:1", "b:1", "c:1"]),
+        ([{"op": "replace", "path": "/spec/template/spec/containers", "value": [{"name": "d", "image": "d:1"}]}],
+         ["d:1"]),
+        ([{"op": "replace", "path": "/spec/replicas", "value": 3}], ["a:1", "b:1"]),
+    ],
+)
+def test_json_6902_operations_agree_with_kubectl(tmp_path, monkeypatch, ops, expected):
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+            "containers": [{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]}}},
+    }))
+    (tmp_path / "ops.yaml").write_text(yaml.safe_dump(ops))
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["deployment.yaml"],
+        "patches": [{"target": {"kind": "Deployment", "name": "w"}, "path": "ops.yaml"}],
+    }))
+    monkeypatch.setattr(KustomizationSource, "finish", lambda self, ws: None)
+    ws = lint(".", cwd=tmp_path, select="ECR001").workspace
+    (target,) = ws.kustomizations
+    build = kustomize._Builder(ws).build(target)
+    assert build.complete
+    assert sorted(b.value for b in build.images) == expected
+    if shutil.which("kubectl"):
+        out = subprocess.run(["kubectl", "kustomize", str(tmp_path)], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
+        containers = yaml.safe_load(out)["spec"]["template"]["spec"]["containers"]
+        assert sorted(c["image"] for c in containers) == expected
