@@ -248,8 +248,24 @@ class Kustomization:
     template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
     object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates
     patches: list[KustomizePatch] = field(default_factory=list)  # patches, patchesStrategicMerge, patchesJson6902
+    helm_charts: list[KustomizeHelmChart] = field(default_factory=list)  # ``helmCharts``
     name_prefix: str = ""
     name_suffix: str = ""
+
+
+@dataclass(eq=False)
+class KustomizeHelmChart:
+    """One ``helmCharts`` entry: a chart kustomize inflates into the build."""
+
+    name: str
+    loc: Loc  # the ``name`` value
+    home: str = "charts"  # ``helmGlobals.chartHome``
+    repo: str | None = None  # a chart repository: never fetched
+    values_inline: Any = None  # ``valuesInline`` (a YMap with positions)
+    values_file: str | None = None  # ``valuesFile``, relative to the kustomization
+    # After every file is merged: the images the chart deploys with these values (None: not rendered).
+    rendered: list[ImageUse] | None = None
+    problem: str | None = None  # why it was not rendered (a --verbose note)
 
 
 @dataclass(eq=False)

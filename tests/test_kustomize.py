@@ -33,7 +33,7 @@ BUILDS = [
 ]
 
 
-@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail"])
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail", "helm-fail"])
 def test_repository(repository):
     root = KUSTOMIZE / repository
     assert_fixture(root, cwd=root, select="ECR1")
@@ -299,3 +299,19 @@ def test_json_6902_operations_agree_with_kubectl(tmp_path, monkeypatch, ops, exp
                              timeout=60).stdout
         containers = yaml.safe_load(out)["spec"]["template"]["spec"]["containers"]
         assert sorted(c["image"] for c in containers) == expected
+
+
+def test_helm_charts_render_the_scanned_chart_with_the_kustomizations_values():
+    """``helmCharts`` (kustomize's examples/chart.md): the chart under chartHome renders with
+    valuesInline / valuesFile; a chart from a repository is a --verbose note, never fetched. (The
+    kubectl oracle needs a helm binary for --enable-helm, which these machines do not have; the
+    built-in engine's agreement with Helm is tests/test_helm_fidelity.py's.)"""
+    result = lint(".", cwd=KUSTOMIZE / "helm-fail", select="ECR1", verbose=True)
+    assert message_of(result, "ECR105", 8).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/web:1.0" (as kustomization.yaml inflates chart web, '
+        "rendered in templates/deployment.yaml, container web)"
+    )
+    assert any("helm chart 'ingress-nginx' from https://kubernetes.github.io/ingress-nginx is not fetched" in n
+               for n in result.notes)
+    remote = next(k for k in result.workspace.kustomizations if k.path == "kustomization.yaml")
+    assert [i.matched for i in remote.images] == [None]  # a build with a remote chart is not judged

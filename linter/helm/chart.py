@@ -36,11 +36,13 @@ def load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str] = (),
+    values_files: Sequence[str | tuple[str, str]] = (),
     engine: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
+    values_docs: Sequence[tuple[str, Any]] = (),
 ) -> ParsedFile:
-    parsed = _load_chart(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes)
+    parsed = _load_chart(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes,
+                         values_docs=values_docs)
     parsed.errors = [_out_of_archive(error) for error in parsed.errors]
     return parsed
 
@@ -65,9 +67,10 @@ def _load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str],
+    values_files: Sequence[str | tuple[str, str]],
     engine: str | None,
     max_bytes: int,
+    values_docs: Sequence[tuple[str, Any]] = (),
 ) -> ParsedFile:
     parsed = ParsedFile(display)
     facts = ChartFacts.for_dir(chart_dir, display)
@@ -98,6 +101,7 @@ def _load_chart(
             )
     texts: dict[str, str] = {}
     user_docs = _user_values(values_files, max_bytes, parsed, texts)
+    user_docs.extend((path, doc) for path, doc in values_docs if isinstance(doc, YMap))
     user: dict[str, Any] = {}
     for path, doc in user_docs:
         user = merge_maps(user, loader.go_values(doc, texts.get(path, "")))

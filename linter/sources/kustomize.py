@@ -29,6 +29,7 @@ from ..workspace import (
     ImageUse,
     JsonPatchFile,
     JsonPatchOp,
+    KustomizeHelmChart,
     KustomizeImage,
     Kustomization,
     KustomizePatch,
@@ -52,7 +53,7 @@ KEYS = frozenset({
 })
 # Fields that may add or change container images in ways not followed here: a build that has any
 # of them is not known in full (no ECR110; its rewritten base images still count as deployed).
-OPAQUE = ("helmCharts", "helmChartInflationGenerator", "generators", "transformers",
+OPAQUE = ("helmChartInflationGenerator", "generators", "transformers",
           "replacements", "vars", "configurations", "crds")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
 PARTS = ("registry", "repository", "tag", "digest")
@@ -111,6 +112,7 @@ class KustomizationSource(DocumentSource):
                 setattr(kustomization, attr, root[key])
         _labels(root, kustomization)
         _patches(root, doc.path, kustomization)
+        _helm_charts(root, doc.path, kustomization)
         images = root.get("images")
         if isinstance(images, YSeq):
             for i, item in enumerate(images):
@@ -131,6 +133,14 @@ class KustomizationSource(DocumentSource):
 
     def finish(self, ws: Workspace) -> None:
         if ws.kustomizations:
+            from .releases import MAX_RENDERS, render_scanned_chart
+
+            charts = [(k, chart) for k in ws.kustomizations for chart in k.helm_charts]
+            for n, (k, chart) in enumerate(charts):
+                if n < MAX_RENDERS:
+                    _inflate(ws, k, chart, render_scanned_chart)
+                else:
+                    chart.problem = f"more than {MAX_RENDERS} helmCharts in one run: {chart.name!r} is not rendered"
             apply_builds(ws)
 
 
@@ -197,6 +207,31 @@ def _patches(root: YMap, path: str, kustomization: Kustomization) -> None:
                 _opaque(kustomization, key)  # a JSON 6902 patch applies to its target only
                 continue
             kustomization.patches.append(patch)
+
+
+def _helm_charts(root: YMap, path: str, kustomization: Kustomization) -> None:
+    """``helmCharts`` entries (kustomize's HelmChartInflationGenerator: a chart under
+    ``helmGlobals.chartHome``, default ``charts``, named ``name``). A chart with a ``repo`` is
+    kustomize's to download: never fetched here, and its build is not known in full."""
+    items = root.get("helmCharts")
+    if not isinstance(items, YSeq):
+        return
+    globals_ = root.get("helmGlobals")
+    home = globals_.get("chartHome") if isinstance(globals_, dict) else None
+    for item in items:
+        name = item.get("name") if isinstance(item, YMap) else None
+        if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+            continue
+        repo = item.get("repo")
+        values_file = item.get("valuesFile")
+        kustomization.helm_charts.append(KustomizeHelmChart(
+            name=name,
+            loc=Loc(path, item.value_span("name")),
+            home=home if isinstance(home, str) and home and not _REMOTE.search(home) else "charts",
+            repo=repo if isinstance(repo, str) and repo else None,
+            values_inline=item.get("valuesInline") if isinstance(item.get("valuesInline"), YMap) else None,
+            values_file=values_file if isinstance(values_file, str) and values_file else None,
+        ))
 
 
 def _opaque(kustomization: Kustomization, key: str) -> None:
@@ -310,6 +345,21 @@ class JsonPatchSource(DocumentSource):
             ws.json_patches.append(JsonPatchFile(doc.path, ops))
 
 
+def _inflate(ws: Workspace, k: Kustomization, chart: KustomizeHelmChart, render: Any) -> None:
+    """Render a ``helmCharts`` entry whose chart is among the scanned ones, with its values."""
+    if chart.repo is not None and not chart.repo.startswith(("file://", "/", ".")):
+        chart.problem = f"helm chart {chart.name!r} from {chart.repo} is not fetched (ecrlint reads only the scanned files)"
+        return
+    here = posixpath.dirname(_norm(k.path))
+    directory = _join(here, posixpath.join(chart.home, chart.name))
+    values_files = [_join(here, chart.values_file)] if chart.values_file else []
+    values_docs = [(k.path, chart.values_inline)] if chart.values_inline is not None else []
+    uses, problem = render(ws, directory, values_files, values_docs)
+    for use in uses or ():
+        use.origin = f"as {k.path} inflates chart {chart.name}" + (f", {use.origin}" if use.origin else "")
+    chart.rendered, chart.problem = uses, problem
+
+
 # --- following builds ----------------------------------------------------------------------------
 
 
@@ -390,9 +440,10 @@ def rewrite(value: str, image: KustomizeImage) -> str:
 
 
 def _rewritable(built: Built) -> bool:
-    """kustomize's images transformer changes ``containers`` and ``initContainers`` images."""
+    """kustomize's images transformer changes ``containers`` and ``initContainers`` images (of the
+    resources and of the charts ``helmCharts`` inflates)."""
     parts = (built.field or "").split("/")
-    return built.use.source == "kubernetes" and len(parts) >= 3 and parts[-3] in ("containers", "initContainers")
+    return len(parts) >= 3 and parts[-3] in ("containers", "initContainers")
 
 
 class _Builder:
@@ -440,6 +491,11 @@ class _Builder:
         for target, loc in k.resources:
             if not self._add(out, here, target, inner) and (target, loc) not in k.unread:
                 k.unread.append((target, loc))
+        for chart in k.helm_charts:  # kustomize adds generated resources after the listed ones
+            if chart.rendered is None:
+                out.complete = False
+            else:
+                out.images.extend(Built(u, u.value) for u in chart.rendered)
         for target, _loc in k.components:
             component = self.by_dir.get(_join(here, target)) if not _REMOTE.search(target) else None
             if component is None:
@@ -789,7 +845,9 @@ def _replace_images(ws: Workspace, deployed: dict[int, list[Built]], dropped: se
     added: list[ImageUse] = []
     # One deployed image per value and place: two containers (or overlays) given the same image by
     # the same entries are one thing to fix, at one line.
-    seen: set[tuple[str, tuple[Loc, ...]]] = set()
+    seen: set[tuple[str, tuple[Loc, ...]]] = {
+        (u.value, (u.loc, *(u.loc_for(p) for p in PARTS))) for u in ws.images if u.source == "helm"
+    }  # a chart rendered with the same values line as its own render: one finding
     for use in [*ws.images, *patch_uses.values()]:
         results = deployed.get(id(use), [])
         rewritten = [b for b in results if b.rewrites]
@@ -798,8 +856,8 @@ def _replace_images(ws: Workspace, deployed: dict[int, list[Built]], dropped: se
         elif id(use) not in scanned:
             for built in results:
                 if not built.rewrites:
-                    derived = _patched_use(use, built)
-                    key = (derived.value, (derived.loc, *(derived.part_locs.get(p, derived.loc) for p in PARTS)))
+                    derived = _patched_use(use, built) if built.patched_by else use
+                    key = (derived.value, (derived.loc, *(derived.loc_for(p) for p in PARTS)))
                     if key not in seen:
                         seen.add(key)
                         added.append(derived)
