@@ -329,6 +329,26 @@ class OciSource:
 
 
 @dataclass(eq=False)
+class ChartRelease:
+    """A GitOps object that installs a Helm chart: a Flux ``HelmRelease``, an Argo CD Application (or
+    ApplicationSet template) Helm source. Its chart is rendered with its values when it lives in the
+    scanned tree; its version is judged when it comes from an OCI registry."""
+
+    what: str  # "HelmRelease/flux-system/web", "Application/argocd/web"
+    loc: Loc  # the chart (Flux ``chart.spec.chart``, Argo ``chart`` / ``path``)
+    chart: str  # as written: a chart name, or a path in the repository
+    chart_dir: str | None = None  # the chart's directory in the repository (normalised), when in-tree
+    values_files: list[str] = field(default_factory=list)  # display paths, in order
+    values_docs: list[tuple[str, Any]] = field(default_factory=list)  # (display path, YMap), in order
+    version: str | None = None  # Flux ``chart.spec.version`` / Argo ``targetRevision``
+    version_loc: Loc | None = None
+    version_field: str = "version"
+    oci_url: str | None = None  # the OCI registry the chart comes from (Argo: known at once)
+    source_ref: tuple[str, str, str] | None = None  # Flux ``sourceRef``: (kind, namespace, name)
+    notes: list[str] = field(default_factory=list)  # what is not followed (--verbose)
+
+
+@dataclass(eq=False)
 class RegistryReference:
     """A registry URL a GitOps object fetches charts or artifacts from (Flux source ``url``, Argo CD
     Application ``repoURL`` of a Helm chart, Argo CD repository Secret ``url``)."""
@@ -431,6 +451,7 @@ class Workspace:
     instance_profiles: list[InstanceProfile] = field(default_factory=list)
     kustomizations: list[Kustomization] = field(default_factory=list)
     oci_sources: list[OciSource] = field(default_factory=list)
+    chart_releases: list[ChartRelease] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     registry_references: list[RegistryReference] = field(default_factory=list)
     json_patches: list[JsonPatchFile] = field(default_factory=list)  # files of JSON 6902 operations
