@@ -352,6 +352,30 @@ class _Builder:
         return value
 
 
+def relocate(node: Any, block: Span) -> None:
+    """Move the spans of a tree parsed from a scalar's text to where that text sits in the file: a
+    literal block (BlockSpan) line by line; any other form (quoted, folded, plain) onto the scalar."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, YMap):
+            item.span = _moved(item.span, block)
+            item.spans = {k: (_moved(a, block), _moved(b, block)) for k, (a, b) in item.spans.items()}
+            stack.extend(v for v in item.values() if isinstance(v, (YMap, YSeq)))
+        elif isinstance(item, YSeq):
+            item.span = _moved(item.span, block)
+            item.spans = [_moved(a, block) for a in item.spans]
+            stack.extend(v for v in item if isinstance(v, (YMap, YSeq)))
+
+
+def _moved(span: Span, block: Span) -> Span:
+    if not isinstance(block, BlockSpan):
+        return Span(*block)
+    line, column = block.inner(span.line, span.column)
+    end_line, end_column = block.inner(span.end_line, span.end_column)
+    return Span(line, column, end_line, end_column)
+
+
 class _LimitCounter:
     """Nesting depth and alias expansion over libyaml events, counted as _Builder counts them."""
 

@@ -37,6 +37,7 @@ class Workload:
     namespace_explicit: bool = False
     object_span: Span | None = None  # the whole object, for annotation suppressions
     reload_from: str | None = None  # the file to re-read when ``pod_spec`` was dropped
+    embedded: bool = False  # written inside another file's value (a CloudFormation Manifest): never re-read
 
     @property
     def logical(self) -> str:
@@ -78,7 +79,7 @@ class PodSpecReader:
 def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
     """Drop what is expensive to pickle back from a worker and can be re-read on demand."""
     for workload in ws.workloads:
-        if workload.chart is None:  # rendered charts have no file to re-read
+        if workload.chart is None and not workload.embedded:  # rendered charts have no file to re-read
             workload.reload_from = os.path.abspath(fs_path)  # valid whatever the cwd is later
             workload.pod_spec = None
 

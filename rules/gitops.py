@@ -192,7 +192,9 @@ class GitopsOciChartUnpinned(Rule):
     whose `spec.chart.spec.version` is missing or a SemVer range (`2.x`, `^1.2.0`, `>=1.0.0`,
     `*`), and an Argo CD `Application` / `ApplicationSet` Helm source on an OCI registry
     (`repoURL` without a scheme, or `oci://`, with `chart`) whose `targetRevision` is a range,
-    instead of one exact version (`1.2.3`). ECR402's logic, for GitOps objects.
+    instead of one exact version (`1.2.3`); likewise an `AWSQS::Kubernetes::Helm` resource of a
+    CloudFormation template with an `oci://` chart and a `Version` range. ECR402's logic, for
+    GitOps objects.
 
     ## Why
     For an OCI chart the controller lists the repository's tags and installs the highest one in the

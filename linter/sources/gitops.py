@@ -236,14 +236,13 @@ def _argo_values(doc: Document, helm: YMap, release: ChartRelease) -> None:
 
 
 def _values_text(doc: Document, text: str, span: Span) -> YMap | None:
-    from ..parsing import parse_text
-    from .kustomize import _relocate
+    from ..parsing import parse_text, relocate
 
     docs, problems = parse_text(doc.path, text)
     if problems or len(docs) != 1 or not isinstance(docs[0][0], YMap):
         return None
     root = docs[0][0]
-    _relocate(root, span)
+    relocate(root, span)
     return root
 
 

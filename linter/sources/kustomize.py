@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from ..model import BlockSpan, Document, Loc, Span, YMap, YSeq
+from ..model import Document, Loc, Span, YMap, YSeq
 from ..workspace import (
     ImageUse,
     JsonPatchFile,
@@ -243,14 +243,14 @@ def _inline(text: str, span: Span, path: str, patch: KustomizePatch) -> bool:
     """Parse a patch written inline; its positions map into the kustomization through the block
     scalar's indentation (a literal ``|`` block); any other form (quoted, folded, flow) puts every
     position on the ``patch`` value itself."""
-    from ..parsing import parse_text
+    from ..parsing import parse_text, relocate
     from . import kubernetes
 
     docs, problems = parse_text(path, text)
     if problems or not docs:
         return False
     for root, _span in docs:
-        _relocate(root, span)
+        relocate(root, span)
         if isinstance(root, YSeq):
             if patch.json is False:
                 return False
@@ -279,29 +279,6 @@ def _inline(text: str, span: Span, path: str, patch: KustomizePatch) -> bool:
         elif root is not None:
             return False
     return True
-
-
-def _relocate(node: Any, block: Span) -> None:
-    """Move the spans of a tree parsed from a scalar's text to where that text sits in the file."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, YMap):
-            item.span = _moved(item.span, block)
-            item.spans = {k: (_moved(a, block), _moved(b, block)) for k, (a, b) in item.spans.items()}
-            stack.extend(v for v in item.values() if isinstance(v, (YMap, YSeq)))
-        elif isinstance(item, YSeq):
-            item.span = _moved(item.span, block)
-            item.spans = [_moved(a, block) for a in item.spans]
-            stack.extend(v for v in item if isinstance(v, (YMap, YSeq)))
-
-
-def _moved(span: Span, block: Span) -> Span:
-    if not isinstance(block, BlockSpan):
-        return Span(*block)
-    line, column = block.inner(span.line, span.column)
-    end_line, end_column = block.inner(span.end_line, span.end_column)
-    return Span(line, column, end_line, end_column)
 
 
 OPS = ("add", "remove", "replace", "move", "copy", "test")
