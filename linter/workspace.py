@@ -323,6 +323,8 @@ class OciSource:
     loc: Loc  # the ``spec.url`` value
     provider: str | None = None  # ``spec.provider`` when written (Flux's default is "generic")
     secret_ref: str | None = None
+    semver: str | None = None  # OCIRepository ``spec.ref.semver`` (a range of tags)
+    semver_loc: Loc | None = None
 
     @property
     def logical(self) -> str:

@@ -192,7 +192,8 @@ class GitopsOciChartUnpinned(Rule):
     whose `spec.chart.spec.version` is missing or a SemVer range (`2.x`, `^1.2.0`, `>=1.0.0`,
     `*`), and an Argo CD `Application` / `ApplicationSet` Helm source on an OCI registry
     (`repoURL` without a scheme, or `oci://`, with `chart`) whose `targetRevision` is a range,
-    instead of one exact version (`1.2.3`); likewise an `AWSQS::Kubernetes::Helm` resource of a
+    instead of one exact version (`1.2.3`); a HelmRelease whose `chartRef` names an
+    `OCIRepository` with a `spec.ref.semver` range (on the `semver`); likewise an `AWSQS::Kubernetes::Helm` resource of a
     CloudFormation template with an `oci://` chart and a `Version` range. ECR402's logic, for
     GitOps objects.
 
@@ -237,14 +238,20 @@ class GitopsOciChartUnpinned(Rule):
             return
         from ecrlint.helm.semver import is_exact
 
-        oci = {(s.namespace, s.name): s.url for s in ws.oci_sources if s.kind == "HelmRepository"}
+        oci = {(s.kind, s.namespace, s.name): s for s in ws.oci_sources}
         for release in ws.chart_releases:
-            url = release.oci_url
-            if url is None and release.source_ref is not None and release.source_ref[0] == "HelmRepository":
-                url = oci.get(release.source_ref[1:])
+            url, version, version_loc = release.oci_url, (release.version or "").strip(), release.version_loc
+            if url is None and release.source_ref is not None:
+                source = oci.get(release.source_ref)
+                if source is None:
+                    continue
+                url = source.url
+                if source.kind == "OCIRepository":  # chartRef: the OCIRepository's ref picks the tag
+                    if not source.semver:
+                        continue  # a tag or a digest
+                    version, version_loc = source.semver.strip(), source.semver_loc
             if url is None:
                 continue
-            version = (release.version or "").strip()
             if version and (is_exact(version) or "{{" in version or "${" in version):
                 continue  # exact, or filled in by an ApplicationSet generator / Flux substitution
             if not version:
@@ -256,4 +263,4 @@ class GitopsOciChartUnpinned(Rule):
                 continue
             message = (f'{release.what} installs chart "{release.chart}" from {url} at {release.version_field} '
                        f'"{version}", a range: the controller installs the newest matching tag; pin an exact version')
-            yield self.finding(release.version_loc or release.loc, message, logical=release.what)
+            yield self.finding(version_loc or release.loc, message, logical=release.what)

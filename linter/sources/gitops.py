@@ -84,6 +84,10 @@ class FluxSourceSource(DocumentSource):
             provider=provider if isinstance(provider, str) else None,
             secret_ref=secret_name if isinstance(secret_name, str) and secret_name else None,
         )
+        ref = spec.get("ref")
+        semver = ref.get("semver") if isinstance(ref, YMap) else None
+        if kind == "OCIRepository" and isinstance(semver, str) and semver and isinstance(ref, YMap):
+            source.semver, source.semver_loc = semver, Loc(doc.path, ref.value_span("semver"))
         ws.oci_sources.append(source)
         ws.registry_references.append(RegistryReference(source.logical, url, source.loc, source.logical))
 
@@ -137,7 +141,15 @@ def _helm_release(doc: Document, root: YMap, spec: YMap, ws: Workspace) -> None:
     chart_spec: Any = spec.get("chart")
     chart_spec = chart_spec.get("spec") if isinstance(chart_spec, YMap) else None
     if not isinstance(chart_spec, YMap) or not isinstance(chart_spec.get("chart"), str):
-        return  # chartRef (an OCIRepository or HelmChart object): no chart of its own here
+        ref = spec.get("chartRef")  # an OCIRepository (or HelmChart) object: its ref decides the version
+        if isinstance(ref, YMap) and ref.get("kind") == "OCIRepository" and isinstance(ref.get("name"), str):
+            ref_ns = ref.get("namespace")
+            ws.chart_releases.append(ChartRelease(
+                what=f"HelmRelease/{namespace}/{name}", loc=Loc(doc.path, ref.value_span("name")), chart=ref["name"],
+                source_ref=("OCIRepository", ref_ns if isinstance(ref_ns, str) and ref_ns else namespace, ref["name"]),
+                version_field="ref.semver",
+            ))
+        return
     ref = chart_spec.get("sourceRef")
     ref_kind = ref.get("kind") if isinstance(ref, dict) else None
     ref_name = ref.get("name") if isinstance(ref, dict) else None

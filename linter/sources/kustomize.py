@@ -675,6 +675,7 @@ def _json_patch(images: list[Built], ops: list[JsonPatchOp], selector: dict[str,
                 field_prefix = f"{slot}/{index}/"
             else:
                 field_prefix = f"{slot}/{index}/image"
+            written = next((b.container for b in out if b.owner is sample.owner and b.field == field_prefix), None)
             if op.op in ("remove", "replace") or (op.op == "add" and (rest == "image" or index is None)):
                 out = _drop(out, sample, field_prefix, build)
             if op.op in ("add", "replace"):
@@ -683,6 +684,7 @@ def _json_patch(images: list[Built], ops: list[JsonPatchOp], selector: dict[str,
                     build.complete = False
                     continue
                 for field_path, container, value, loc in new:
+                    container = container or written  # an image replaced in place keeps its container's name
                     use = ImageUse(
                         value=value, loc=loc, source="kubernetes", field=field_path, container=container,
                         workload=sample.owner, logical=sample.owner.logical if sample.owner else None,
