@@ -30,10 +30,12 @@ BUILDS = [
     ("patches-fail", "overlays/inline"),
     ("patches-fail", "overlays/json"),
     ("patches-fail", "overlays/file"),
+    ("workshop-events", "base"),
+    ("workshop-events", "fix"),
 ]
 
 
-@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail", "helm-fail"])
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail", "helm-fail", "workshop-events"])
 def test_repository(repository):
     root = KUSTOMIZE / repository
     assert_fixture(root, cwd=root, select="ECR1")
