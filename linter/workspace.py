@@ -349,6 +349,22 @@ class ChartRelease:
     oci_url: str | None = None  # the OCI registry the chart comes from (Argo: known at once)
     source_ref: tuple[str, str, str] | None = None  # Flux ``sourceRef``: (kind, namespace, name)
     notes: list[str] = field(default_factory=list)  # what is not followed (--verbose)
+    # Flux ``valuesFrom``: (kind, name, valuesKey, where), merged in order before ``values``.
+    values_from: list[tuple[str, str, str, Loc]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ValuesText:
+    """A YAML text a ConfigMap (``data``) or Secret (``stringData``) holds under a ``*.yaml`` key: what
+    a Flux HelmRelease's ``valuesFrom`` may name."""
+
+    kind: str
+    namespace: str
+    name: str
+    key: str
+    text: str
+    span: Span  # the text's value (a BlockSpan for a literal block)
+    path: str
 
 
 @dataclass(eq=False)
@@ -455,6 +471,7 @@ class Workspace:
     kustomizations: list[Kustomization] = field(default_factory=list)
     oci_sources: list[OciSource] = field(default_factory=list)
     chart_releases: list[ChartRelease] = field(default_factory=list)
+    values_texts: list[ValuesText] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     registry_references: list[RegistryReference] = field(default_factory=list)
     json_patches: list[JsonPatchFile] = field(default_factory=list)  # files of JSON 6902 operations

@@ -177,9 +177,18 @@ def _helm_release(doc: Document, root: YMap, spec: YMap, ws: Workspace) -> None:
                 release.chart_dir = None
             else:
                 release.values_files.append(path)
-        if isinstance(spec.get("valuesFrom"), YSeq) and spec["valuesFrom"]:
-            release.notes.append(f"{release.loc.short()}: {release.what} takes values from ConfigMaps/Secrets "
-                                 "(valuesFrom), which are not read; the chart is rendered without them")
+    values_from = spec.get("valuesFrom")
+    values_from = values_from if isinstance(values_from, YSeq) else YSeq()
+    for i, ref in enumerate(values_from):
+        where = Loc(doc.path, values_from.item_span(i))
+        kind, ref_name = (ref.get("kind"), ref.get("name")) if isinstance(ref, YMap) else (None, None)
+        key = ref.get("valuesKey", "values.yaml") if isinstance(ref, YMap) else None
+        if kind in ("ConfigMap", "Secret") and isinstance(ref_name, str) and isinstance(key, str) \
+                and not (isinstance(ref, YMap) and ref.get("targetPath")):
+            release.values_from.append((kind, ref_name, key, where))
+        else:
+            release.notes.append(f"{where.short()}: valuesFrom entry is not followed (a targetPath, or not a "
+                                 "ConfigMap/Secret by name); the chart is rendered without it")
     values = spec.get("values")
     if isinstance(values, YMap):
         release.values_docs.append((doc.path, values))
@@ -309,7 +318,8 @@ def render_releases(ws: Workspace) -> None:
             release.notes.append(f"{release.loc.short()}: more than {MAX_RENDERS} releases; not rendered")
             continue
         rendered += 1
-        uses, problem = render_scanned_chart(ws, release.chart_dir, release.values_files, release.values_docs)
+        docs = [*_values_from(ws, release), *release.values_docs]  # Flux: valuesFrom first, values last
+        uses, problem = render_scanned_chart(ws, release.chart_dir, release.values_files, docs)
         if problem:
             release.notes.append(f"{release.loc.short()}: {problem}")
         for use in uses or ():
@@ -320,3 +330,22 @@ def render_releases(ws: Workspace) -> None:
             use.origin = f"as {release.what} installs {release.chart_dir}" + (f", {use.origin}" if use.origin else "")
             added.append(use)
     ws.images.extend(added)
+
+
+def _values_from(ws: Workspace, release: ChartRelease) -> list[tuple[str, Any]]:
+    """A HelmRelease's ``valuesFrom`` ConfigMaps/Secrets found among the scanned manifests (in the
+    release's namespace), parsed with positions in their files; one not found is a --verbose note."""
+    if not release.values_from:
+        return []
+    namespace = release.what.split("/")[1]
+    out: list[tuple[str, Any]] = []
+    for kind, name, key, where in release.values_from:
+        found = next((t for t in ws.values_texts
+                      if (t.kind, t.namespace, t.name, t.key) == (kind, namespace, name, key)), None)
+        values = _values_text(Document(found.path, 0, None), found.text, found.span) if found else None
+        if found is None or values is None:
+            release.notes.append(f"{where.short()}: {kind} {namespace}/{name} (key {key}) is not among the "
+                                 "scanned manifests; the chart is rendered without it")
+        else:
+            out.append((found.path, values))
+    return out
