@@ -317,3 +317,22 @@ def test_helm_charts_render_the_scanned_chart_with_the_kustomizations_values():
                for n in result.notes)
     remote = next(k for k in result.workspace.kustomizations if k.path == "kustomization.yaml")
     assert [i.matched for i in remote.images] == [None]  # a build with a remote chart is not judged
+
+
+def test_helm_charts_values_files_outside_the_tree_are_not_read(tmp_path):
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: public.ecr.aws/nginx/nginx:1.27\n")
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n"
+        "      image: {{ .Values.image | quote }}\n"
+    )
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text("image: nginx\n")
+    (tmp_path / "kustomization.yaml").write_text(
+        f"helmCharts:\n  - name: web\n    valuesFile: {outside}\n  - name: web\n    valuesFile: ../{outside.name}\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR1", verbose=True)
+    assert not result.findings  # nginx from outside the tree is never read
+    assert sum("is not in the scanned tree" in n for n in result.notes) == 2

@@ -79,7 +79,7 @@ class KustomizationSource(DocumentSource):
         if api is not None or kind is not None or not root:
             return False
         return all(isinstance(k, str) and k in KEYS for k in root) and any(
-            k in root for k in ("resources", "bases", "components", "images")
+            k in root for k in ("resources", "bases", "components", "images", "helmCharts")
         )
 
     def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:

@@ -28,8 +28,10 @@ def render_scanned_chart(
     root = _root_of(facts.dir, facts.display)
     files: list[tuple[str, str]] = []
     for display in values_files:
-        fs_path = os.path.normpath(os.path.join(root, display)) if root is not None else None
-        if fs_path is None or display.startswith("../") or not os.path.isfile(fs_path):
+        shown = posixpath.normpath(display)
+        fs_path = os.path.normpath(os.path.join(root, shown)) if root is not None else None
+        if fs_path is None or root is None or shown.startswith(("../", "/")) or shown == ".." \
+                or not _within(fs_path, root) or not os.path.isfile(fs_path):
             return None, f"values file {display!r} is not in the scanned tree; chart {directory!r} is not rendered with it"
         files.append((fs_path, display))
     parsed = helm.load_chart(facts.dir, facts.display, values_files=files, values_docs=values_docs)
@@ -50,3 +52,9 @@ def _root_of(fs_dir: str, display: str) -> str | None:
     if shown.startswith("../") or not fs.endswith("/" + shown):
         return None
     return fs[: -len(shown) - 1] or "/"
+
+
+def _within(path: str, root: str) -> bool:
+    """``path`` (symbolic links resolved) is inside ``root``: values are read from the scanned tree only."""
+    real, top = os.path.realpath(path), os.path.realpath(root)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
