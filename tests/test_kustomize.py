@@ -336,3 +336,27 @@ def test_helm_charts_values_files_outside_the_tree_are_not_read(tmp_path):
     result = lint(".", cwd=tmp_path, select="ECR1", verbose=True)
     assert not result.findings  # nginx from outside the tree is never read
     assert sum("is not in the scanned tree" in n for n in result.notes) == 2
+
+
+def test_json_6902_namespace_and_template_labels_reach_the_workload(tmp_path):
+    """A JSON 6902 operation on ``/metadata/namespace`` or ``/spec/template/metadata/labels/...`` moves
+    the deployed workload (what Fargate profiles select by); kubectl agrees."""
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+            "containers": [{"name": "a", "image": "public.ecr.aws/nginx/nginx:1.27"}]}}},
+    }))
+    ops = [{"op": "add", "path": "/metadata/namespace", "value": "batch"},
+           {"op": "add", "path": "/spec/template/metadata/labels/compute", "value": "fargate"}]
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["deployment.yaml"],
+        "patches": [{"target": {"kind": "Deployment", "name": "w"}, "patch": yaml.safe_dump(ops)}],
+    }))
+    ws = lint(".", cwd=tmp_path, select="ECR1").workspace
+    (workload,) = ws.workloads
+    assert (workload.namespace, workload.pod_labels) == ("batch", {"a": "b", "compute": "fargate"})
+    if shutil.which("kubectl"):
+        out = yaml.safe_load(subprocess.run(["kubectl", "kustomize", str(tmp_path)], check=True, capture_output=True,
+                                            text=True, timeout=60).stdout)
+        assert (out["metadata"]["namespace"], out["spec"]["template"]["metadata"]["labels"]) == (
+            "batch", {"a": "b", "compute": "fargate"})

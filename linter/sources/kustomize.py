@@ -653,9 +653,9 @@ def _json_patch(images: list[Built], ops: list[JsonPatchOp], selector: dict[str,
             owners.setdefault(id(built.owner), built)
     for sample in owners.values():
         for op in ops:
-            label = _TEMPLATE_LABEL.match(op.path)
-            if label and op.op in ("add", "replace") and isinstance(op.value, (str, int, float, bool)):
-                out = _with_label(out, sample, label.group(1).replace("~1", "/").replace("~0", "~"), op.value)
+            moved = _metadata_op(out, sample, op)
+            if moved is not None:
+                out = moved
                 continue
             match = _CONTAINER_PATH.match(op.path)
             touches = match is not None or any(
@@ -692,6 +692,18 @@ def _json_patch(images: list[Built], ops: list[JsonPatchOp], selector: dict[str,
                     out.append(replace(sample, use=use, value=value, rewrites=(), field=field_path,
                                        container=container, patched_by=k.path))
     return out
+
+
+def _metadata_op(images: list[Built], sample: Built, op: JsonPatchOp) -> list[Built] | None:
+    """An operation that sets the namespace or a pod-template label of sample's owner (else None)."""
+    if op.op not in ("add", "replace"):
+        return None
+    label = _TEMPLATE_LABEL.match(op.path)
+    if label and isinstance(op.value, (str, int, float, bool)):
+        return _with_label(images, sample, label.group(1).replace("~1", "/").replace("~0", "~"), op.value)
+    if op.path == "/metadata/namespace" and isinstance(op.value, str):
+        return [replace(b, namespace=op.value) if b.owner is sample.owner else b for b in images]
+    return None
 
 
 def _with_label(images: list[Built], sample: Built, key: str, value: Any) -> list[Built]:
