@@ -21,7 +21,7 @@ TF = FIXTURES / "terraform"
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
      "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail", "file-policy-fail",
-     "parse-fail"],
+     "parse-fail", "helm-fail", "helm-pass"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
@@ -95,6 +95,52 @@ def test_suppression_comment_in_a_tf_file(tmp_path):
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.span.line) for f in result.findings if f.span.line == 29] == []
     assert [(f.rule, f.span.line) for f in result.suppressed] == [("ECR101", 29)]
+
+
+def test_helm_release_values_trace_to_the_tf_lines():
+    result = lint("helm-pass", cwd=TF)
+    [image] = [i for i in result.workspace.images if i.loc.path == "helm-pass/main.tf"]
+    assert image.value == "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1.2.1"
+    assert (image.loc_for("repository").span.line, image.loc_for("tag").span.line) == (26, 32)
+    # the sidecar the release enables takes its image from the chart's values.yaml: checked there, once
+    [sidecar] = [i for i in result.workspace.images if i.container == "proxy"]
+    assert (sidecar.loc.path, sidecar.loc.span.line) == ("helm-pass/charts/web/values.yaml", 6)
+    assert "with the values of helm_release.web" in (sidecar.origin or "")
+
+
+def test_helm_release_notes_for_what_is_not_rendered():
+    result = lint("helm-fail", cwd=TF, verbose=True)
+    notes = " ".join(result.notes)
+    assert "set 'image.tag' is not known offline" in notes
+    assert "chart 'https://charts.bitnami.com/bitnami/redis' is fetched at apply time" in notes
+
+
+def test_helm_release_values_the_chart_rejects(tmp_path):
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("mode: good\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        '{{- if eq .Values.mode "bad" }}{{ fail "mode bad is not supported" }}{{ end }}\n'
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "c" {\n  name  = "c"\n  chart = "./chart"\n'
+        '  set {\n    name  = "mode"\n    value = "bad"\n  }\n}\n')
+    result = lint(".", cwd=tmp_path)
+    [finding] = result.findings
+    assert (finding.rule, finding.path, finding.span.line) == ("ECR401", "chart/templates/cm.yaml", 1)
+    assert "with the values of helm_release.c (main.tf:1)" in finding.message
+
+
+def test_helm_set_names_and_types():
+    from ecrlint.sources.terraform_helm import _put, _split_name, _typed
+    from ecrlint.model import Span
+
+    assert _split_name(r"podAnnotations.eks\.amazonaws\.com/role-arn") == ["podAnnotations", "eks.amazonaws.com/role-arn"]
+    assert [_typed("true", None), _typed("12", None), _typed("012", None), _typed("12", "string")] == [True, 12, "012", "12"]
+    doc = YMap(Span(1, 1, 1, 1))
+    _put(doc, "a.b[1].c", "x", Span(2, 3, 2, 4))
+    assert plain(doc) == {"a": {"b": [None, {"c": "x"}]}}
 
 
 # --- the parser -----------------------------------------------------------------------------------
@@ -348,16 +394,19 @@ def test_kubectl_manifest_from_file_is_left_to_the_yaml_reader(tmp_path):
     assert len(result.workspace.workloads) == 1
 
 
-def test_helm_release_is_a_verbose_note(tmp_path):
+def test_a_remote_helm_release_chart_is_a_verbose_note(tmp_path):
+    # the chart is pulled at apply time: its registry and version are checked, its images are not guessed
     (tmp_path / "main.tf").write_text(
         'resource "helm_release" "karpenter" {\n'
         '  repository = "oci://public.ecr.aws/karpenter"\n'
         '  chart      = "karpenter"\n'
+        '  version    = "1.0.6"\n'
         '  set {\n    name  = "image.repository"\n    value = "karpenter/controller"\n  }\n'
         "}\n")
     result = lint(".", cwd=tmp_path, verbose=True)
     assert result.findings == []
-    assert any('main.tf:1: helm_release "karpenter" is not read' in n for n in result.notes)
+    assert any('main.tf:1: helm_release "helm_release.karpenter": chart oci://public.ecr.aws/karpenter is pulled '
+               "at apply time" in n for n in result.notes)
 
 
 def test_for_each_over_arns_with_an_unknown_partition_attaches_each_policy(tmp_path):

@@ -6,7 +6,7 @@ helm-python-sdk only ever in the child process that renders one chart.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..model import Loc, ParsedFile, Span
 from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
@@ -42,7 +42,7 @@ def load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str] = (),
+    values_files: Sequence[Any] = (),
     engine: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ParsedFile:

@@ -14,7 +14,7 @@ from . import loader
 from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, Engine, TemplateFailure, iter_nodes
 from .external import EngineOverrun, EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
 from .gofidelity import go_numbers
-from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
+from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, InlineValues, RenderError, ValuesImage
 from .trace import Sentinels, image_fields, parts_direct, parts_from_sentinel, resolve, template_image_lines, trace_image
 from .values import (
     Node,
@@ -36,7 +36,7 @@ def load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str] = (),
+    values_files: Sequence[Any] = (),
     engine: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
 ) -> ParsedFile:
@@ -65,7 +65,7 @@ def _load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str],
+    values_files: Sequence[Any],
     engine: str | None,
     max_bytes: int,
 ) -> ParsedFile:
@@ -173,12 +173,18 @@ def _user_values(
 ) -> list[tuple[str, YMap]]:
     """--helm-values files in order; a file that cannot be parsed is an ECR001 of its own.
 
-    Each item is a path, or a ``(path, display)`` pair when the caller names files its own way.
+    Each item is a path, a ``(path, display)`` pair when the caller names files its own way, or
+    ``InlineValues`` already parsed with their positions (a Terraform ``helm_release``'s values).
     """
     from ..sources.discovery import display_path
 
     out = []
     for item in paths:
+        if isinstance(item, InlineValues):
+            out.append((item.display, item.doc))
+            if texts is not None:
+                texts[item.display] = item.text
+            continue
         path, display = item if isinstance(item, tuple) else (item, display_path(item, os.getcwd()))
         values_file = parse_file(path, display, max_bytes=max_bytes)
         parsed.errors.extend(e for e in values_file.errors if e.severity.label == "error")

@@ -92,8 +92,10 @@ class TerraformSource(UnitSource):
         cwd = os.path.abspath(options.cwd)
         directory = os.path.abspath(path)
         tree = cwd if _within(directory, cwd) or directory == cwd else directory
-        parsed.documents.append(Document(display, index, {"directory": directory, "tree": tree, "cwd": cwd},
-                                         kind="terraform-where"))
+        engine = options.helm_engine or ctx.config.helm_engine
+        where = {"directory": directory, "tree": tree, "cwd": cwd, "helm_engine": engine,
+                 "max_bytes": ctx.config.max_file_size}
+        parsed.documents.append(Document(display, index, where, kind="terraform-where"))
         if len(names) > MAX_FILES:
             parsed.skipped_reason = f"only the first {MAX_FILES} Terraform files of the directory were read"
         return parsed
@@ -102,7 +104,7 @@ class TerraformSource(UnitSource):
         from . import terraform_facts
 
         where = next((d.root for d in parsed.documents if d.kind == "terraform-where"), None)
-        notes = terraform_facts.extract(parsed.documents, ws, where)
+        notes = terraform_facts.extract(parsed.documents, ws, where, ctx, parsed.errors)
         parsed.kinds.add(self.name)
         if notes:  # shown with --verbose, as a chart's notes are
             parsed.skipped_reason = "; ".join(notes)
