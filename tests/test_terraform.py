@@ -21,7 +21,7 @@ TF = FIXTURES / "terraform"
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
      "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail", "file-policy-fail",
-     "parse-fail", "helm-fail", "helm-pass"],
+     "parse-fail", "helm-fail", "helm-pass", "json-fail", "json-pass"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
@@ -130,6 +130,26 @@ def test_helm_release_values_the_chart_rejects(tmp_path):
     [finding] = result.findings
     assert (finding.rule, finding.path, finding.span.line) == ("ECR401", "chart/templates/cm.yaml", 1)
     assert "with the values of helm_release.c (main.tf:1)" in finding.message
+
+
+def test_tf_json_reads_tfvars_json_and_links_like_hcl():
+    result = lint("json-pass", cwd=TF)
+    images = sorted(i.value for i in result.workspace.images)
+    assert images == ["111122223333.dkr.ecr.us-east-1.amazonaws.com/team-a/api:2.0.1",
+                      "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1.27.0"]
+    [group] = result.workspace.node_groups
+    assert group.role is not None and group.role.name == "prod-node"
+    assert (group.role.loc.path, group.role.loc.span.line) == ("json-pass/main.tf.json", 12)
+
+
+def test_tf_json_alone_is_a_module_and_bad_json_is_ecr001(tmp_path):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf.json").write_text('{\n  "resource": {\n    "aws_iam_role": {,\n  }\n}\n')
+    layout = Layout.registered()
+    found = discover([str(tmp_path)], (), str(tmp_path), [], layout)
+    assert [(i.display, i.kind) for i in found] == [("infra", "terraform")]
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "infra/main.tf.json", 3)]
 
 
 def test_helm_set_names_and_types():
