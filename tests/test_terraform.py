@@ -21,7 +21,8 @@ TF = FIXTURES / "terraform"
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
      "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail", "file-policy-fail",
-     "parse-fail", "helm-fail", "helm-pass", "json-fail", "json-pass"],
+     "parse-fail", "helm-fail", "helm-pass", "json-fail", "json-pass", "templatefile-fail",
+     "templatefile-pass"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
@@ -150,6 +151,31 @@ def test_tf_json_alone_is_a_module_and_bad_json_is_ecr001(tmp_path):
     assert [(i.display, i.kind) for i in found] == [("infra", "terraform")]
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "infra/main.tf.json", 3)]
+
+
+def test_templatefile_and_yamldecode_are_evaluated():
+    result = lint("templatefile-pass", cwd=TF)
+    assert sorted(i.value.rsplit("/", 1)[-1] for i in result.workspace.images) == [
+        "migrate:1.0.0", "seed:2.1.0", "web:1.27.0"]
+    role = next(r for r in result.workspace.roles if r.name == "templated-node")
+    assert any("s3:DeleteBucket" in str(p.document) for p in role.policies)
+
+
+def test_templatefile_scope_directives_and_the_tree(tmp_path):
+    (tmp_path / "t.tpl").write_text("a-${x}-${var.y}\n")
+    (tmp_path / "d.tpl").write_text("%{ if x }a%{ endif }\n")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "y" {\n  default = "v"\n}\nlocals {\n  a = templatefile("../t.tpl", { x = "1" })\n'
+        '  b = templatefile("../d.tpl", { x = true })\n  c = templatefile("/etc/hostname", {})\n'
+        '  d = yamldecode("k: [1, 2]")\n}\n')
+    module = Module()
+    module.directory, module.tree, module.cwd = str(tmp_path / "m"), str(tmp_path), str(tmp_path)
+    module.add_file(parse((tmp_path / "m" / "main.tf").read_text()), "m/main.tf")
+    a = module.local("a")
+    assert isinstance(a, Partial) and a.symbolic() == "a-1-${var_in_a_template_file}\n"  # only its vars are in scope
+    assert isinstance(module.local("b"), Unknown) and isinstance(module.local("c"), Unknown)
+    assert plain(module.local("d")) == {"k": [1, 2]}
 
 
 def test_helm_set_names_and_types():

@@ -665,6 +665,13 @@ class _Extractor:
                 if isinstance(value, TfMap) and value.file == inst.resource.file:
                     k8s.extract(Document(inst.resource.file, index, _known_only(value), kind="kubernetes"), self.ws)
                     index += 1
+                elif isinstance(value, TfMap) and not value.file:
+                    # yamldecode() of a computed text (templatefile()): its positions are the argument's
+                    from .terraform_k8s import _flatten_spans
+
+                    root = _flatten_spans(_known_only(value), self.attr_loc(inst, "manifest").span)
+                    k8s.extract(Document(inst.resource.file, index, root, kind="kubernetes"), self.ws)
+                    index += 1
         for inst in self.instances("kubectl_manifest"):
             attr = inst.resource.block.body.attributes.get("yaml_body")
             if attr is None:
