@@ -102,7 +102,10 @@ def test_helm_release_values_trace_to_the_tf_lines():
     result = lint("helm-pass", cwd=TF)
     [image] = [i for i in result.workspace.images if i.loc.path == "helm-pass/main.tf"]
     assert image.value == "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1.2.1"
-    assert (image.loc_for("repository").span.line, image.loc_for("tag").span.line) == (26, 32)
+    assert (image.loc_for("repository").span.line, image.loc_for("tag").span.line) == (27, 33)
+    # rendered as the release: its name in .Release.Name, its namespace where helm install creates it
+    assert {(w.name, w.namespace) for w in result.workspace.workloads} == {("release-name-web", "default"),
+                                                                           ("web-web", "shop")}
     # the sidecar the release enables takes its image from the chart's values.yaml: checked there, once
     [sidecar] = [i for i in result.workspace.images if i.container == "proxy"]
     assert (sidecar.loc.path, sidecar.loc.span.line) == ("helm-pass/charts/web/values.yaml", 6)

@@ -123,21 +123,34 @@ def _local(ex: _Extractor, inst: Instance, chart_dir: str) -> None:
         return
     engine = where.get("helm_engine") or None
     max_bytes = int(where.get("max_bytes") or 10 * 1024 * 1024)
+    name, namespace = ex.ev(inst, "name"), ex.ev(inst, "namespace")
+    if namespace is None:
+        namespace = "default"  # the provider's default namespace
+    if not isinstance(name, str) or not isinstance(namespace, str):
+        ex.notes.append(f"{_where(inst)}: chart {display} not rendered with this release's values: its name or "
+                        "namespace is not known offline (the chart is still checked with its own values.yaml)")
+        return
     old = os.getcwd()
     try:
         os.chdir(cwd)  # values files are shown relative to the working directory, as --helm-values are
         rendered = helm.load_chart(chart_dir, display, values_files=[i for i, _ in items],
-                                   engine=None if engine == "auto" else engine, max_bytes=max_bytes)
+                                   engine=None if engine == "auto" else engine, max_bytes=max_bytes,
+                                   release=(name, namespace))
     finally:
         os.chdir(old)
     owned = {inst.resource.file} | {d for _, d in items}
+    for doc in rendered.documents:
+        _in_namespace(doc.root, namespace)
     sub = Workspace()
     holder = ParsedFile(display)
     if ex.ctx is not None:
         extract_documents(rendered.documents, holder, sub, ex.ctx)
     label = inst.address
     defaults = _defaults(ex, chart_dir, display, engine, max_bytes)
-    for image in sub.images:
+    images, sub.images = sub.images, []
+    # The release's objects (its name, its namespace: what Fargate profiles and node roles select)
+    ex.ws.merge(sub)
+    for image in images:
         # What the chart renders with its own values is checked where the chart itself is read;
         # what the release changes (an image it sets, a container it enables) is checked here, on
         # the .tf (or values file) line that sets it when traced.
@@ -158,6 +171,21 @@ def _local(ex: _Extractor, inst: Instance, chart_dir: str) -> None:
                 facts.render_errors.extend(fresh)
                 ex.ws.charts.append(facts)
     ex.notes.append(f"{_where(inst)}: chart {display} rendered with the release's values")
+
+
+# Kinds `helm install` creates in the release's namespace when the manifest names none (Helm's
+# kube client builds resources with the release namespace as their default namespace).
+_NAMESPACED = frozenset(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
+                         "ReplicationController", "ServiceAccount"])
+
+
+def _in_namespace(doc: Any, namespace: str) -> None:
+    if not isinstance(doc, YMap) or doc.get("kind") not in _NAMESPACED:
+        return
+    metadata = doc.get("metadata")
+    if isinstance(metadata, YMap) and metadata.get("namespace") in (None, ""):
+        metadata["namespace"] = namespace
+        metadata.spans["namespace"] = (metadata.span, metadata.span)
 
 
 def _image_key(image: Any) -> tuple[str, str, Any, str | None]:
