@@ -181,6 +181,18 @@ def test_templatefile_scope_directives_and_the_tree(tmp_path):
     assert plain(module.local("d")) == {"k": [1, 2]}
 
 
+def test_helm_provider_3_set_attribute_lists(tmp_path):
+    # provider 3.x writes set/set_list as list attributes: the same values, on the value's line
+    import shutil
+
+    shutil.copytree(TF / "helm-pass" / "charts", tmp_path / "charts")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "web" {\n  name  = "web"\n  chart = "./charts/web"\n  set = [\n'
+        '    { name = "image.tag", value = "latest" },\n  ]\n}\n')
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line, f.span.column) for f in result.findings] == [("ECR103", "main.tf", 5, 35)]
+
+
 def test_helm_set_names_and_types():
     from ecrlint.sources.terraform_helm import _put, _split_name, _typed
     from ecrlint.model import Span
