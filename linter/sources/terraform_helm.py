@@ -64,7 +64,7 @@ def _release(ex: _Extractor, inst: Instance) -> None:
         if inside and os.path.isfile(os.path.join(path, "Chart.yaml")):
             _local(ex, inst, path)
             return
-        if chart.startswith((".", "/")) or os.sep in chart and not inside:
+        if chart.startswith((".", "/")):  # a path (not REPO/NAME of a repository added with helm repo add)
             ex.notes.append(f"{_where(inst)}: chart {chart!r} is not a chart directory of the scanned tree; "
                             "the images it runs are not judged")
             return
@@ -130,14 +130,10 @@ def _local(ex: _Extractor, inst: Instance, chart_dir: str) -> None:
         ex.notes.append(f"{_where(inst)}: chart {display} not rendered with this release's values: its name or "
                         "namespace is not known offline (the chart is still checked with its own values.yaml)")
         return
-    old = os.getcwd()
-    try:
-        os.chdir(cwd)  # values files are shown relative to the working directory, as --helm-values are
-        rendered = helm.load_chart(chart_dir, display, values_files=[i for i, _ in items],
-                                   engine=None if engine == "auto" else engine, max_bytes=max_bytes,
-                                   release=(name, namespace))
-    finally:
-        os.chdir(old)
+    # values files go as (path, display) pairs: nothing depends on the process's working directory
+    rendered = helm.load_chart(chart_dir, display, values_files=[i for i, _ in items],
+                               engine=None if engine == "auto" else engine, max_bytes=max_bytes,
+                               release=(name, namespace))
     owned = {inst.resource.file} | {d for _, d in items}
     for doc in rendered.documents:
         _in_namespace(doc.root, namespace)
