@@ -146,6 +146,14 @@ def test_tf_json_reads_tfvars_json_and_links_like_hcl():
     assert (group.role.loc.path, group.role.loc.span.line) == ("json-pass/main.tf.json", 12)
 
 
+def test_an_oci_version_not_known_offline_is_not_judged(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "karpenter_version" {\n  type = string\n}\n'
+        'resource "helm_release" "karpenter" {\n  repository = "oci://public.ecr.aws/karpenter"\n'
+        '  chart      = "karpenter"\n  version    = var.karpenter_version\n}\n')
+    assert lint(".", cwd=tmp_path).findings == []
+
+
 def test_tf_json_alone_is_a_module_and_bad_json_is_ecr001(tmp_path):
     (tmp_path / "infra").mkdir()
     (tmp_path / "infra" / "main.tf.json").write_text('{\n  "resource": {\n    "aws_iam_role": {,\n  }\n}\n')

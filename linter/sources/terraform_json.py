@@ -98,7 +98,7 @@ def _body(node: YMap, rtype: str, depth: int) -> Body:
     if depth > MAX_DEPTH:
         raise ParseProblem("blocks nested too deeply; not read", node.span.line, node.span.column)
     body = Body()
-    k8s = rtype.startswith("kubernetes_")
+    k8s = rtype.startswith("kubernetes_") and rtype != "kubernetes_manifest"  # its manifest is an argument
     for key, value in node.items():
         name = str(key)
         if name == "//":
