@@ -146,6 +146,18 @@ def test_tf_json_reads_tfvars_json_and_links_like_hcl():
     assert (group.role.loc.path, group.role.loc.span.line) == ("json-pass/main.tf.json", 12)
 
 
+def test_charts_not_in_the_tree_are_notes(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'resource "helm_release" "a" {\n  chart = "../../elsewhere/chart"\n}\n'
+        'resource "helm_release" "b" {\n  chart = "stable/nginx"\n}\n')
+    result = lint("m", cwd=tmp_path, verbose=True)
+    notes = " ".join(result.notes)
+    assert result.findings == []
+    assert "chart '../../elsewhere/chart' is not a chart directory of the scanned tree" in notes
+    assert "chart 'stable/nginx' is fetched at apply time" in notes
+
+
 def test_an_oci_version_not_known_offline_is_not_judged(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "karpenter_version" {\n  type = string\n}\n'
