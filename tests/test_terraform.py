@@ -119,6 +119,19 @@ def test_helm_release_notes_for_what_is_not_rendered():
     assert "chart 'https://charts.bitnami.com/bitnami/redis' is fetched at apply time" in notes
 
 
+def test_suppression_comment_in_a_helm_release_values_file(tmp_path):
+    import shutil
+
+    shutil.copytree(TF / "helm-fail" / "charts", tmp_path / "charts")
+    (tmp_path / "v.yaml").write_text("image:\n  tag: latest # ecrlint: ignore[ECR103]\n")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "web" {\n  name   = "web"\n  chart  = "./charts/web"\n'
+        '  values = [file("v.yaml")]\n}\n')
+    result = lint("main.tf", cwd=tmp_path)
+    assert result.findings == []
+    assert [(f.rule, f.path, f.span.line) for f in result.suppressed] == [("ECR103", "v.yaml", 2)]
+
+
 def test_helm_release_values_the_chart_rejects(tmp_path):
     chart = tmp_path / "chart"
     (chart / "templates").mkdir(parents=True)

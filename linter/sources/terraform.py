@@ -112,7 +112,7 @@ class TerraformSource(UnitSource):
         from . import terraform_facts
 
         where = next((d.root for d in parsed.documents if d.kind == "terraform-where"), None)
-        notes = terraform_facts.extract(parsed.documents, ws, where, ctx, parsed.errors)
+        notes = terraform_facts.extract(parsed.documents, ws, where, ctx, parsed.errors, parsed.companions)
         parsed.kinds.add(self.name)
         if notes:  # shown with --verbose, as a chart's notes are
             parsed.skipped_reason = "; ".join(notes)

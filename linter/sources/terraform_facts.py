@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..analysis import iam
-from ..model import Document, Finding, Loc, Span, YMap, YSeq
+from ..model import Document, Finding, Loc, ParsedFile, Span, YMap, YSeq
 from ..workspace import (
     Cluster,
     EcrRepository,
@@ -74,11 +74,13 @@ K8S_WORKLOADS = {
 
 
 def extract(documents: list[Document], ws: Workspace, where: dict[str, Any] | None = None,
-            ctx: ExtractContext | None = None, errors: list[Finding] | None = None) -> list[str]:
+            ctx: ExtractContext | None = None, errors: list[Finding] | None = None,
+            companions: list[ParsedFile] | None = None) -> list[str]:
     """Facts of one module (the parsed .tf and .tfvars files of a directory); returns notes.
     ``where``: the module's directory, the tree file() may read in, the working directory and the
     Helm engine options (for ``helm_release`` charts of the tree); ``errors`` receives ECR001s of
-    files the module reads (a ``helm_release``'s values files)."""
+    files the module reads (a ``helm_release``'s values files), ``companions`` those files' suppression
+    comments."""
     module = Module()
     if where:
         module.directory, module.tree, module.cwd = where.get("directory"), where.get("tree"), where.get("cwd")
@@ -95,6 +97,8 @@ def extract(documents: list[Document], ws: Workspace, where: dict[str, Any] | No
         extractor.run()
         if errors is not None:
             errors.extend(extractor.errors)
+        if companions is not None:
+            companions.extend(extractor.companions)
     except (EvalBudget, RecursionError) as exc:
         notes.append(f"Terraform evaluation stopped: {exc or 'too deep'}; facts after that point not read")
     return notes
@@ -117,6 +121,7 @@ class _Extractor:
         self.where: dict[str, Any] | None = None
         self.ctx: ExtractContext | None = None
         self.errors: list[Finding] = []
+        self.companions: list[ParsedFile] = []  # files read besides the module's (their suppressions)
         self.chart_defaults: dict[str, Any] = {}  # helm_release charts of the tree rendered with their own values
         module.computed = self._computed
 

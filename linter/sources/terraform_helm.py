@@ -227,14 +227,14 @@ def _values_items(ex: _Extractor, inst: Instance) -> list[tuple[Any, str]]:
         for i, item in enumerate(value):
             expr = exprs[i] if i < len(exprs) else None
             span = expr.span if expr is not None else attr.span
-            out.append(_values_entry(item, expr, file, span, i))
+            out.append(_values_entry(ex, item, expr, file, span, i))
     set_doc = _set_values(ex, inst)
     if set_doc is not None:
         out.append((InlineValues(file, set_doc), file))
     return out
 
 
-def _values_entry(item: Any, expr: Any, file: str, span: Span, index: int) -> tuple[Any, str]:
+def _values_entry(ex: _Extractor, item: Any, expr: Any, file: str, span: Span, index: int) -> tuple[Any, str]:
     from ..helm.facts import InlineValues
     from ..parsing import parse_text
     from .terraform_facts import _shift
@@ -243,6 +243,11 @@ def _values_entry(item: Any, expr: Any, file: str, span: Span, index: int) -> tu
     what = f"values[{index}]"
     if isinstance(item, FileText):
         if item.path:
+            from ..parsing import scan_suppressions
+
+            companion = ParsedFile(item.display)  # its "# ecrlint: ignore" comments count, as --helm-values'
+            scan_suppressions(str(item), companion)
+            ex.companions.append(companion)
             return (item.path, item.display), item.display
         raise _NotKnown(what)
     if isinstance(item, (Yaml, Json)):
