@@ -187,6 +187,12 @@ def test_tf_json_alone_is_a_module_and_bad_json_is_ecr001(tmp_path):
     assert [(i.display, i.kind) for i in found] == [("infra", "terraform")]
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "infra/main.tf.json", 3)]
+    from ecrlint.sources import terraform_json
+
+    body = terraform_json.parse('{"variable": {"v": {"default": "${x}"}}, "locals": {"l": "${var.v}-a"}}', "m.tf.json")
+    module = Module()
+    module.add_file(body, "m.tf.json")
+    assert module.local("l") == "${x}-a"  # a variable's default is literal in JSON syntax
 
 
 def test_templatefile_and_yamldecode_are_evaluated():

@@ -71,7 +71,7 @@ def _top(root: YMap) -> Body:
         if count is None or not isinstance(value, YMap):
             continue  # terraform, moved, import, check ...: nothing ecrlint reads
         for labels, spans, block_value in _labelled(value, count):
-            rtype = labels[0] if kind in ("resource", "data") else ""
+            rtype = labels[0] if kind in ("resource", "data") else kind
             for item in block_value if isinstance(block_value, YSeq) else [block_value]:
                 if isinstance(item, YMap):
                     body.blocks.append(Block(kind, labels, _body(item, rtype, 0), root.key_span(kind), spans))
@@ -120,7 +120,9 @@ def _body(node: YMap, rtype: str, depth: int) -> Body:
                 block = Block(name, [], _body(item, rtype, depth + 1), node.key_span(key) if not isinstance(value, YSeq) else span)
                 body.blocks.append(block)
             continue
-        body.attributes[name] = Attribute(name, _expr(value, node.value_span(key), False, depth + 1),
+        # a variable's default is a literal value in JSON syntax: "${...}" in it is text
+        literal = rtype == "variable" and depth == 0 and name in ("default", "type")
+        body.attributes[name] = Attribute(name, _expr(value, node.value_span(key), literal, depth + 1),
                                           node.key_span(key), node.value_span(key))
     return body
 
