@@ -453,8 +453,10 @@ def terraform_scenarios(tree: Path | None) -> list[Scenario]:
     modules = sorted({p.parent for p in tree.rglob("*.tf")})
     biggest = max(modules, key=lambda d: sum(f.stat().st_size for f in d.glob("*.tf"))) if modules else tree
     return [
-        Scenario("tf-module", f"the largest Terraform module of the tree (`{biggest.relative_to(tree.parent)}`)",
-                 ["ecrlint", "checkov-tf"], lambda: [biggest]),
+        # the module's own .tf files: its directory would bring every module below it (the tree's
+        # root module is usually the largest, and its subdirectories are modules of their own)
+        Scenario("tf-module", f"the largest Terraform module of the tree (`{biggest.relative_to(tree.parent)}`, "
+                 "its own .tf files)", ["ecrlint", "checkov-tf"], lambda: sorted(biggest.glob("*.tf"))),
         Scenario("terraform", f"a tree of real Terraform (`{tree.name}`, {len(modules)} module directories)",
                  ["ecrlint", "ecrlint-j1", "checkov-tf"], lambda: [tree]),
     ]

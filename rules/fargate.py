@@ -53,9 +53,23 @@ class _RoleUse:
             if decision.allowed or decision.status in ("unknown", "possibly-denied"):
                 continue  # a conditional Deny may never apply: not an error (as ECR201)
             if self.role.unresolved_policies and decision.status != "denied":
-                continue  # an attached policy we cannot read may grant it
+                continue  # an attached policy we cannot read may grant it: see unsure_pull
             missing.append((action, decision))
         return missing
+
+    @cached_property
+    def unsure_pull(self) -> list[str]:
+        """Pull actions no readable policy grants while the role attaches customer managed policies
+        ecrlint cannot read (issue 12, item 9: a warning naming them, never silence, as ECR201)."""
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, boundary_of, evaluate
+
+        if not self.role.unresolved_policies or any(":iam::aws:policy/" in t for t, _l in self.role.unresolved_policies):
+            return []  # nothing unread, or a misspelt AWS managed ARN (ECR209's story)
+        return [
+            action for action in ECR_PULL_ACTIONS
+            if evaluate(self.role.policies, action, boundary=boundary_of(self.role)).status
+            in ("not-granted", "resource-mismatch")
+        ]
 
     @property
     def loc(self) -> Loc:
@@ -258,8 +272,9 @@ class FargateExecutionRoleMissingEcrPull(Rule):
     Evaluates the pod execution role's policies (inline, attached, AWS managed policies from
     ecrlint's bundled copy) for `ecr:GetAuthorizationToken` on `*` and `ecr:BatchGetImage` and
     `ecr:GetDownloadUrlForLayer` on some ECR repository — the same evaluation as ECR201 — and
-    names each missing action and why. Roles with attached policies ecrlint cannot expand
-    (customer managed policies outside the scanned files) are not judged on what those could grant.
+    names each missing action and why, permissions boundary included. When no policy ecrlint can
+    read grants the pull and the role attaches customer managed policies it cannot expand, the
+    finding is a *warning* that names them ("cannot pull unless ... grants it"), as ECR201 does.
     A role shared by several profiles is reported once, on the first of them.
 
     ## Why
@@ -295,6 +310,18 @@ class FargateExecutionRoleMissingEcrPull(Rule):
         for use in _role_uses(ws, ctx):
             missing = use.missing_pull
             if not missing:
+                if use.unsure_pull:
+                    unread = " or ".join(t for t, _l in use.role.unresolved_policies[:3])
+                    what = ", ".join(f'"{a}"' for a in use.unsure_pull)
+                    yield self.finding(
+                        use.loc,
+                        f"{use.named()} cannot pull from ECR unless {unread} grants {what}: no policy ecrlint "
+                        f"can read grants {'it' if len(use.unsure_pull) == 1 else 'them'}; attach "
+                        f"AmazonEKSFargatePodExecutionRolePolicy to be sure",
+                        logical=use.logical,
+                        related=use.related(),
+                        severity=Severity.WARNING,
+                    )
                 continue
             related = use.related()
             related.extend(

@@ -94,12 +94,21 @@ class HelmOciDependencyUnpinned(Rule):
     ## What it does
     Flags a dependency whose `repository` is `oci://...` and whose `version` is missing or a
     range (`2.x.x`, `^1.2.0`, `>=1.0.0`, `1.2`) instead of one exact SemVer version (`1.2.3`).
+    The same for a Terraform `helm_release` whose chart comes from `oci://` (`repository =
+    "oci://..."` or `chart = "oci://..."`), at its `version` line (or its name when it has none);
+    a `version` not known offline (a `var` without a default) is not judged.
 
     ## Why
     For an OCI dependency `helm dependency update` lists the registry's tags and takes the
     highest one in the range (Helm `GetTagMatchingVersionOrConstraint`); without a version it
     takes the highest tag of all. The chart you vendor then depends on when you ran the command,
     and with ECR the pull needs `ecr:ListImages`/`DescribeImages` on top of `BatchGetImage`.
+    A `helm_release` passes `version` to Helm as `helm install --version` does, which takes "a
+    specific tag (e.g. 1.1.1) or ... a valid range (e.g. ^2.0.0)" and, without it, "the latest
+    version" (https://helm.sh/docs/helm/helm_install/; the provider's `version`: "If this is not
+    specified, the latest version is installed",
+    https://registry.terraform.io/providers/hashicorp/helm/latest/docs/resources/release): each
+    `terraform apply` may then install another chart than the one you reviewed.
 
     ## Example
     ```yaml
@@ -128,7 +137,16 @@ class HelmOciDependencyUnpinned(Rule):
         for chart in _charts(ws):
             for dep in _own_oci_dependencies(chart):
                 version = (dep.version or "").strip()
-                if version and is_exact(version):
+                if not dep.version_known or version and is_exact(version):
+                    continue
+                if dep.declared_by:  # a Terraform helm_release: Helm resolves the version at each apply
+                    if not version:
+                        message = (f'{dep.declared_by} installs chart "{dep.name}" from {dep.repository} without '
+                                   "a version: each apply installs the newest tag; pin an exact version")
+                    else:
+                        message = (f'{dep.declared_by} version "{version}" is a range: each apply installs the '
+                                   f"newest matching tag in {dep.repository}; pin an exact version")
+                    yield self.finding(dep.version_loc or dep.loc, message, logical=f"Chart/{chart.name}")
                     continue
                 vendored = f'; charts/ holds version "{dep.vendored_version}"' if dep.vendored_version else ""
                 if not version:
@@ -154,7 +172,8 @@ class HelmOciReferenceInvalid(Rule):
     registry-host checks as ECR105: an ECR-shaped host must be `ACCOUNT.dkr.ecr.REGION.amazonaws.com`
     (or one of the FIPS, dual-stack, China and ISO forms) with a 12-digit account and a real
     region; a placeholder such as `aws_account_id.dkr.ecr.region.amazonaws.com` is flagged, and
-    so is an `oci://` reference without a host.
+    so is an `oci://` reference without a host. A Terraform `helm_release` whose `repository`
+    (or `chart`) is `oci://...` is checked the same way, at that line.
 
     ## Why
     `helm dependency update` cannot resolve such a host: the chart never gets vendored, and
@@ -187,10 +206,11 @@ class HelmOciReferenceInvalid(Rule):
                 repo = dep.repository or ""
                 loc: Loc = dep.repository_loc or dep.loc
                 host = repo[len(OCI) :].split("/", 1)[0]
+                what = f"{dep.declared_by} chart" if dep.declared_by else f'oci:// dependency "{dep.name}"'
                 if not host:
                     yield self.finding(
                         loc,
-                        f'oci:// dependency "{dep.name}" repository "{repo}" has no registry host; '
+                        f'{what} repository "{repo}" has no registry host; '
                         "write oci://HOST/PATH",
                         logical=f"Chart/{chart.name}",
                     )
@@ -199,7 +219,7 @@ class HelmOciReferenceInvalid(Rule):
                 if isinstance(verdict, InvalidEcrHost):
                     yield self.finding(
                         loc,
-                        f'oci:// dependency "{dep.name}" registry host "{verdict.host}" is not a valid ECR registry: '
+                        f'{what} registry host "{verdict.host}" is not a valid ECR registry: '
                         + "; ".join(verdict.problems),
                         logical=f"Chart/{chart.name}",
                     )

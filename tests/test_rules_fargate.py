@@ -241,3 +241,32 @@ def test_may_run_on_fargate_nodes(spec, allowed):
     from ecrlint.analysis.fargate import may_run_on_fargate_nodes
 
     assert may_run_on_fargate_nodes(spec) is allowed
+
+
+def test_ecr303_warns_naming_a_customer_policy_it_cannot_read(tmp_path):
+    # issue 12 item 9 for pod execution roles: no readable policy grants the pull and a customer
+    # managed policy might; said as a warning, never silence
+    (tmp_path / "fargate.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\n'
+        "Resources:\n"
+        "  PodRole:\n"
+        "    Type: AWS::IAM::Role\n"
+        "    Properties:\n"
+        "      AssumeRolePolicyDocument:\n"
+        "        Statement:\n"
+        "          - Effect: Allow\n"
+        "            Principal: {Service: eks-fargate-pods.amazonaws.com}\n"
+        "            Action: sts:AssumeRole\n"
+        "            Condition: {ArnLike: {aws:SourceArn: !Sub 'arn:aws:eks:${AWS::Region}:${AWS::AccountId}:fargateprofile/shop/*'}}\n"
+        "      ManagedPolicyArns:\n"
+        "        - !Sub arn:aws:iam::${AWS::AccountId}:policy/fargate-pull\n"
+        "  Profile:\n"
+        "    Type: AWS::EKS::FargateProfile\n"
+        "    Properties:\n"
+        "      ClusterName: shop\n"
+        "      PodExecutionRoleArn: !GetAtt PodRole.Arn\n"
+        "      Selectors: [{Namespace: shop}]\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR303")
+    assert [(f.rule, f.severity.name) for f in result.findings] == [("ECR303", "WARNING")]
+    assert "cannot pull from ECR unless arn:aws:iam::${AWS::AccountId}:policy/fargate-pull grants" in result.findings[0].message

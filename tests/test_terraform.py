@@ -21,7 +21,8 @@ TF = FIXTURES / "terraform"
     "fixture",
     ["node-role-fail", "node-role-pass", "fargate-fail", "fargate-pass", "module-fail", "module-pass",
      "images-fail", "crossfile-fail", "ecr305-fail", "self-managed-fail", "file-policy-fail",
-     "parse-fail"],
+     "parse-fail", "helm-fail", "helm-pass", "json-fail", "json-pass", "templatefile-fail",
+     "templatefile-pass"],
 )
 def test_fixture(fixture):
     assert_fixture(TF / fixture)
@@ -95,6 +96,151 @@ def test_suppression_comment_in_a_tf_file(tmp_path):
     result = lint(".", cwd=tmp_path)
     assert [(f.rule, f.span.line) for f in result.findings if f.span.line == 29] == []
     assert [(f.rule, f.span.line) for f in result.suppressed] == [("ECR101", 29)]
+
+
+def test_helm_release_values_trace_to_the_tf_lines():
+    result = lint("helm-pass", cwd=TF)
+    [image] = [i for i in result.workspace.images if i.loc.path == "helm-pass/main.tf"]
+    assert image.value == "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1.2.1"
+    assert (image.loc_for("repository").span.line, image.loc_for("tag").span.line) == (27, 33)
+    # rendered as the release: its name in .Release.Name, its namespace where helm install creates it
+    assert {(w.name, w.namespace) for w in result.workspace.workloads} == {("release-name-web", "default"),
+                                                                           ("web-web", "shop")}
+    # the sidecar the release enables takes its image from the chart's values.yaml: checked there, once
+    [sidecar] = [i for i in result.workspace.images if i.container == "proxy"]
+    assert (sidecar.loc.path, sidecar.loc.span.line) == ("helm-pass/charts/web/values.yaml", 6)
+    assert "with the values of helm_release.web" in (sidecar.origin or "")
+
+
+def test_helm_release_notes_for_what_is_not_rendered():
+    result = lint("helm-fail", cwd=TF, verbose=True)
+    notes = " ".join(result.notes)
+    assert "set 'image.tag' is not known offline" in notes
+    assert "chart 'https://charts.bitnami.com/bitnami/redis' is fetched at apply time" in notes
+
+
+def test_suppression_comment_in_a_helm_release_values_file(tmp_path):
+    import shutil
+
+    shutil.copytree(TF / "helm-fail" / "charts", tmp_path / "charts")
+    (tmp_path / "v.yaml").write_text("image:\n  tag: latest # ecrlint: ignore[ECR103]\n")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "web" {\n  name   = "web"\n  chart  = "./charts/web"\n'
+        '  values = [file("v.yaml")]\n}\n')
+    result = lint("main.tf", cwd=tmp_path)
+    assert result.findings == []
+    assert [(f.rule, f.path, f.span.line) for f in result.suppressed] == [("ECR103", "v.yaml", 2)]
+
+
+def test_helm_release_values_the_chart_rejects(tmp_path):
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("mode: good\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        '{{- if eq .Values.mode "bad" }}{{ fail "mode bad is not supported" }}{{ end }}\n'
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "c" {\n  name  = "c"\n  chart = "./chart"\n'
+        '  set {\n    name  = "mode"\n    value = "bad"\n  }\n}\n')
+    result = lint(".", cwd=tmp_path)
+    [finding] = result.findings
+    assert (finding.rule, finding.path, finding.span.line) == ("ECR401", "chart/templates/cm.yaml", 1)
+    assert "with the values of helm_release.c (main.tf:1)" in finding.message
+
+
+def test_tf_json_reads_tfvars_json_and_links_like_hcl():
+    result = lint("json-pass", cwd=TF)
+    images = sorted(i.value for i in result.workspace.images)
+    assert images == ["111122223333.dkr.ecr.us-east-1.amazonaws.com/team-a/api:2.0.1",
+                      "111122223333.dkr.ecr.us-east-1.amazonaws.com/web:1.27.0"]
+    [group] = result.workspace.node_groups
+    assert group.role is not None and group.role.name == "prod-node"
+    assert (group.role.loc.path, group.role.loc.span.line) == ("json-pass/main.tf.json", 12)
+
+
+def test_charts_not_in_the_tree_are_notes(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'resource "helm_release" "a" {\n  chart = "../../elsewhere/chart"\n}\n'
+        'resource "helm_release" "b" {\n  chart = "stable/nginx"\n}\n')
+    result = lint("m", cwd=tmp_path, verbose=True)
+    notes = " ".join(result.notes)
+    assert result.findings == []
+    assert "chart '../../elsewhere/chart' is not a chart directory of the scanned tree" in notes
+    assert "chart 'stable/nginx' is fetched at apply time" in notes
+
+
+def test_an_oci_version_not_known_offline_is_not_judged(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "karpenter_version" {\n  type = string\n}\n'
+        'resource "helm_release" "karpenter" {\n  repository = "oci://public.ecr.aws/karpenter"\n'
+        '  chart      = "karpenter"\n  version    = var.karpenter_version\n}\n')
+    assert lint(".", cwd=tmp_path).findings == []
+
+
+def test_tf_json_alone_is_a_module_and_bad_json_is_ecr001(tmp_path):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf.json").write_text('{\n  "resource": {\n    "aws_iam_role": {,\n  }\n}\n')
+    layout = Layout.registered()
+    found = discover([str(tmp_path)], (), str(tmp_path), [], layout)
+    assert [(i.display, i.kind) for i in found] == [("infra", "terraform")]
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line) for f in result.findings] == [("ECR001", "infra/main.tf.json", 3)]
+    from ecrlint.sources import terraform_json
+
+    body = terraform_json.parse('{"variable": {"v": {"default": "${x}"}}, "locals": {"l": "${var.v}-a"}}', "m.tf.json")
+    module = Module()
+    module.add_file(body, "m.tf.json")
+    assert module.local("l") == "${x}-a"  # a variable's default is literal in JSON syntax
+
+
+def test_templatefile_and_yamldecode_are_evaluated():
+    result = lint("templatefile-pass", cwd=TF)
+    assert sorted(i.value.rsplit("/", 1)[-1] for i in result.workspace.images) == [
+        "migrate:1.0.0", "seed:2.1.0", "web:1.27.0"]
+    role = next(r for r in result.workspace.roles if r.name == "templated-node")
+    assert any("s3:DeleteBucket" in str(p.document) for p in role.policies)
+
+
+def test_templatefile_scope_directives_and_the_tree(tmp_path):
+    (tmp_path / "t.tpl").write_text("a-${x}-${var.y}\n")
+    (tmp_path / "d.tpl").write_text("%{ if x }a%{ endif }\n")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "y" {\n  default = "v"\n}\nlocals {\n  a = templatefile("../t.tpl", { x = "1" })\n'
+        '  b = templatefile("../d.tpl", { x = true })\n  c = templatefile("/etc/hostname", {})\n'
+        '  d = yamldecode("k: [1, 2]")\n}\n')
+    module = Module()
+    module.directory, module.tree, module.cwd = str(tmp_path / "m"), str(tmp_path), str(tmp_path)
+    module.add_file(parse((tmp_path / "m" / "main.tf").read_text()), "m/main.tf")
+    a = module.local("a")
+    assert isinstance(a, Partial) and a.symbolic() == "a-1-${var_in_a_template_file}\n"  # only its vars are in scope
+    assert isinstance(module.local("b"), Unknown) and isinstance(module.local("c"), Unknown)
+    assert plain(module.local("d")) == {"k": [1, 2]}
+
+
+def test_helm_provider_3_set_attribute_lists(tmp_path):
+    # provider 3.x writes set/set_list as list attributes: the same values, on the value's line
+    import shutil
+
+    shutil.copytree(TF / "helm-pass" / "charts", tmp_path / "charts")
+    (tmp_path / "main.tf").write_text(
+        'resource "helm_release" "web" {\n  name  = "web"\n  chart = "./charts/web"\n  set = [\n'
+        '    { name = "image.tag", value = "latest" },\n  ]\n}\n')
+    result = lint(".", cwd=tmp_path)
+    assert [(f.rule, f.path, f.span.line, f.span.column) for f in result.findings] == [("ECR103", "main.tf", 5, 35)]
+
+
+def test_helm_set_names_and_types():
+    from ecrlint.sources.terraform_helm import _put, _split_name, _typed
+    from ecrlint.model import Span
+
+    assert _split_name(r"podAnnotations.eks\.amazonaws\.com/role-arn") == ["podAnnotations", "eks.amazonaws.com/role-arn"]
+    assert [_typed("true", None), _typed("12", None), _typed("012", None), _typed("12", "string")] == [True, 12, "012", "12"]
+    doc = YMap(Span(1, 1, 1, 1))
+    _put(doc, "a.b[1].c", "x", Span(2, 3, 2, 4))
+    assert plain(doc) == {"a": {"b": [None, {"c": "x"}]}}
 
 
 # --- the parser -----------------------------------------------------------------------------------
@@ -348,16 +494,19 @@ def test_kubectl_manifest_from_file_is_left_to_the_yaml_reader(tmp_path):
     assert len(result.workspace.workloads) == 1
 
 
-def test_helm_release_is_a_verbose_note(tmp_path):
+def test_a_remote_helm_release_chart_is_a_verbose_note(tmp_path):
+    # the chart is pulled at apply time: its registry and version are checked, its images are not guessed
     (tmp_path / "main.tf").write_text(
         'resource "helm_release" "karpenter" {\n'
         '  repository = "oci://public.ecr.aws/karpenter"\n'
         '  chart      = "karpenter"\n'
+        '  version    = "1.0.6"\n'
         '  set {\n    name  = "image.repository"\n    value = "karpenter/controller"\n  }\n'
         "}\n")
     result = lint(".", cwd=tmp_path, verbose=True)
     assert result.findings == []
-    assert any('main.tf:1: helm_release "karpenter" is not read' in n for n in result.notes)
+    assert any('main.tf:1: helm_release "helm_release.karpenter": chart oci://public.ecr.aws/karpenter is pulled '
+               "at apply time" in n for n in result.notes)
 
 
 def test_for_each_over_arns_with_an_unknown_partition_attaches_each_policy(tmp_path):

@@ -42,25 +42,24 @@ def load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str | tuple[str, str]] = (),
+    values_files: Sequence[Any] = (),
     engine: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    values_docs: Sequence[tuple[str, Any]] = (),
+    release: tuple[str, str] | None = None,
 ) -> ParsedFile:
     """Render the chart at ``chart_dir`` into Kubernetes documents; raises only UnsupportedEnvironment.
 
     ``engine``: None/"auto" (built-in; helm-python-sdk, when installed, confirms a failure), "sdk", "binary"
-    (a `helm` on PATH) or "builtin". ``values_docs``: values already parsed, as (display path, YMap), after
-    the files (a kustomization's ``valuesInline``, a HelmRelease's ``values``): images they set are traced
-    to their lines. A chart that cannot be (fully) rendered is reported in
+    (a `helm` on PATH) or "builtin". A chart that cannot be (fully) rendered is reported in
     ``ParsedFile.chart.render_errors`` (ECR401); files that cannot be parsed in ``errors`` (ECR001).
+    ``release``: the release's (name, namespace) for ``.Release`` (default ``release-name`` in ``default``).
     """
     from ..engine.options import UnsupportedEnvironment
     from .chart import load_chart as render  # imports gotpl through gotpl_api, which checks its version
 
     try:
         return render(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes,
-                      values_docs=values_docs)
+                      release=release)
     except UnsupportedEnvironment:
         raise  # an unusable gotpl is no finding on this chart: the run stops (exit 2)
     except (RecursionError, MemoryError) as exc:

@@ -731,6 +731,7 @@ class Engine:
 
     def __init__(self, root: Node, extra_text: str = "") -> None:
         self.root = root
+        self.release = (RELEASE_NAME, NAMESPACE)  # .Release.Name, .Release.Namespace
         self.state = RenderState()
         self.failures: list[TemplateFailure] = []  # syntax errors found while compiling
         self._tpl_cache: dict[Any, Any] = _TplCache()
@@ -862,7 +863,7 @@ class Engine:
         if self.engine is None:
             return result
         release = {
-            "Name": RELEASE_NAME, "Namespace": NAMESPACE, "Revision": 1, "Service": "Helm",
+            "Name": self.release[0], "Namespace": self.release[1], "Revision": 1, "Service": "Helm",
             "IsUpgrade": False, "IsInstall": True,
         }
         broken = {f.template for f in self.failures}

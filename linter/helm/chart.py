@@ -11,10 +11,10 @@ from ..engine.options import UnsupportedEnvironment
 from ..model import Document, Loc, ParsedFile, Span, YMap
 from ..parsing import parse_file, parse_text
 from . import loader
-from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, Engine, TemplateFailure, iter_nodes
+from .builtin import MAX_OUTPUT_CHARS, MAX_SEQUENCE, NAMESPACE, RELEASE_NAME, Engine, TemplateFailure, iter_nodes
 from .external import EngineOverrun, EngineUnavailable, ExternalResult, render_binary, render_sdk, sdk_available
 from .gofidelity import go_numbers
-from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, RenderError, ValuesImage
+from .facts import ENGINE_BINARY, ENGINE_BUILTIN, ENGINE_SDK, ChartDependency, ChartFacts, InlineValues, RenderError, ValuesImage
 from .trace import Sentinels, image_fields, parts_direct, parts_from_sentinel, resolve, template_image_lines, trace_image
 from .values import (
     Node,
@@ -36,13 +36,13 @@ def load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str | tuple[str, str]] = (),
+    values_files: Sequence[Any] = (),
     engine: str | None = None,
     max_bytes: int = 10 * 1024 * 1024,
-    values_docs: Sequence[tuple[str, Any]] = (),
+    release: tuple[str, str] | None = None,
 ) -> ParsedFile:
     parsed = _load_chart(chart_dir, display, values_files=values_files, engine=engine, max_bytes=max_bytes,
-                         values_docs=values_docs)
+                         release=release)
     parsed.errors = [_out_of_archive(error) for error in parsed.errors]
     return parsed
 
@@ -67,10 +67,10 @@ def _load_chart(
     chart_dir: str,
     display: str,
     *,
-    values_files: Sequence[str | tuple[str, str]],
+    values_files: Sequence[Any],
     engine: str | None,
     max_bytes: int,
-    values_docs: Sequence[tuple[str, Any]] = (),
+    release: tuple[str, str] | None = None,
 ) -> ParsedFile:
     parsed = ParsedFile(display)
     facts = ChartFacts.for_dir(chart_dir, display)
@@ -101,7 +101,6 @@ def _load_chart(
             )
     texts: dict[str, str] = {}
     user_docs = _user_values(values_files, max_bytes, parsed, texts)
-    user_docs.extend((path, doc) for path, doc in values_docs if isinstance(doc, YMap))
     user: dict[str, Any] = {}
     for path, doc in user_docs:
         user = merge_maps(user, loader.go_values(doc, texts.get(path, "")))
@@ -117,6 +116,8 @@ def _load_chart(
 
     facts.render_errors.extend(validate(root, without_nulls(values, user), user_docs, facts.notes))
     renderer = _Renderer(chart_dir, display, chart, root, values, user, facts, max_bytes)
+    if release is not None:
+        renderer.release = release
     outputs = renderer.run(engine or "auto")
     facts.engine = renderer.engine_name
     _documents(parsed, root, outputs, renderer, user_docs)
@@ -177,12 +178,18 @@ def _user_values(
 ) -> list[tuple[str, YMap]]:
     """--helm-values files in order; a file that cannot be parsed is an ECR001 of its own.
 
-    Each item is a path, or a ``(path, display)`` pair when the caller names files its own way.
+    Each item is a path, a ``(path, display)`` pair when the caller names files its own way, or
+    ``InlineValues`` already parsed with their positions (a Terraform ``helm_release``'s values).
     """
     from ..sources.discovery import display_path
 
     out = []
     for item in paths:
+        if isinstance(item, InlineValues):
+            out.append((item.display, item.doc))
+            if texts is not None:
+                texts[item.display] = item.text
+            continue
         path, display = item if isinstance(item, tuple) else (item, display_path(item, os.getcwd()))
         values_file = parse_file(path, display, max_bytes=max_bytes)
         parsed.errors.extend(e for e in values_file.errors if e.severity.label == "error")
@@ -220,6 +227,7 @@ class _Renderer:
     ) -> None:
         self.chart_dir = chart_dir
         self.max_bytes = max_bytes  # max-file-size, for the copy sdk_determinism renders from
+        self.release = (RELEASE_NAME, NAMESPACE)  # .Release.Name and .Release.Namespace
         self.display = display
         self.chart = chart
         self.root = root
@@ -238,6 +246,7 @@ class _Renderer:
     def builtin(self) -> Engine:
         if self._builtin is None:
             self._builtin = Engine(self.root, _template_strings(self.values))
+            self._builtin.release = self.release
         return self._builtin
 
     def run(self, mode: str) -> dict[str, str]:
@@ -281,7 +290,7 @@ class _Renderer:
         try:
             if mode == "binary" and usable:
                 self.engine_tried = ENGINE_BINARY
-                external = render_binary(self.chart_dir, self.user)
+                external = render_binary(self.chart_dir, self.user, release=self.release)
                 self.engine_name = ENGINE_BINARY
             elif mode in ("auto", "sdk") and usable and sdk_available():
                 self.engine_tried = ENGINE_SDK
@@ -322,13 +331,13 @@ class _Renderer:
 
         names = sdk_determinism.calls(self.chart, self.user)
         if not names:
-            return render_sdk(self.chart_dir, self.user, max_output=self.max_output)
+            return render_sdk(self.chart_dir, self.user, max_output=self.max_output, release=self.release)
         try:
             archive = sdk_determinism.archive(self.chart_dir, self.max_bytes)
         except (loader.ChartLoadError, OSError) as exc:
             raise EngineUnavailable(f"the chart cannot be copied to fix {', '.join(sorted(names))} ({exc})") from None
         user, _ = sdk_determinism.rewrite_values(self.user)
-        result = render_sdk(self.chart_dir, user, max_output=self.max_output, archive=archive)
+        result = render_sdk(self.chart_dir, user, max_output=self.max_output, archive=archive, release=self.release)
         if result.error is None and not result.too_large:
             self.facts.notes.append(
                 f"{self.display}: {', '.join(sorted(names))} rendered with fixed values (reproducible output)"

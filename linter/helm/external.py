@@ -110,7 +110,8 @@ class EngineOverrun(Exception):
 
 
 def render_sdk(
-    chart_dir: str, values: dict[str, Any], *, max_output: int = MAX_OUTPUT_CHARS, archive: bytes | None = None
+    chart_dir: str, values: dict[str, Any], *, max_output: int = MAX_OUTPUT_CHARS, archive: bytes | None = None,
+    release: tuple[str, str] | None = None,
 ) -> ExternalResult:
     """Render with helm-python-sdk: Helm's own engine, no cluster and no network (lookup is empty).
 
@@ -125,8 +126,8 @@ def render_sdk(
         "chart": os.path.abspath(chart_dir),
         "archive": None if archive is None else base64.b64encode(archive).decode("ascii"),
         "values": values or None,
-        "release": RELEASE_NAME,
-        "namespace": NAMESPACE,
+        "release": (release or (RELEASE_NAME, NAMESPACE))[0],
+        "namespace": (release or (RELEASE_NAME, NAMESPACE))[1],
         "cpu_seconds": SDK_CPU_SECONDS,
         "memory_bytes": SDK_MEMORY_BYTES,
         "max_output": max_output,
@@ -353,14 +354,16 @@ def _failure(end: _Exit) -> str:
     return f"the Helm engine crashed ({'unreadable reply' if end.out.strip() else 'no reply'})"
 
 
-def render_binary(chart_dir: str, values: dict[str, Any], helm: str | None = None) -> ExternalResult:
+def render_binary(chart_dir: str, values: dict[str, Any], helm: str | None = None,
+                  release: tuple[str, str] | None = None) -> ExternalResult:
     """Render with `helm template` (asked for with --helm-engine binary); output split by ``# Source:``."""
     executable = helm or shutil.which("helm")
     if not executable:
         raise EngineUnavailable("no `helm` binary on PATH")
     result = ExternalResult()
     with tempfile.TemporaryDirectory(prefix="ecrlint-helm-") as tmp:
-        args = [executable, "template", RELEASE_NAME, chart_dir, "--namespace", NAMESPACE]
+        name, namespace = release or (RELEASE_NAME, NAMESPACE)
+        args = [executable, "template", name, chart_dir, "--namespace", namespace]
         if values:
             values_file = os.path.join(tmp, "values.json")  # JSON is YAML; Helm reads it as -f
             with open(values_file, "w", encoding="utf-8") as handle:

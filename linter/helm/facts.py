@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from ..model import Loc
+from ..model import Loc, YMap
 
 # Engine names as they appear in ChartFacts.engine and --helm-engine.
 ENGINE_SDK = "helm-python-sdk"
@@ -29,6 +29,20 @@ class ChartDependency:
     vendored: bool = True  # found in charts/ (as a directory or a .tgz archive)
     vendored_version: str | None = None  # the version of the chart found in charts/
     chart: str = ""  # the display path of the chart that declares it
+    # Set when a Terraform helm_release installs the chart (its address, "helm_release.app"):
+    # messages name it, and a version written but not known offline (a var) is not judged.
+    declared_by: str = ""
+    version_known: bool = True
+
+
+@dataclass(frozen=True)
+class InlineValues:
+    """Values given in memory instead of a file (a Terraform ``helm_release``'s ``values``/``set``),
+    with the positions of where they are written; ``text``: the text the spans index ("" if none)."""
+
+    display: str
+    doc: YMap
+    text: str = ""
 
 
 @dataclass(frozen=True)

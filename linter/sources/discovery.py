@@ -50,7 +50,8 @@ class Layout:
         return cls(
             sources.suffixes,
             tuple((u.marker, u.name) for u in sources.units if not getattr(u, "nested", False)),
-            tuple((u.marker.lstrip("*"), u.name) for u in sources.units if getattr(u, "nested", False)),
+            tuple((marker.lstrip("*"), u.name) for u in sources.units if getattr(u, "nested", False)
+                  for marker in (u.marker, *getattr(u, "extra_markers", ()))),
         )
 
     def nested_unit(self, filenames: list[str]) -> str | None:
@@ -60,7 +61,8 @@ class Layout:
 
     def nested_file(self, path: str) -> str | None:
         """The nested unit source a file named on its own belongs to (its directory is the unit)."""
-        return next((name for suffix, name in self.nested if path.endswith((suffix, suffix + "vars"))), None)
+        return next((name for suffix, name in self.nested
+                     if path.endswith((suffix, suffix + "vars", suffix.replace(".tf", ".tfvars", 1)))), None)
 
     def unit_at(self, directory: str) -> str | None:
         """The unit source whose marker this directory holds, if any."""
@@ -222,6 +224,8 @@ def _walk(top: str, cwd: str, excluded: _Excluder, out: dict[str, Input], notes:
         for name in sorted(filenames):
             if not name.endswith(layout.suffixes) or name in OWN_CONFIG_FILES:
                 continue
+            if nested is not None and layout.nested_file(name) is not None:
+                continue  # a .tf.json file: read with its unit, not as a JSON document of its own
             full = os.path.join(dirpath, name)
             display = display_path(full, cwd)
             if excluded(display) or ignores.ignored(full, is_dir=False):

@@ -26,7 +26,7 @@ def render_scanned_chart(
     if facts is None:
         return None, f"chart {directory!r} is not among the scanned charts; its images are not checked"
     root = _root_of(facts.dir, facts.display)
-    files: list[tuple[str, str]] = []
+    files: list[Any] = []
     for display in values_files:
         shown = posixpath.normpath(display)
         fs_path = os.path.normpath(os.path.join(root, shown)) if root is not None else None
@@ -34,7 +34,11 @@ def render_scanned_chart(
                 or not _within(fs_path, root) or not os.path.isfile(fs_path):
             return None, f"values file {display!r} is not in the scanned tree; chart {directory!r} is not rendered with it"
         files.append((fs_path, display))
-    parsed = helm.load_chart(facts.dir, facts.display, values_files=files, values_docs=values_docs)
+    from ..helm.facts import InlineValues
+    from ..model import YMap
+
+    inline = [InlineValues(display, doc) for display, doc in values_docs if isinstance(doc, YMap)]
+    parsed = helm.load_chart(facts.dir, facts.display, values_files=[*files, *inline])
     if parsed.chart is not None and parsed.chart.render_errors:
         return None, f"chart {directory!r} cannot be rendered with these values: {parsed.chart.render_errors[0].message}"
     scratch = Workspace()

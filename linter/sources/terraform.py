@@ -1,6 +1,6 @@
 """Terraform configurations: each directory of ``.tf`` files read as one module, offline, into facts.
 
-A directory holding ``.tf`` files is one Terraform module (its files share variables, locals and
+A directory holding ``.tf`` (or ``.tf.json``) files is one Terraform module (its files share variables, locals and
 resources), so it is read as one unit: every ``.tf`` file of the directory and its ``*.tfvars``
 files (``terraform.tfvars``, ``*.auto.tfvars`` and any other, in name order: later files win).
 Facts carry the position of the ``.tf`` line a user edits. Nothing is run or downloaded: no
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 SUFFIX = ".tf"
 TFVARS = ".tfvars"
+# HCL and JSON syntax (https://developer.hashicorp.com/terraform/language/files: ".tf" and ".tf.json")
+SUFFIXES = (SUFFIX, TFVARS, SUFFIX + ".json", TFVARS + ".json")
 MAX_FILES = 500  # .tf files read from one directory
 # The HCL parser (lark, pure Python) reads ~0.5 MB/s: the largest .tf file of 1,364 real ones is
 # 59 KB, so a file over 1 MiB or a module over 8 MiB is refused rather than parsed for minutes.
@@ -37,6 +39,7 @@ class TerraformSource(UnitSource):
 
     name = "terraform"
     marker = "*.tf"  # any file ending in .tf (see discovery.Layout.unit_at)
+    extra_markers = ("*.tf.json",)  # a module written in JSON syntax only
     nested = True  # units of this kind do not hide the directories below them
 
     def preload(self) -> None:
@@ -52,7 +55,7 @@ class TerraformSource(UnitSource):
         max_bytes = min(ctx.config.max_file_size, MAX_TF_BYTES)
         budget = MAX_MODULE_BYTES
         try:
-            names = sorted(n for n in os.listdir(path) if n.endswith((SUFFIX, TFVARS)) and not n.startswith("."))
+            names = sorted(n for n in os.listdir(path) if n.endswith(SUFFIXES) and not n.startswith("."))
         except OSError as exc:
             parsed.errors.append(_error(display, f"cannot read directory: {exc.strerror}"))
             return parsed
@@ -77,7 +80,12 @@ class TerraformSource(UnitSource):
                     raise ParseProblem(f"the module's .tf files pass {MAX_MODULE_BYTES} bytes; this one is not read")
                 text = decode(data)
                 scan_suppressions(text, companion)
-                body = terraform_hcl.parse(text)
+                if name.endswith(".json"):  # Terraform's JSON syntax, with the JSON parser's positions
+                    from . import terraform_json
+
+                    body = terraform_json.parse(text, file_display, tfvars=name.endswith(TFVARS + ".json"))
+                else:
+                    body = terraform_hcl.parse(text)
             except ParseProblem as problem:
                 parsed.errors.append(_error(file_display, problem.message, problem.line, problem.column))
                 continue
@@ -85,15 +93,17 @@ class TerraformSource(UnitSource):
                 parsed.errors.append(_error(file_display, f"cannot read file: {exc.strerror}"))
                 continue
             parsed.companions.append(companion)
-            kind = "terraform-vars" if name.endswith(TFVARS) else "terraform"
+            kind = "terraform-vars" if name.endswith((TFVARS, TFVARS + ".json")) else "terraform"
             parsed.documents.append(Document(file_display, index, body, kind=kind))
             index += 1
         # Where file() may read (policies kept beside the module): the tree being linted, else the module.
         cwd = os.path.abspath(options.cwd)
         directory = os.path.abspath(path)
         tree = cwd if _within(directory, cwd) or directory == cwd else directory
-        parsed.documents.append(Document(display, index, {"directory": directory, "tree": tree, "cwd": cwd},
-                                         kind="terraform-where"))
+        engine = options.helm_engine or ctx.config.helm_engine
+        where = {"directory": directory, "tree": tree, "cwd": cwd, "helm_engine": engine,
+                 "max_bytes": ctx.config.max_file_size}
+        parsed.documents.append(Document(display, index, where, kind="terraform-where"))
         if len(names) > MAX_FILES:
             parsed.skipped_reason = f"only the first {MAX_FILES} Terraform files of the directory were read"
         return parsed
@@ -102,7 +112,7 @@ class TerraformSource(UnitSource):
         from . import terraform_facts
 
         where = next((d.root for d in parsed.documents if d.kind == "terraform-where"), None)
-        notes = terraform_facts.extract(parsed.documents, ws, where)
+        notes = terraform_facts.extract(parsed.documents, ws, where, ctx, parsed.errors, parsed.companions)
         parsed.kinds.add(self.name)
         if notes:  # shown with --verbose, as a chart's notes are
             parsed.skipped_reason = "; ".join(notes)

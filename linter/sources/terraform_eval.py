@@ -108,6 +108,16 @@ class Json:
         self.span = span
 
 
+class Yaml:
+    """``yamlencode(value)``: kept as the value (with positions) until text is needed (Helm values)."""
+
+    __slots__ = ("value", "span")
+
+    def __init__(self, value: Any, span: Span) -> None:
+        self.value = value
+        self.span = span
+
+
 class TfMap(YMap):
     """An object written in a .tf file: spans are in ``file``."""
 
@@ -135,7 +145,7 @@ def is_known(value: Any) -> bool:
     """No Unknown, Ref or Partial anywhere inside."""
     if isinstance(value, (Unknown, Ref, Partial)):
         return False
-    if isinstance(value, Json):
+    if isinstance(value, (Json, Yaml)):
         return is_known(value.value)
     if isinstance(value, dict):
         return all(is_known(v) for v in value.values())
@@ -146,7 +156,7 @@ def is_known(value: Any) -> bool:
 
 def plain(value: Any) -> Any:
     """The value as plain JSON data (spans dropped); unknown pieces stay objects."""
-    if isinstance(value, Json):
+    if isinstance(value, (Json, Yaml)):
         return plain(value.value)
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
@@ -169,13 +179,16 @@ def to_text(value: Any) -> str | None:
 
 
 class FileText(str):
-    """The text of a file ``file()`` read from the scanned tree, with its path as findings show it."""
+    """The text of a file ``file()`` read from the scanned tree, with its path as findings show it
+    (``display``) and on disk (``path``)."""
 
     display: str
+    path: str
 
-    def __new__(cls, text: str, display: str) -> "FileText":
+    def __new__(cls, text: str, display: str, path: str = "") -> "FileText":
         obj = super().__new__(cls, text)
         obj.display = display
+        obj.path = path
         return obj
 
 
@@ -287,7 +300,7 @@ class Module:
         except ParseProblem:
             return Unknown("file() not text")
         display = os.path.relpath(path, self.cwd or tree).replace(os.sep, "/")
-        return FileText(text, display)
+        return FileText(text, display, path)
 
     # --- values -----------------------------------------------------------------------------
     def variable(self, name: str) -> Any:
@@ -460,6 +473,8 @@ class Evaluator:
             return Unknown(name)
         if root in scope:
             return self.apply(scope[root], steps, scope)
+        if isinstance(scope, _TemplateScope):
+            return Unknown(f"{root} in a template file")  # only the template's variables are in scope
         if root == "path" and first in ("module", "root"):
             return "."  # file() paths are taken from the module's own directory
         if root == "var" and first is not None:
@@ -609,8 +624,14 @@ class Evaluator:
         fn = _FUNCTIONS.get(name)
         if name == "jsonencode" and len(args) == 1:
             return Json(args[0], expr.span)
+        if name == "yamlencode" and len(args) == 1:
+            return Yaml(args[0], expr.span)
         if name == "file" and len(args) == 1:
             return self.module.read_file(args[0]) if isinstance(args[0], str) else Unknown("file()")
+        if name == "templatefile" and len(args) == 2:
+            return self.templatefile(args[0], args[1])
+        if name == "yamldecode" and len(args) == 1:
+            return _yamldecode(args[0])
         if fn is None:
             return Unknown(f"{name}()")
         if name not in _LENIENT and not all(is_known(a) for a in args):
@@ -619,6 +640,63 @@ class Evaluator:
             return _bounded(fn(*args))
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError):
             return Unknown(f"{name}()")
+
+
+    def templatefile(self, name: Any, variables: Any) -> Any:
+        """``templatefile(path, vars)``: a file of the scanned tree as a Terraform template with only
+        ``vars`` in scope (as Terraform evaluates it); directives (``%{if}``/``%{for}``) are unknown."""
+        from ..parsing import ParseProblem
+        from .terraform_hcl import template_parts
+
+        if not isinstance(name, str) or not isinstance(variables, dict):
+            return Unknown("templatefile()")
+        text = self.module.read_file(name)
+        if not isinstance(text, FileText):
+            return Unknown(f"templatefile(): {getattr(text, 'what', 'not read')}")
+        try:
+            parts, directive = template_parts(text, Span(1, 1, 1, 1))
+        except ParseProblem:
+            return Unknown("templatefile() of a template ecrlint does not read")
+        if directive:
+            return Unknown("templatefile() with a template directive")
+        if all(isinstance(p, str) for p in parts):
+            return FileText("".join(str(p) for p in parts), text.display, text.path)
+        scope = {str(k): v for k, v in variables.items()}
+        inner = Evaluator(self.module, text.display)
+        return inner.template(Template(parts, Span(1, 1, 1, 1)), _TemplateScope(scope))
+
+
+class _TemplateScope(dict):
+    """The scope of a template file: only its variables (``var.x`` and ``local.x`` are not in scope)."""
+
+
+def _yamldecode(value: Any) -> Any:
+    """``yamldecode(text)``: YAML (safe loading only) as values; from file() with that file's positions."""
+    from ..parsing import parse_text
+
+    if not isinstance(value, str) or len(value) > MAX_FILE_BYTES:
+        return Unknown("yamldecode()")
+    display = value.display if isinstance(value, FileText) else ""
+    docs, problems = parse_text(display or "yamldecode", str(value))
+    if problems or len(docs) != 1:
+        return Unknown("yamldecode() of text that is not one YAML document")
+    return _in_file(docs[0][0], display)
+
+
+def _in_file(node: Any, file: str) -> Any:
+    """A parsed YAML tree as TfMap/TfSeq whose spans are in ``file`` ("" when not a file's)."""
+    if isinstance(node, YMap):
+        out = TfMap(node.span, file)
+        for k, v in node.items():
+            out[k] = _in_file(v, file)
+        out.spans = dict(node.spans)
+        return out
+    if isinstance(node, YSeq):
+        seq = TfSeq(node.span, file)
+        seq.extend(_in_file(v, file) for v in node)
+        seq.spans = list(node.spans)
+        return seq
+    return node
 
 
 def _format(fmt: str, *args: Any) -> str:

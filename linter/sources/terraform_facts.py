@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..analysis import iam
-from ..model import Document, Loc, Span, YMap, YSeq
+from ..model import Document, Finding, Loc, ParsedFile, Span, YMap, YSeq
 from ..workspace import (
     Cluster,
     EcrRepository,
@@ -46,6 +46,9 @@ from .terraform_eval import (
 )
 from .terraform_hcl import Attribute, Block, Body, ObjectExpr
 
+if TYPE_CHECKING:
+    from . import ExtractContext
+
 SOURCE = "terraform"
 WORKER_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKSWorkerNodeMinimalPolicy")
 # arn:<partition>:iam::aws:policy/<path/>Name with the partition written as a reference
@@ -70,9 +73,14 @@ K8S_WORKLOADS = {
 }
 
 
-def extract(documents: list[Document], ws: Workspace, where: dict[str, str] | None = None) -> list[str]:
+def extract(documents: list[Document], ws: Workspace, where: dict[str, Any] | None = None,
+            ctx: ExtractContext | None = None, errors: list[Finding] | None = None,
+            companions: list[ParsedFile] | None = None) -> list[str]:
     """Facts of one module (the parsed .tf and .tfvars files of a directory); returns notes.
-    ``where``: the module's directory, the tree file() may read in, and the working directory."""
+    ``where``: the module's directory, the tree file() may read in, the working directory and the
+    Helm engine options (for ``helm_release`` charts of the tree); ``errors`` receives ECR001s of
+    files the module reads (a ``helm_release``'s values files), ``companions`` those files' suppression
+    comments."""
     module = Module()
     if where:
         module.directory, module.tree, module.cwd = where.get("directory"), where.get("tree"), where.get("cwd")
@@ -84,7 +92,13 @@ def extract(documents: list[Document], ws: Workspace, where: dict[str, str] | No
         for doc in documents:
             if doc.kind == "terraform-vars":
                 module.add_tfvars(doc.root, doc.path)
-        _Extractor(module, ws, notes).run()
+        extractor = _Extractor(module, ws, notes)
+        extractor.where, extractor.ctx = where, ctx
+        extractor.run()
+        if errors is not None:
+            errors.extend(extractor.errors)
+        if companions is not None:
+            companions.extend(extractor.companions)
     except (EvalBudget, RecursionError) as exc:
         notes.append(f"Terraform evaluation stopped: {exc or 'too deep'}; facts after that point not read")
     return notes
@@ -104,6 +118,11 @@ class _Extractor:
         self.clusters: dict[tuple[str, Any], Cluster] = {}
         self.profiles: dict[tuple[str, Any], list[Role]] = {}  # instance profiles -> roles
         self.node_roles: set[int] = set()
+        self.where: dict[str, Any] | None = None
+        self.ctx: ExtractContext | None = None
+        self.errors: list[Finding] = []
+        self.companions: list[ParsedFile] = []  # files read besides the module's (their suppressions)
+        self.chart_defaults: dict[str, Any] = {}  # helm_release charts of the tree rendered with their own values
         module.computed = self._computed
 
     def ev(self, inst: Instance, name: str) -> Any:
@@ -651,6 +670,13 @@ class _Extractor:
                 if isinstance(value, TfMap) and value.file == inst.resource.file:
                     k8s.extract(Document(inst.resource.file, index, _known_only(value), kind="kubernetes"), self.ws)
                     index += 1
+                elif isinstance(value, TfMap) and not value.file:
+                    # yamldecode() of a computed text (templatefile()): its positions are the argument's
+                    from .terraform_k8s import _flatten_spans
+
+                    root = _flatten_spans(_known_only(value), self.attr_loc(inst, "manifest").span)
+                    k8s.extract(Document(inst.resource.file, index, root, kind="kubernetes"), self.ws)
+                    index += 1
         for inst in self.instances("kubectl_manifest"):
             attr = inst.resource.block.body.attributes.get("yaml_body")
             if attr is None:
@@ -663,10 +689,9 @@ class _Extractor:
             for inst in self.instances(rtype):
                 provider_workload(self, inst, kind, index)
                 index += 1
-        for resource in self.m.of_type("helm_release"):
-            # the chart is fetched at apply time and its values compose the images: not guessed at
-            self.notes.append(f"{resource.file}:{resource.block.span.line}: helm_release \"{resource.name}\" "
-                              "is not read: the images its chart runs are not judged")
+        from .terraform_helm import helm_releases
+
+        helm_releases(self)
 
     # --- modules -----------------------------------------------------------------------------------
     def modules(self) -> None:

@@ -515,6 +515,18 @@ class _Walker:
         return ForExpr(key_var, value_var, collection, None, self.expr(exprs[0], depth + 1), cond, span)
 
 
+def template_parts(text: str, at: Span) -> tuple[list[str | Expr], bool]:
+    """A template file's text (``templatefile``): literal text and ``${...}`` expressions, and
+    whether it holds ``%{...}`` directives (not evaluated)."""
+    check_limits_template(text)
+    return _Walker()._heredoc_parts(text, at), "%{" in text.replace("%%{", "")
+
+
+def check_limits_template(text: str) -> None:
+    if text.count("${") > 1_000:  # each interpolation is parsed on its own (about a millisecond)
+        raise ParseProblem("too many interpolations in a template file")
+
+
 def _matching_brace(text: str, start: int) -> int:
     depth = 1
     quote = False
