@@ -22,6 +22,19 @@ class Span(NamedTuple):
 NO_SPAN = Span(1, 1, 1, 1)
 
 
+class BlockSpan(Span):
+    """The span of a literal block scalar (``|``): its content starts on the line after the
+    indicator, every line ``indent`` columns in, so a position inside the string (a manifest or a
+    kustomize patch written inline) maps back to the file by ``span.line + 1 + row`` and
+    ``indent + column``. Equal to the plain Span of the same region."""
+
+    indent: int  # set by the parser (an instance attribute: a NamedTuple subclass cannot add fields)
+
+    def inner(self, line: int, column: int) -> tuple[int, int]:
+        """(line, column) in the file of 1-based (line, column) inside the scalar's value."""
+        return self.line + line, self.indent + column
+
+
 class YMap(dict):
     """A mapping from a parsed file; ``spans[key]`` is ``(key_span, value_span)``."""
 

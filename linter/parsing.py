@@ -11,7 +11,7 @@ from typing import Any, Callable
 import yaml
 from yaml import events as ev
 
-from .model import Document, Finding, ParsedFile, Severity, Span, YMap, YSeq
+from .model import BlockSpan, Document, Finding, ParsedFile, Severity, Span, YMap, YSeq
 
 try:  # libyaml's C parser: ~2x faster and bounded nesting depth in C
     from yaml import CSafeLoader as _Loader
@@ -133,8 +133,11 @@ class _Builder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.warnings: list[tuple[str, Span]] = []
+        self.text = ""
+        self.lines: list[str] | None = None  # split once, at the first literal block scalar
 
     def build(self, text: str) -> list[tuple[Any, Span]]:
+        self.text = text
         loader = _Loader(text)
         docs: list[tuple[Any, Span]] = []
         try:
@@ -222,6 +225,8 @@ class _Builder:
                 span = new_span(span_cls, (sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
                 tag = event.tag
                 value: Any = event.value
+                if event.style == "|" and value:
+                    span = self._block_span(span, value)
                 if tag is None or tag == "!":
                     if not event.style and event.implicit[0]:  # plain scalar ('' from libyaml, None from pure)
                         if not value:
@@ -314,6 +319,28 @@ class _Builder:
             elif cls is ev.StreamEndEvent:
                 break
 
+    def _block_span(self, span: Span, value: str) -> Span:
+        """A literal block scalar's span with its content indentation (BlockSpan): the first
+        non-blank content line as written, less the same line of the value, is the indentation
+        (exact with an explicit indentation indicator too: literal scalars keep everything past it)."""
+        if self.lines is None:
+            self.lines = self.text.split("\n")
+        lines = self.lines
+        for row, content in enumerate(value.split("\n")):
+            if not content.strip():
+                continue
+            at = span.line + row  # 0-based index of the row's source line (the indicator is span.line - 1)
+            if at >= len(lines):
+                return span
+            written = lines[at].rstrip("\r")
+            indent = len(written) - len(content)
+            if indent < 0 or not written.endswith(content) or written[:indent].strip():
+                return span  # tabs, or a line the reader normalised: positions are not linear
+            block = BlockSpan(*span)
+            block.indent = indent
+            return block
+        return span
+
     def _standard_scalar(self, tag: str, value: str, span: Span) -> Any:
         short = tag[len(_STANDARD_TAG):]
         if short == "str":
@@ -323,6 +350,30 @@ class _Builder:
         if short.startswith("python/"):
             self.warnings.append((_unsafe_tag_message(tag), span))
         return value
+
+
+def relocate(node: Any, block: Span) -> None:
+    """Move the spans of a tree parsed from a scalar's text to where that text sits in the file: a
+    literal block (BlockSpan) line by line; any other form (quoted, folded, plain) onto the scalar."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, YMap):
+            item.span = _moved(item.span, block)
+            item.spans = {k: (_moved(a, block), _moved(b, block)) for k, (a, b) in item.spans.items()}
+            stack.extend(v for v in item.values() if isinstance(v, (YMap, YSeq)))
+        elif isinstance(item, YSeq):
+            item.span = _moved(item.span, block)
+            item.spans = [_moved(a, block) for a in item.spans]
+            stack.extend(v for v in item if isinstance(v, (YMap, YSeq)))
+
+
+def _moved(span: Span, block: Span) -> Span:
+    if not isinstance(block, BlockSpan):
+        return Span(*block)
+    line, column = block.inner(span.line, span.column)
+    end_line, end_column = block.inner(span.end_line, span.end_column)
+    return Span(line, column, end_line, end_column)
 
 
 class _LimitCounter:

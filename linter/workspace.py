@@ -37,6 +37,7 @@ class Workload:
     namespace_explicit: bool = False
     object_span: Span | None = None  # the whole object, for annotation suppressions
     reload_from: str | None = None  # the file to re-read when ``pod_spec`` was dropped
+    embedded: bool = False  # written inside another file's value (a CloudFormation Manifest): never re-read
 
     @property
     def logical(self) -> str:
@@ -78,7 +79,7 @@ class PodSpecReader:
 def compact_for_transfer(ws: "Workspace", fs_path: str) -> None:
     """Drop what is expensive to pickle back from a worker and can be re-read on demand."""
     for workload in ws.workloads:
-        if workload.chart is None:  # rendered charts have no file to re-read
+        if workload.chart is None and not workload.embedded:  # rendered charts have no file to re-read
             workload.reload_from = os.path.abspath(fs_path)  # valid whatever the cwd is later
             workload.pod_spec = None
 
@@ -247,7 +248,67 @@ class Kustomization:
     namespace: str | None = None  # ``namespace:``: every namespaced object of the build goes there
     template_labels: dict[str, str] = field(default_factory=dict)  # commonLabels, labels with includeTemplates
     object_labels: dict[str, str] = field(default_factory=dict)  # labels without includeTemplates
-    patch_files: list[tuple[str, Loc]] = field(default_factory=list)  # strategic-merge patches from files
+    patches: list[KustomizePatch] = field(default_factory=list)  # patches, patchesStrategicMerge, patchesJson6902
+    helm_charts: list[KustomizeHelmChart] = field(default_factory=list)  # ``helmCharts``
+    name_prefix: str = ""
+    name_suffix: str = ""
+
+
+@dataclass(eq=False)
+class KustomizeHelmChart:
+    """One ``helmCharts`` entry: a chart kustomize inflates into the build."""
+
+    name: str
+    loc: Loc  # the ``name`` value
+    home: str = "charts"  # ``helmGlobals.chartHome``
+    repo: str | None = None  # a chart repository: never fetched
+    values_inline: Any = None  # ``valuesInline`` (a YMap with positions)
+    values_file: str | None = None  # ``valuesFile``, relative to the kustomization
+    # After every file is merged: the images the chart deploys with these values (None: not rendered).
+    rendered: list[ImageUse] | None = None
+    problem: str | None = None  # why it was not rendered (a --verbose note)
+
+
+@dataclass(eq=False)
+class JsonPatchOp:
+    """One operation of a JSON 6902 patch (RFC 6902) with where its value is written."""
+
+    op: str
+    path: str
+    value: Any
+    loc: Loc  # the ``value`` (the operation itself when it has none)
+    from_path: str | None = None
+
+
+@dataclass(eq=False)
+class JsonPatchFile:
+    """A file holding a JSON 6902 patch (a list of operations), for the kustomizations that name it."""
+
+    path: str
+    ops: list[JsonPatchOp]
+
+
+@dataclass(eq=False)
+class PatchObject:
+    """One object of a strategic-merge patch written inline: what it targets and what it sets."""
+
+    kind: str
+    name: str
+    uses: list[ImageUse]  # its containers' images (their workload is the patch's own object)
+    labels: dict[str, str]  # pod-template labels it sets
+    directive: bool = False  # carries "$patch" (delete, replace): not followed
+
+
+@dataclass(eq=False)
+class KustomizePatch:
+    """One patch of a kustomization: a file (``path``) or inline text, strategic-merge or JSON 6902."""
+
+    loc: Loc  # the entry
+    file: str | None = None  # relative to the kustomization
+    json: bool | None = None  # True: JSON 6902; False: strategic merge; None: decided by the file's content
+    target: dict[str, str] | None = None  # ``target:`` (kind, name, namespace, group, version)
+    objects: list[PatchObject] = field(default_factory=list)  # inline strategic merge
+    ops: list[JsonPatchOp] = field(default_factory=list)  # inline JSON 6902
 
 
 @dataclass(eq=False)
@@ -262,10 +323,48 @@ class OciSource:
     loc: Loc  # the ``spec.url`` value
     provider: str | None = None  # ``spec.provider`` when written (Flux's default is "generic")
     secret_ref: str | None = None
+    semver: str | None = None  # OCIRepository ``spec.ref.semver`` (a range of tags)
+    semver_loc: Loc | None = None
 
     @property
     def logical(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(eq=False)
+class ChartRelease:
+    """A GitOps object that installs a Helm chart: a Flux ``HelmRelease``, an Argo CD Application (or
+    ApplicationSet template) Helm source. Its chart is rendered with its values when it lives in the
+    scanned tree; its version is judged when it comes from an OCI registry."""
+
+    what: str  # "HelmRelease/flux-system/web", "Application/argocd/web"
+    loc: Loc  # the chart (Flux ``chart.spec.chart``, Argo ``chart`` / ``path``)
+    chart: str  # as written: a chart name, or a path in the repository
+    chart_dir: str | None = None  # the chart's directory in the repository (normalised), when in-tree
+    values_files: list[str] = field(default_factory=list)  # display paths, in order
+    values_docs: list[tuple[str, Any]] = field(default_factory=list)  # (display path, YMap), in order
+    version: str | None = None  # Flux ``chart.spec.version`` / Argo ``targetRevision``
+    version_loc: Loc | None = None
+    version_field: str = "version"
+    oci_url: str | None = None  # the OCI registry the chart comes from (Argo: known at once)
+    source_ref: tuple[str, str, str] | None = None  # Flux ``sourceRef``: (kind, namespace, name)
+    notes: list[str] = field(default_factory=list)  # what is not followed (--verbose)
+    # Flux ``valuesFrom``: (kind, name, valuesKey, where), merged in order before ``values``.
+    values_from: list[tuple[str, str, str, Loc]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ValuesText:
+    """A YAML text a ConfigMap (``data``) or Secret (``stringData``) holds under a ``*.yaml`` key: what
+    a Flux HelmRelease's ``valuesFrom`` may name."""
+
+    kind: str
+    namespace: str
+    name: str
+    key: str
+    text: str
+    span: Span  # the text's value (a BlockSpan for a literal block)
+    path: str
 
 
 @dataclass(eq=False)
@@ -371,8 +470,11 @@ class Workspace:
     instance_profiles: list[InstanceProfile] = field(default_factory=list)
     kustomizations: list[Kustomization] = field(default_factory=list)
     oci_sources: list[OciSource] = field(default_factory=list)
+    chart_releases: list[ChartRelease] = field(default_factory=list)
+    values_texts: list[ValuesText] = field(default_factory=list)
     repository_credentials: list[RepositoryCredential] = field(default_factory=list)
     registry_references: list[RegistryReference] = field(default_factory=list)
+    json_patches: list[JsonPatchFile] = field(default_factory=list)  # files of JSON 6902 operations
     patch_directive_paths: list[str] = field(default_factory=list)  # objects with "$patch" (delete, replace)
     manifest_paths: list[str] = field(default_factory=list)  # files with Kubernetes objects (kustomize resources)
     # In-source suppressions that cover a region: (path, span, rule IDs or prefixes or None for all,

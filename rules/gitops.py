@@ -1,4 +1,4 @@
-"""ECR405-ECR407: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
+"""ECR405-ECR408: GitOps controllers (Flux, Argo CD) that fetch charts and artifacts from Amazon ECR."""
 
 from __future__ import annotations
 
@@ -182,3 +182,85 @@ class GitopsEcrUrlInvalid(Rule):
                 f"registry: {'; '.join(ecr.problems)}",
                 logical=reference.logical,
             )
+
+
+class GitopsOciChartUnpinned(Rule):
+    """A Flux HelmRelease or Argo CD Application that installs an OCI chart by a version range.
+
+    ## What it does
+    Flags a Flux `HelmRelease` whose chart comes from an OCI `HelmRepository` (`type: oci`) and
+    whose `spec.chart.spec.version` is missing or a SemVer range (`2.x`, `^1.2.0`, `>=1.0.0`,
+    `*`), and an Argo CD `Application` / `ApplicationSet` Helm source on an OCI registry
+    (`repoURL` without a scheme, or `oci://`, with `chart`) whose `targetRevision` is a range,
+    instead of one exact version (`1.2.3`); a HelmRelease whose `chartRef` names an
+    `OCIRepository` with a `spec.ref.semver` range (on the `semver`); likewise an `AWSQS::Kubernetes::Helm` resource of a
+    CloudFormation template with an `oci://` chart and a `Version` range. ECR402's logic, for
+    GitOps objects.
+
+    ## Why
+    For an OCI chart the controller lists the repository's tags and installs the highest one in the
+    range, so what runs depends on when it last reconciled, not on the commit, and a new chart
+    pushed to ECR rolls out untested. Listing tags needs `ecr:ListImages` on top of the pull
+    permissions, and Argo CD versions before 2.6 cannot resolve a range on OCI at all
+    (argoproj/argo-cd#6686, #9528; range support: #10641). Flux's `version` defaults to `*` (the
+    newest tag) when omitted: https://fluxcd.io/flux/components/source/helmcharts/#version and
+    https://fluxcd.io/flux/components/helm/helmreleases/#chart-template; Argo CD Helm sources:
+    https://argo-cd.readthedocs.io/en/stable/user-guide/helm/.
+
+    ## Example
+    ```yaml
+    apiVersion: helm.toolkit.fluxcd.io/v2
+    kind: HelmRelease
+    spec:
+      chart:
+        spec:
+          chart: web
+          version: "1.x"
+          sourceRef: {kind: HelmRepository, name: ecr-charts}  # type: oci
+    ```
+
+    ## Fix
+    Pin the exact chart version you tested (`version: 1.4.2`, `targetRevision: 1.4.2`) and let a
+    dependency bot propose upgrades.
+
+    ## Options
+    None.
+    """
+
+    id = "ECR408"
+    name = "gitops-oci-chart-unpinned"
+    severity = Severity.WARNING
+
+    def check(self, ws: Workspace, ctx: Context) -> Iterable[Finding]:
+        if ctx.verbose:
+            ctx.notes.extend(note for release in ws.chart_releases for note in release.notes)
+        if not ws.chart_releases:
+            return
+        from ecrlint.helm.semver import is_exact
+
+        oci = {(s.kind, s.namespace, s.name): s for s in ws.oci_sources}
+        for release in ws.chart_releases:
+            url, version, version_loc = release.oci_url, (release.version or "").strip(), release.version_loc
+            if url is None and release.source_ref is not None:
+                source = oci.get(release.source_ref)
+                if source is None:
+                    continue
+                url = source.url
+                if source.kind == "OCIRepository":  # chartRef: the OCIRepository's ref picks the tag
+                    if not source.semver:
+                        continue  # a tag or a digest
+                    version, version_loc = source.semver.strip(), source.semver_loc
+            if url is None:
+                continue
+            if version and (is_exact(version) or "{{" in version or "${" in version):
+                continue  # exact, or filled in by an ApplicationSet generator / Flux substitution
+            if not version:
+                if release.version_field != "version":
+                    continue  # Argo CD requires targetRevision for a chart: its own error
+                message = (f'{release.what} installs chart "{release.chart}" from {url} with no version: Flux takes '
+                           "the newest tag; pin an exact version")
+                yield self.finding(release.loc, message, logical=release.what)
+                continue
+            message = (f'{release.what} installs chart "{release.chart}" from {url} at {release.version_field} '
+                       f'"{version}", a range: the controller installs the newest matching tag; pin an exact version')
+            yield self.finding(version_loc or release.loc, message, logical=release.what)

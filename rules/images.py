@@ -618,8 +618,11 @@ class KustomizeImageUnmatched(Rule):
     never fetched) and flags an `images:` entry (on its `name`) whose `name` matches no
     container or init container image of the build. Matching is kustomize's: the image without
     its tag or digest must equal `name` exactly (`nginx` does not match `docker.io/library/nginx`
-    or `myorg/nginx`). Builds that are not known in full (a remote or unscanned resource,
-    patches, generators, `helmCharts`) are not judged. The images the entries do rewrite are
+    or `myorg/nginx`). Patches are applied first, as kustomize runs them before the images
+    transformer (strategic-merge and JSON 6902, in a file or inline): an entry naming an image a
+    patch replaced matches nothing; the charts `helmCharts` inflates (from the scanned tree, with
+    `valuesInline` / `valuesFile`) are part of the build. Builds that are not known in full (a
+    remote or unscanned resource or chart, a patch selected by labels, generators) are not judged. The images the entries do rewrite are
     checked by ECR101-ECR109 as deployed, at the entry's `newName` / `newTag` / `digest`; a base
     image that every overlay using it rewrites is no longer checked as written.
 
@@ -658,6 +661,7 @@ class KustomizeImageUnmatched(Rule):
                                  "scanned files); its images are not checked" for target, loc in k.remote)
                 ctx.notes.extend(f"{loc.short()}: resource {target!r} is not among the scanned Kubernetes files; "
                                  "the build is followed without it" for target, loc in k.unread)
+                ctx.notes.extend(f"{chart.loc.short()}: {chart.problem}" for chart in k.helm_charts if chart.problem)
             for image in k.images:
                 if image.matched is False:
                     yield self.finding(

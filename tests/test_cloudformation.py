@@ -290,3 +290,22 @@ def test_fargate_profiles_and_repositories():
     (repo,) = ws.repositories
     assert (repo.name, repo.logical, repo.registry_policy) == ("team/app", "Repo", False)
     assert [p.name for p in ws.policies] == ["Repo"]  # repository policies are checked by ECR204/205 too
+
+
+def test_embedded_manifests_are_read_with_positions_in_the_template():
+    """AWSQS::Kubernetes::Resource (a literal block, !Sub too) and CDK's JSON-string Manifest: the
+    workloads are read like manifest files, positions in the template; a worker keeps their pod
+    specs (the template cannot be re-read for them)."""
+    from helpers import FIXTURES, lint, message_of
+
+    root = FIXTURES / "images"
+    one = lint("cfn_manifests_fail.yaml", cwd=root, select="ECR1,ECR408")
+    two = lint("cfn_manifests_fail.yaml", "cfn_manifests_pass.yaml", cwd=root, select="ECR1,ECR408", jobs=2)
+    assert [(f.rule, f.span) for f in one.findings] == [(f.rule, f.span) for f in two.findings]
+    assert message_of(one, "ECR101", 25).startswith(
+        'image "datadog/agent:7" (in AWSQS::Kubernetes::Resource AgentManifest, container agent) has no registry host'
+    )
+    assert sorted((w.kind, w.name) for w in one.workspace.workloads) == [("DaemonSet", "agent"), ("Deployment", "app"),
+                                                                         ("Pod", "cdk")]
+    assert all(w.embedded and w.pod_spec is not None for w in two.workspace.workloads)
+    assert "cfn_manifests_fail.yaml" not in one.workspace.manifest_paths

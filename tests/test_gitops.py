@@ -25,3 +25,35 @@ def test_messages():
         'Argo CD repository Secret "ecr-creds" holds a static password for private ECR '
         "(111122223333.dkr.ecr.us-east-1.amazonaws.com); ECR tokens expire after 12 hours"
     )
+
+
+def test_oci_chart_versions_by_range():
+    result = lint("unpinned_fail.yaml", cwd=GITOPS, select="ECR408")
+    assert message_of(result, "ECR408", 23) == (
+        'HelmRelease/flux-system/web installs chart "web" from oci://111122223333.dkr.ecr.us-east-1.amazonaws.com/charts '
+        'at version "1.x", a range: the controller installs the newest matching tag; pin an exact version'
+    )
+    assert message_of(result, "ECR408", 37).endswith("with no version: Flux takes the newest tag; pin an exact version")
+
+
+def test_releases_of_charts_in_the_repository_are_rendered_with_their_values():
+    """A Flux HelmRelease (GitRepository chart path, values) and Argo CD Applications (path, valueFiles,
+    a values block, parameters) render the scanned chart: the images they deploy are checked at the
+    values line that sets them; one that sets the chart's own image adds nothing."""
+    root = GITOPS / "releases-fail"
+    result = assert_fixture(root, cwd=root, select="ECR1")
+    assert message_of(result, "ECR101", 19).startswith(
+        'image "nginx:0.9" (as HelmRelease/web/web installs charts/web, rendered in templates/deployment.yaml'
+    )
+    verbose = lint(".", cwd=root, select="ECR408", verbose=True)
+    assert not [n for n in verbose.notes if "not among the scanned charts" in n]
+
+
+def test_a_release_of_a_chart_elsewhere_is_a_verbose_note(tmp_path):
+    (tmp_path / "release.yaml").write_text(
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: web}\n"
+        "spec:\n  chart:\n    spec:\n      chart: ./charts/missing\n      sourceRef: {kind: GitRepository, name: repo}\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR4", verbose=True)
+    assert not result.findings
+    assert any("chart './charts/missing' of HelmRelease/web/web is not among the scanned charts" in n for n in result.notes)

@@ -26,10 +26,16 @@ BUILDS = [
     ("pass", "base"),
     ("crds-fail", "."),
     ("component-pass", "overlays/prod"),
+    ("patches-fail", "base"),
+    ("patches-fail", "overlays/inline"),
+    ("patches-fail", "overlays/json"),
+    ("patches-fail", "overlays/file"),
+    ("workshop-events", "base"),
+    ("workshop-events", "fix"),
 ]
 
 
-@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass"])
+@pytest.mark.parametrize("repository", ["shop-fail", "crds-fail", "component-pass", "pass", "patches-fail", "helm-fail", "workshop-events"])
 def test_repository(repository):
     root = KUSTOMIZE / repository
     assert_fixture(root, cwd=root, select="ECR1")
@@ -234,3 +240,123 @@ def test_a_delete_patch_leaves_the_build_not_known_in_full(tmp_path):
     )
     result = lint(".", cwd=tmp_path, select="ECR110")
     assert result.findings == []  # what the build deploys is not followed: the entry is not judged
+
+
+def test_patches_put_findings_on_the_patch_line_and_name_the_target():
+    result = lint(".", cwd=KUSTOMIZE / "patches-fail", select="ECR1")
+    assert message_of(result, "ECR105", 20).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/web:1.0" (as overlays/inline/kustomization.yaml '
+        "patches Deployment/web, container web) does not name a valid ECR registry"
+    )
+    # the inline patch's pod-template label reaches the workload every build deploys
+    ws = result.workspace
+    (web,) = [w for w in ws.workloads if w.name == "web" and w.path == "base/deployment.yaml"]  # noqa: RUF015
+    assert web.pod_labels == {"app": "web"}  # builds disagree (only the inline overlay adds tier)
+
+
+def test_inline_patch_positions_follow_the_block_indentation():
+    from ecrlint.model import BlockSpan
+    from ecrlint.parsing import parse_text
+
+    text = "patches:\n  - patch: |-\n      kind: Deployment\n\n      spec: {image: x}\n"
+    ((root, _),), problems = parse_text("k.yaml", text)
+    assert not problems
+    span = root["patches"][0].value_span("patch")
+    assert isinstance(span, BlockSpan) and span.indent == 6
+    assert span.inner(3, 7) == (5, 13)  # "spec" of the patch's line 3, column 7 is the file's 5:13
+
+
+@pytest.mark.parametrize(
+    ("ops", "expected"),
+    [
+        # replace one container's image; remove a container; add a container list wholesale
+        ([{"op": "replace", "path": "/spec/template/spec/containers/1/image", "value": "b:2"}], ["a:1", "b:2"]),
+        ([{"op": "remove", "path": "/spec/template/spec/containers/0"}], ["b:1"]),
+        ([{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "c", "image": "c:1"}}],
+         ["a:1", "b:1", "c:1"]),
+        ([{"op": "replace", "path": "/spec/template/spec/containers", "value": [{"name": "d", "image": "d:1"}]}],
+         ["d:1"]),
+        ([{"op": "replace", "path": "/spec/replicas", "value": 3}], ["a:1", "b:1"]),
+    ],
+)
+def test_json_6902_operations_agree_with_kubectl(tmp_path, monkeypatch, ops, expected):
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+            "containers": [{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]}}},
+    }))
+    (tmp_path / "ops.yaml").write_text(yaml.safe_dump(ops))
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["deployment.yaml"],
+        "patches": [{"target": {"kind": "Deployment", "name": "w"}, "path": "ops.yaml"}],
+    }))
+    monkeypatch.setattr(KustomizationSource, "finish", lambda self, ws: None)
+    ws = lint(".", cwd=tmp_path, select="ECR001").workspace
+    (target,) = ws.kustomizations
+    build = kustomize._Builder(ws).build(target)
+    assert build.complete
+    assert sorted(b.value for b in build.images) == expected
+    if shutil.which("kubectl"):
+        out = subprocess.run(["kubectl", "kustomize", str(tmp_path)], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
+        containers = yaml.safe_load(out)["spec"]["template"]["spec"]["containers"]
+        assert sorted(c["image"] for c in containers) == expected
+
+
+def test_helm_charts_render_the_scanned_chart_with_the_kustomizations_values():
+    """``helmCharts`` (kustomize's examples/chart.md): the chart under chartHome renders with
+    valuesInline / valuesFile; a chart from a repository is a --verbose note, never fetched. (The
+    kubectl oracle needs a helm binary for --enable-helm, which these machines do not have; the
+    built-in engine's agreement with Helm is tests/test_helm_fidelity.py's.)"""
+    result = lint(".", cwd=KUSTOMIZE / "helm-fail", select="ECR1", verbose=True)
+    assert message_of(result, "ECR105", 8).startswith(
+        'image "111122223333.dkr.ecr.us-east1.amazonaws.com/web:1.0" (as kustomization.yaml inflates chart web, '
+        "rendered in templates/deployment.yaml, container web)"
+    )
+    assert any("helm chart 'ingress-nginx' from https://kubernetes.github.io/ingress-nginx is not fetched" in n
+               for n in result.notes)
+    remote = next(k for k in result.workspace.kustomizations if k.path == "kustomization.yaml")
+    assert [i.matched for i in remote.images] == [None]  # a build with a remote chart is not judged
+
+
+def test_helm_charts_values_files_outside_the_tree_are_not_read(tmp_path):
+    chart = tmp_path / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: public.ecr.aws/nginx/nginx:1.27\n")
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n"
+        "      image: {{ .Values.image | quote }}\n"
+    )
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text("image: nginx\n")
+    (tmp_path / "kustomization.yaml").write_text(
+        f"helmCharts:\n  - name: web\n    valuesFile: {outside}\n  - name: web\n    valuesFile: ../{outside.name}\n"
+    )
+    result = lint(".", cwd=tmp_path, select="ECR1", verbose=True)
+    assert not result.findings  # nginx from outside the tree is never read
+    assert sum("is not in the scanned tree" in n for n in result.notes) == 2
+
+
+def test_json_6902_namespace_and_template_labels_reach_the_workload(tmp_path):
+    """A JSON 6902 operation on ``/metadata/namespace`` or ``/spec/template/metadata/labels/...`` moves
+    the deployed workload (what Fargate profiles select by); kubectl agrees."""
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+            "containers": [{"name": "a", "image": "public.ecr.aws/nginx/nginx:1.27"}]}}},
+    }))
+    ops = [{"op": "add", "path": "/metadata/namespace", "value": "batch"},
+           {"op": "add", "path": "/spec/template/metadata/labels/compute", "value": "fargate"}]
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["deployment.yaml"],
+        "patches": [{"target": {"kind": "Deployment", "name": "w"}, "patch": yaml.safe_dump(ops)}],
+    }))
+    ws = lint(".", cwd=tmp_path, select="ECR1").workspace
+    (workload,) = ws.workloads
+    assert (workload.namespace, workload.pod_labels) == ("batch", {"a": "b", "compute": "fargate"})
+    if shutil.which("kubectl"):
+        out = yaml.safe_load(subprocess.run(["kubectl", "kustomize", str(tmp_path)], check=True, capture_output=True,
+                                            text=True, timeout=60).stdout)
+        assert (out["metadata"]["namespace"], out["spec"]["template"]["metadata"]["labels"]) == (
+            "batch", {"a": "b", "compute": "fargate"})

@@ -140,3 +140,22 @@ def test_suppression_comments(tmp_path):
 @pytest.mark.parametrize("name", ["bad-indent.yaml", "bad-quote.yaml", "trailing-comma.json", "pass-multi-doc.yaml"])
 def test_parse_fixtures(name):
     assert_fixture(f"parse/{name}")
+
+
+def test_literal_block_scalars_carry_their_indentation():
+    """A ``|`` block's span knows its content indentation (explicit indicator or not), equals the
+    plain span of the same region, and survives pickling (the process pool); folded blocks and
+    quoted strings keep plain spans (their lines do not map one to one)."""
+    import pickle
+
+    from ecrlint.model import BlockSpan, Span
+    from ecrlint.parsing import parse_text
+
+    text = "a: |-\n    x: 1\n\n    y: 2\nb: |2\n     one\n    two\nc: >\n  folded\nd: \"q\"\n"
+    ((root, _),), problems = parse_text("f.yaml", text)
+    assert not problems
+    a, b = root.value_span("a"), root.value_span("b")
+    assert isinstance(a, BlockSpan) and a.indent == 4 and a.inner(3, 1) == (4, 5)
+    assert isinstance(b, BlockSpan) and b.indent == 2 and root["b"] == "   one\n  two\n"
+    assert a == Span(*a) and pickle.loads(pickle.dumps(a)).indent == 4
+    assert not isinstance(root.value_span("c"), BlockSpan) and not isinstance(root.value_span("d"), BlockSpan)

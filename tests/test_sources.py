@@ -15,7 +15,7 @@ def test_every_built_in_kind_is_registered_once_in_priority_order() -> None:
     sources = registered()
     assert [s.name for s in sources.documents] == [
         "eksctl", "cloudformation", "iam-authorization-details", "iam-policy", "eks-fargate-profile", "node-class",
-        "flux-source", "kustomization", "kubernetes",
+        "flux-source", "kustomization", "json-patch", "kubernetes",
     ]
     assert [s.name for s in sources.files] == ["documents"]
     assert [(s.name, s.marker, s.nested) for s in sources.units] == [("chart", "Chart.yaml", False), ("terraform", "*.tf", True)]

@@ -44,6 +44,7 @@ BUILTIN = (
     "ecrlint.sources.kubernetes:KubernetesSource",
     "ecrlint.sources.karpenter:NodeClassSource",
     "ecrlint.sources.kustomize:KustomizationSource",
+    "ecrlint.sources.kustomize:JsonPatchSource",
     "ecrlint.sources.gitops:FluxSourceSource",
     "ecrlint.sources.chart:HelmChartSource",
     "ecrlint.sources.terraform:TerraformSource",

@@ -48,9 +48,10 @@ class CloudFormationSource(DocumentSource):
         return isinstance(root, dict) and ("AWSTemplateFormatVersion" in root or _is_cfn_resources(root.get("Resources")))
 
     def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
-        from . import cfn_images
+        from . import cfn_images, cfn_manifests
 
         cfn_images.extract(doc, ws)
+        cfn_manifests.extract(doc, ws)
         _cfn_metadata_suppressions(doc, ws)
         extract(doc, ws, ctx)
         _annotate_template(doc, ws)  # after the profiles and clusters of this template exist

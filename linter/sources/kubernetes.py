@@ -8,7 +8,7 @@ import json
 from typing import Any, Iterator
 
 from ..model import Document, Loc, Span, YMap, YSeq, dig
-from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RegistryReference, RepositoryCredential, Workload, Workspace
+from ..workspace import DockerConfigSecret, ImageUse, PullSecretRef, RegistryReference, RepositoryCredential, ValuesText, Workload, Workspace
 from . import DocumentSource, ExtractContext
 
 # kind -> path from the object to its pod spec (and the pod template's metadata next to it).
@@ -145,8 +145,29 @@ def extract(doc: Document, ws: Workspace) -> None:
             _workflow(doc, obj, pointer, kind, ws, WORKFLOW_SPEC_PATHS[kind])
         elif kind == "Secret":
             _secret(doc, obj, ws)
+            _values_texts(doc, obj, "stringData", ws)
+        elif kind == "ConfigMap":
+            _values_texts(doc, obj, "data", ws)
         elif kind == "ServiceAccount":
             _service_account(doc, obj, pointer, ws)
+
+
+def _values_texts(doc: Document, obj: YMap, key: str, ws: Workspace) -> None:
+    """``*.yaml`` texts of a ConfigMap or Secret: values a Flux HelmRelease may take (``valuesFrom``)."""
+    data = obj.get(key)
+    if not isinstance(data, YMap) or doc.trace is not None:
+        return
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    if not isinstance(name, str):
+        return
+    for item, text in data.items():
+        if isinstance(item, str) and item.endswith((".yaml", ".yml")) and isinstance(text, str):
+            ws.values_texts.append(ValuesText(
+                kind=str(obj.get("kind")), namespace=namespace if isinstance(namespace, str) and namespace else "default",
+                name=name, key=item, text=text, span=data.value_span(item), path=doc.path,
+            ))
 
 
 def _loc(doc: Document, span: Span) -> Loc:

@@ -24,8 +24,19 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from ..model import Document, Loc, YMap, YSeq
-from ..workspace import ImageUse, KustomizeImage, Kustomization, Workspace
+from ..model import Document, Loc, Span, YMap, YSeq
+from ..workspace import (
+    ImageUse,
+    JsonPatchFile,
+    JsonPatchOp,
+    KustomizeHelmChart,
+    KustomizeImage,
+    Kustomization,
+    KustomizePatch,
+    PatchObject,
+    Workload,
+    Workspace,
+)
 from . import DocumentSource, ExtractContext
 
 API_PREFIX = "kustomize.config.k8s.io/"
@@ -42,7 +53,7 @@ KEYS = frozenset({
 })
 # Fields that may add or change container images in ways not followed here: a build that has any
 # of them is not known in full (no ECR110; its rewritten base images still count as deployed).
-OPAQUE = ("patchesJson6902", "helmCharts", "helmChartInflationGenerator", "generators", "transformers",
+OPAQUE = ("helmChartInflationGenerator", "generators", "transformers",
           "replacements", "vars", "configurations", "crds")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//", re.I)
 PARTS = ("registry", "repository", "tag", "digest")
@@ -68,7 +79,7 @@ class KustomizationSource(DocumentSource):
         if api is not None or kind is not None or not root:
             return False
         return all(isinstance(k, str) and k in KEYS for k in root) and any(
-            k in root for k in ("resources", "bases", "components", "images")
+            k in root for k in ("resources", "bases", "components", "images", "helmCharts")
         )
 
     def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
@@ -96,8 +107,12 @@ class KustomizationSource(DocumentSource):
                         (kustomization.components if key == "components" else kustomization.resources).append(entry)
         namespace = root.get("namespace")
         kustomization.namespace = namespace if isinstance(namespace, str) and namespace else None
+        for key, attr in (("namePrefix", "name_prefix"), ("nameSuffix", "name_suffix")):
+            if isinstance(root.get(key), str):
+                setattr(kustomization, attr, root[key])
         _labels(root, kustomization)
         _patches(root, doc.path, kustomization)
+        _helm_charts(root, doc.path, kustomization)
         images = root.get("images")
         if isinstance(images, YSeq):
             for i, item in enumerate(images):
@@ -118,6 +133,14 @@ class KustomizationSource(DocumentSource):
 
     def finish(self, ws: Workspace) -> None:
         if ws.kustomizations:
+            from .releases import MAX_RENDERS, render_scanned_chart
+
+            charts = [(k, chart) for k in ws.kustomizations for chart in k.helm_charts]
+            for n, (k, chart) in enumerate(charts):
+                if n < MAX_RENDERS:
+                    _inflate(ws, k, chart, render_scanned_chart)
+                else:
+                    chart.problem = f"more than {MAX_RENDERS} helmCharts in one run: {chart.name!r} is not rendered"
             apply_builds(ws)
 
 
@@ -137,19 +160,181 @@ def _labels(root: YMap, kustomization: Kustomization) -> None:
 
 
 def _patches(root: YMap, path: str, kustomization: Kustomization) -> None:
-    """Strategic-merge patches from files are followed like resources (their containers' images are
-    rewritten like the others: kustomize runs the images transformer after patches); an inline
-    patch, a JSON 6902 patch or a patch file outside the scanned ones leaves the build not known in full."""
-    for key in ("patchesStrategicMerge", "patches"):
+    """``patches`` (a file or inline text, strategic merge or JSON 6902, with an optional ``target``),
+    ``patchesStrategicMerge`` (files or inline text) and ``patchesJson6902`` (``target`` with a file
+    or inline operations). What cannot be followed (a remote file, a label or annotation selector,
+    text that does not parse) leaves the build not known in full."""
+    for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
         items = root.get(key)
         if not isinstance(items, YSeq):
+            if items is not None and key not in kustomization.opaque:
+                kustomization.opaque.append(key)
             continue
         for i, item in enumerate(items):
-            target = item.get("path") if isinstance(item, dict) else item
-            if isinstance(target, str) and target and "\n" not in target and not _REMOTE.search(target):
-                kustomization.patch_files.append((target, Loc(path, items.item_span(i))))
-            elif key not in kustomization.opaque:
-                kustomization.opaque.append(key)
+            patch = KustomizePatch(
+                loc=Loc(path, items.item_span(i)),
+                json={"patchesJson6902": True, "patchesStrategicMerge": False}.get(key),
+            )
+            text: Any = None
+            text_span = items.item_span(i)
+            file: Any = None
+            if isinstance(item, str) and key == "patchesStrategicMerge":
+                # kustomize reads an entry as a file name unless it is a patch itself
+                if "\n" in item or item.lstrip().startswith(("{", "apiVersion:", "kind:")):
+                    text = item
+                else:
+                    file = item
+            elif isinstance(item, YMap):
+                target = item.get("target")
+                if target is not None:
+                    if not isinstance(target, YMap) or any(k in target for k in ("labelSelector", "annotationSelector")):
+                        _opaque(kustomization, key)  # selecting by labels is not followed
+                        continue
+                    patch.target = {
+                        str(k): v for k, v in target.items()
+                        if k in ("kind", "name", "namespace", "group", "version") and isinstance(v, str) and v
+                    }
+                text, file = item.get("patch"), item.get("path")
+                text_span = item.value_span("patch")
+            if isinstance(file, str) and file and "\n" not in file and not _REMOTE.search(file):
+                patch.file = file
+            elif isinstance(text, str) and text.strip() and _inline(text, text_span, path, patch):
+                pass
+            else:
+                _opaque(kustomization, key)
+                continue
+            if patch.json and not patch.target:
+                _opaque(kustomization, key)  # a JSON 6902 patch applies to its target only
+                continue
+            kustomization.patches.append(patch)
+
+
+def _helm_charts(root: YMap, path: str, kustomization: Kustomization) -> None:
+    """``helmCharts`` entries (kustomize's HelmChartInflationGenerator: a chart under
+    ``helmGlobals.chartHome``, default ``charts``, named ``name``). A chart with a ``repo`` is
+    kustomize's to download: never fetched here, and its build is not known in full."""
+    items = root.get("helmCharts")
+    if not isinstance(items, YSeq):
+        return
+    globals_ = root.get("helmGlobals")
+    home = globals_.get("chartHome") if isinstance(globals_, dict) else None
+    for item in items:
+        name = item.get("name") if isinstance(item, YMap) else None
+        if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+            continue
+        repo = item.get("repo")
+        values_file = item.get("valuesFile")
+        kustomization.helm_charts.append(KustomizeHelmChart(
+            name=name,
+            loc=Loc(path, item.value_span("name")),
+            home=home if isinstance(home, str) and home and not _REMOTE.search(home) else "charts",
+            repo=repo if isinstance(repo, str) and repo else None,
+            values_inline=item.get("valuesInline") if isinstance(item.get("valuesInline"), YMap) else None,
+            values_file=values_file if isinstance(values_file, str) and values_file else None,
+        ))
+
+
+def _opaque(kustomization: Kustomization, key: str) -> None:
+    if key not in kustomization.opaque:
+        kustomization.opaque.append(key)
+
+
+def _inline(text: str, span: Span, path: str, patch: KustomizePatch) -> bool:
+    """Parse a patch written inline; its positions map into the kustomization through the block
+    scalar's indentation (a literal ``|`` block); any other form (quoted, folded, flow) puts every
+    position on the ``patch`` value itself."""
+    from ..parsing import parse_text, relocate
+    from . import kubernetes
+
+    docs, problems = parse_text(path, text)
+    if problems or not docs:
+        return False
+    for root, _span in docs:
+        relocate(root, span)
+        if isinstance(root, YSeq):
+            if patch.json is False:
+                return False
+            ops = json_ops(root, path)
+            if ops is None:
+                return False
+            patch.ops.extend(ops)
+            patch.json = True
+        elif isinstance(root, YMap):
+            if patch.json is True:
+                return False
+            patch.json = False
+            scratch = Workspace()
+            kubernetes.extract(Document(path, 0, root), scratch)
+            meta = root.get("metadata")
+            name = meta.get("name") if isinstance(meta, dict) else None
+            kind = root.get("kind")
+            labels = dict(scratch.workloads[0].pod_labels) if scratch.workloads else {}
+            patch.objects.append(PatchObject(
+                kind=kind if isinstance(kind, str) else "",
+                name=name if isinstance(name, str) else "",
+                uses=[u for u in scratch.images if u.workload is not None],
+                labels=labels,
+                directive=bool(scratch.patch_directive_paths),
+            ))
+        elif root is not None:
+            return False
+    return True
+
+
+OPS = ("add", "remove", "replace", "move", "copy", "test")
+
+
+def json_ops(items: Any, path: str) -> list[JsonPatchOp] | None:
+    """The operations of a JSON 6902 patch, or None when it is not one."""
+    if not isinstance(items, YSeq) or not items:
+        return None
+    out: list[JsonPatchOp] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, YMap) or item.get("op") not in OPS or not isinstance(item.get("path"), str):
+            return None
+        source = item.get("from")
+        out.append(JsonPatchOp(
+            op=item["op"],
+            path=item["path"],
+            value=item.get("value"),
+            loc=Loc(path, item.value_span("value") if "value" in item else items.item_span(i)),
+            from_path=source if isinstance(source, str) else None,
+        ))
+    return out
+
+
+class JsonPatchSource(DocumentSource):
+    """A file of JSON 6902 operations (``[{op: replace, path: ..., value: ...}]``) that a
+    kustomization's ``patchesJson6902`` or ``patches`` may name."""
+
+    name = "json-patch"
+    priority = 72
+
+    def detect(self, root: Any) -> bool:
+        return (
+            isinstance(root, list) and bool(root)
+            and all(isinstance(item, dict) and item.get("op") in OPS and isinstance(item.get("path"), str) for item in root)
+        )
+
+    def extract(self, doc: Document, ws: Workspace, ctx: ExtractContext) -> None:
+        ops = json_ops(doc.root, doc.path)
+        if ops is not None:
+            ws.json_patches.append(JsonPatchFile(doc.path, ops))
+
+
+def _inflate(ws: Workspace, k: Kustomization, chart: KustomizeHelmChart, render: Any) -> None:
+    """Render a ``helmCharts`` entry whose chart is among the scanned ones, with its values."""
+    if chart.repo is not None and not chart.repo.startswith(("file://", "/", ".")):
+        chart.problem = f"helm chart {chart.name!r} from {chart.repo} is not fetched (ecrlint reads only the scanned files)"
+        return
+    here = posixpath.dirname(_norm(k.path))
+    directory = _join(here, posixpath.join(chart.home, chart.name))
+    values_files = [_join(here, chart.values_file)] if chart.values_file else []
+    values_docs = [(k.path, chart.values_inline)] if chart.values_inline is not None else []
+    uses, problem = render(ws, directory, values_files, values_docs)
+    for use in uses or ():
+        use.origin = f"as {k.path} inflates chart {chart.name}" + (f", {use.origin}" if use.origin else "")
+    chart.rendered, chart.problem = uses, problem
 
 
 # --- following builds ----------------------------------------------------------------------------
@@ -164,13 +349,28 @@ class Built:
     rewrites: tuple[tuple[KustomizeImage, Kustomization], ...] = ()
     namespace: str | None = None  # set by a kustomization's ``namespace:`` (the outermost wins)
     labels: tuple[tuple[str, str], ...] = ()  # pod labels added by ``commonLabels`` / ``labels``
+    # The workload and container the image belongs to in the build: the base's, also once a patch
+    # wrote the image (``use`` is then the patch's image); None: ``use``'s own.
+    owner: Workload | None = None
+    field: str | None = None  # JSON pointer of the image field in the owner
+    container: str | None = None
+    name: str | None = None  # the owner's name after namePrefix/nameSuffix
+    patched_by: str | None = None  # the kustomization whose patch wrote the image
+
+    def __post_init__(self) -> None:
+        if self.owner is None:
+            object.__setattr__(self, "owner", self.use.workload)
+        if self.field is None:
+            object.__setattr__(self, "field", self.use.field)
+            object.__setattr__(self, "container", self.use.container)
 
 
 @dataclass
 class Build:
     images: list[Built] = field(default_factory=list)
-    complete: bool = True  # every resource was followed (no remote base, nothing unscanned, no patches)
+    complete: bool = True  # every resource was followed (no remote base, nothing unscanned, nothing opaque)
     cacheable: bool = True  # False when cut short by a cycle: the same kustomization from elsewhere may differ
+    dropped: set[int] = field(default_factory=set)  # id() of scanned uses a patch replaced or removed
 
 
 def split_image(value: str) -> tuple[str, str, str]:
@@ -216,10 +416,11 @@ def rewrite(value: str, image: KustomizeImage) -> str:
     return name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
 
 
-def _rewritable(use: ImageUse) -> bool:
-    """kustomize's images transformer changes ``containers`` and ``initContainers`` images."""
-    parts = use.field.split("/")
-    return use.source == "kubernetes" and len(parts) >= 3 and parts[-3] in ("containers", "initContainers")
+def _rewritable(built: Built) -> bool:
+    """kustomize's images transformer changes ``containers`` and ``initContainers`` images (of the
+    resources and of the charts ``helmCharts`` inflates)."""
+    parts = (built.field or "").split("/")
+    return len(parts) >= 3 and parts[-3] in ("containers", "initContainers")
 
 
 class _Builder:
@@ -230,6 +431,11 @@ class _Builder:
             if use.workload is not None and use.source == "kubernetes":
                 self.uses.setdefault(_norm(use.workload.path), []).append(use)
         self.manifests = {_norm(p) for p in ws.manifest_paths}
+        self.json_files = {_norm(f.path): f.ops for f in ws.json_patches}
+        self.patch_workloads: dict[str, list[Workload]] = {}
+        for workload in ws.workloads:
+            if workload.chart is None:
+                self.patch_workloads.setdefault(_norm(workload.path), []).append(workload)
         self.directives = {_norm(p) for p in ws.patch_directive_paths}
         self.cache: dict[int, Build] = {}
         self.collected: dict[int, Build] = {}
@@ -240,7 +446,8 @@ class _Builder:
         if id(k) in self.cache:
             return self.cache[id(k)]
         collected = self.collect(k, stack)
-        out = Build(_apply(collected.images, k), collected.complete)
+        out = Build(complete=collected.complete, cacheable=collected.cacheable, dropped=set(collected.dropped))
+        out.images = self.apply(collected.images, k, out)
         if collected.cacheable:
             self.cache[id(k)] = out
         return out
@@ -258,18 +465,24 @@ class _Builder:
         out = Build(complete=not k.opaque)
         here = posixpath.dirname(_norm(k.path))
         inner = (*stack, id(k))
-        for target, loc in (*k.resources, *k.patch_files):
+        for target, loc in k.resources:
             if not self._add(out, here, target, inner) and (target, loc) not in k.unread:
                 k.unread.append((target, loc))
+        for chart in k.helm_charts:  # kustomize adds generated resources after the listed ones
+            if chart.rendered is None:
+                out.complete = False
+            else:
+                out.images.extend(Built(u, u.value) for u in chart.rendered)
         for target, _loc in k.components:
             component = self.by_dir.get(_join(here, target)) if not _REMOTE.search(target) else None
             if component is None:
                 out.complete = False
                 continue
             sub = self.collect(component, inner)
-            out.images = _apply([*out.images, *sub.images], component)
             out.complete = out.complete and sub.complete
             out.cacheable = out.cacheable and sub.cacheable
+            out.dropped |= sub.dropped
+            out.images = self.apply([*out.images, *sub.images], component, out)
         out.images = _unique(out.images, out)
         if out.cacheable:
             self.collected[id(k)] = out
@@ -287,6 +500,7 @@ class _Builder:
             out.images.extend(built.images)
             out.complete = out.complete and built.complete
             out.cacheable = out.cacheable and built.cacheable
+            out.dropped |= built.dropped
         elif path in self.manifests:
             out.images.extend(Built(u, u.value) for u in self.uses.get(path, ()))
             if path in self.directives:
@@ -295,6 +509,250 @@ class _Builder:
             out.complete = False  # not among the scanned files (or not a manifest): never read
             return False
         return True
+
+
+    # --- one kustomization's transformers, in kustomize's order: patches, namespace, name
+    # prefix/suffix, labels, images (api/internal/target/kusttarget_configplugin.go)
+
+    def apply(self, images: list[Built], k: Kustomization, build: Build) -> list[Built]:
+        out = self.patch(images, k, build)
+        if k.namespace:  # kustomize's namespace transformer runs in the same kustomization, on all of it
+            out = [replace(b, namespace=k.namespace) for b in out]
+        if k.name_prefix or k.name_suffix:
+            out = [replace(b, name=k.name_prefix + _name(b) + k.name_suffix) for b in out]
+        if k.template_labels or k.object_labels:
+            out = [replace(b, labels=_added_labels(b, k)) for b in out]
+        for image in k.images:
+            changed: list[Built] = []
+            for built in out:
+                if _rewritable(built) and matches(built.value, image.name):
+                    image.matched = True
+                    built = replace(built, value=rewrite(built.value, image), rewrites=built.rewrites + ((image, k),))
+                changed.append(built)
+            out = changed
+        return out
+
+    def patch(self, images: list[Built], k: Kustomization, build: Build) -> list[Built]:
+        """k's patches over the images collected so far: a strategic-merge patch's container of the
+        same name (in the same list) takes its image, one of a new name is added; a JSON 6902
+        operation on a container's ``image``, a container or a container list does what it says."""
+        here = posixpath.dirname(_norm(k.path))
+        for patch in k.patches:
+            objects, ops = patch.objects, patch.ops
+            if patch.file is not None:
+                path = _join(here, patch.file)
+                if path in self.json_files and patch.json is not False:
+                    ops = self.json_files[path]
+                elif path in self.manifests and patch.json is not True:
+                    objects = self._file_objects(path)
+                    if path in self.directives:
+                        build.complete = False  # "$patch: delete/replace": not followed
+                else:
+                    build.complete = False  # not among the scanned files: never read
+                    if (patch.file, patch.loc) not in k.unread:
+                        k.unread.append((patch.file, patch.loc))
+                    continue
+            if ops:
+                if patch.target:
+                    images = _json_patch(images, ops, patch.target, k, build)
+                else:
+                    build.complete = False
+                continue
+            for obj in objects:
+                if obj.directive:
+                    build.complete = False
+                    continue
+                selector = patch.target or {"kind": obj.kind, "name": obj.name}
+                images = _merge_patch(images, obj, selector, patch.target is None, k, build)
+        return images
+
+    def _file_objects(self, path: str) -> list[PatchObject]:
+        out = []
+        for workload in self.patch_workloads.get(path, ()):
+            uses = [u for u in self.uses.get(path, ()) if u.workload is workload]
+            out.append(PatchObject(workload.kind, workload.name, uses, dict(workload.pod_labels)))
+        return out
+
+
+def _name(built: Built) -> str:
+    if built.name is not None:
+        return built.name
+    return built.owner.name if built.owner is not None else ""
+
+
+_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
+
+
+def _selected(built: Built, selector: dict[str, str], build: Build) -> bool:
+    """kustomize's patch target: kind, then the name as written or as prefixed; a regular
+    expression for a name is not evaluated (the build is then not known in full)."""
+    owner = built.owner
+    if owner is None:
+        return False
+    kind = selector.get("kind")
+    if kind and owner.kind != kind:
+        return False
+    namespace = selector.get("namespace")
+    if namespace and (built.namespace or owner.namespace) != namespace:
+        return False
+    name = selector.get("name")
+    if not name or name in (owner.name, _name(built)):
+        return True
+    if _META.search(name):
+        build.complete = False
+    return False
+
+
+def _list_of(field: str | None) -> str:
+    """``/spec/template/spec/containers/0/image`` -> ``/spec/template/spec/containers``."""
+    return (field or "").rsplit("/", 2)[0]
+
+
+def _merge_patch(images: list[Built], obj: PatchObject, selector: dict[str, str], by_id: bool,
+                 k: Kustomization, build: Build) -> list[Built]:
+    targets = [b for b in images if _selected(b, selector, build)]
+    if not targets:
+        # the target has no image of its own in the build (or is not in it: kustomize then fails):
+        # the patch's containers are what it deploys
+        return [*images, *(Built(use, use.value, patched_by=k.path) for use in obj.uses)] if by_id else images
+    owners: dict[int, Built] = {}
+    for built in targets:
+        owners.setdefault(id(built.owner), built)
+    out = list(images)
+    for sample in owners.values():
+        for use in obj.uses:
+            slot = _list_of(use.field)
+            hit = False
+            for i, built in enumerate(out):
+                if built.owner is sample.owner and _list_of(built.field) == slot and built.container == use.container:
+                    build.dropped.add(id(built.use))
+                    out[i] = replace(built, use=use, value=use.value, rewrites=(), patched_by=k.path)
+                    hit = True
+            if not hit:
+                out.append(replace(sample, use=use, value=use.value, rewrites=(), field=use.field,
+                                   container=use.container, patched_by=k.path))
+        if obj.labels:
+            out = [replace(b, labels=tuple(sorted({**dict(b.labels), **obj.labels}.items())))
+                   if b.owner is sample.owner else b for b in out]
+    return out
+
+
+_CONTAINER_PATH = re.compile(r"^(.*/(?:containers|initContainers))(?:/(\d+|-)(?:/(.*))?)?$")
+_TEMPLATE_LABEL = re.compile(r"^/spec/template/metadata/labels/([^/]+)$")
+
+
+def _json_patch(images: list[Built], ops: list[JsonPatchOp], selector: dict[str, str], k: Kustomization,
+                build: Build) -> list[Built]:
+    """JSON 6902 operations on each target's images, in order (RFC 6902). An operation that inserts
+    a container before others does not renumber them (later operations on their indexes are then
+    matched against the numbers as written)."""
+    out = list(images)
+    owners: dict[int, Built] = {}
+    for built in out:
+        if _selected(built, selector, build):
+            owners.setdefault(id(built.owner), built)
+    for sample in owners.values():
+        for op in ops:
+            moved = _metadata_op(out, sample, op)
+            if moved is not None:
+                out = moved
+                continue
+            match = _CONTAINER_PATH.match(op.path)
+            touches = match is not None or any(
+                f.startswith(op.path.rstrip("/") + "/") for f in (b.field or "" for b in out if b.owner is sample.owner)
+            )
+            if op.op == "test" or not touches:
+                continue
+            if match is None or op.op in ("move", "copy"):
+                build.complete = False  # a pod spec replaced wholesale, or containers moved about
+                continue
+            slot, index, rest = match.groups()
+            if rest is not None and rest != "image":
+                continue  # another field of a container
+            if index is None:
+                field_prefix = slot + "/"
+            elif rest is None:
+                field_prefix = f"{slot}/{index}/"
+            else:
+                field_prefix = f"{slot}/{index}/image"
+            written = next((b.container for b in out if b.owner is sample.owner and b.field == field_prefix), None)
+            if op.op in ("remove", "replace") or (op.op == "add" and (rest == "image" or index is None)):
+                out = _drop(out, sample, field_prefix, build)
+            if op.op in ("add", "replace"):
+                new = _op_images(op, slot, index, rest)
+                if new is None:
+                    build.complete = False
+                    continue
+                for field_path, container, value, loc in new:
+                    container = container or written  # an image replaced in place keeps its container's name
+                    use = ImageUse(
+                        value=value, loc=loc, source="kubernetes", field=field_path, container=container,
+                        workload=sample.owner, logical=sample.owner.logical if sample.owner else None,
+                    )
+                    out.append(replace(sample, use=use, value=value, rewrites=(), field=field_path,
+                                       container=container, patched_by=k.path))
+    return out
+
+
+def _metadata_op(images: list[Built], sample: Built, op: JsonPatchOp) -> list[Built] | None:
+    """An operation that sets the namespace or a pod-template label of sample's owner (else None)."""
+    if op.op not in ("add", "replace"):
+        return None
+    label = _TEMPLATE_LABEL.match(op.path)
+    if label and isinstance(op.value, (str, int, float, bool)):
+        return _with_label(images, sample, label.group(1).replace("~1", "/").replace("~0", "~"), op.value)
+    if op.path == "/metadata/namespace" and isinstance(op.value, str):
+        return [replace(b, namespace=op.value) if b.owner is sample.owner else b for b in images]
+    return None
+
+
+def _with_label(images: list[Built], sample: Built, key: str, value: Any) -> list[Built]:
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return [replace(b, labels=tuple(sorted({**dict(b.labels), key: text}.items()))) if b.owner is sample.owner else b
+            for b in images]
+
+
+def _drop(images: list[Built], sample: Built, field_prefix: str, build: Build) -> list[Built]:
+    """The images of sample's owner under field_prefix go (an operation replaces or removes them)."""
+    kept = []
+    for built in images:
+        if built.owner is sample.owner and (built.field or "").startswith(field_prefix):
+            build.dropped.add(id(built.use))
+        else:
+            kept.append(built)
+    return kept
+
+
+def _op_images(op: JsonPatchOp, slot: str, index: str | None, rest: str | None) -> list[tuple[str, str | None, str, Loc]] | None:
+    """(field, container, image, where) of what an add/replace operation writes; None when its
+    value is not what the path takes."""
+    def container(item: Any, position: str) -> list[tuple[str, str | None, str, Loc]] | None:
+        if not isinstance(item, YMap):
+            return None
+        image = item.get("image")
+        if image is None:
+            return []
+        if not isinstance(image, str):
+            return None
+        name = item.get("name")
+        return [(f"{slot}/{position}/image", name if isinstance(name, str) else None, image,
+                 Loc(op.loc.path, item.value_span("image")))]
+
+    if rest == "image":
+        if not isinstance(op.value, str):
+            return None
+        return [(f"{slot}/{index}/image", None, op.value, op.loc)]
+    if index is not None:
+        return container(op.value, index)
+    if not isinstance(op.value, YSeq):
+        return None
+    out: list[tuple[str, str | None, str, Loc]] = []
+    for i, item in enumerate(op.value):
+        got = container(item, str(i))
+        if got is None:
+            return None
+        out.extend(got)
+    return out
 
 
 def _unique(images: list[Built], build: Build) -> list[Built]:
@@ -313,28 +771,11 @@ def _unique(images: list[Built], build: Build) -> list[Built]:
     return out
 
 
-def _apply(images: list[Built], k: Kustomization) -> list[Built]:
-    out = images
-    if k.namespace:  # kustomize's namespace transformer runs in the same kustomization, on all of it
-        out = [replace(b, namespace=k.namespace) for b in out]
-    if k.template_labels or k.object_labels:
-        out = [replace(b, labels=_added_labels(b, k)) for b in out]
-    for image in k.images:
-        changed: list[Built] = []
-        for built in out:
-            if _rewritable(built.use) and matches(built.value, image.name):
-                image.matched = True
-                built = replace(built, value=rewrite(built.value, image), rewrites=built.rewrites + ((image, k),))
-            changed.append(built)
-        out = changed
-    return out
-
-
 def _added_labels(built: Built, k: Kustomization) -> tuple[tuple[str, str], ...]:
     """Pod labels k adds to the workload of ``built``: ``commonLabels`` and ``labels`` with
     ``includeTemplates`` reach the pod template of the built-in workload kinds (not a custom
     resource's); a Pod's own labels are its pod labels, so every label reaches it."""
-    workload = built.use.workload
+    workload = built.owner
     kind = workload.kind if workload is not None else ""
     if kind == "Pod":
         added = {**k.object_labels, **k.template_labels}
@@ -374,21 +815,43 @@ def apply_builds(ws: Workspace) -> None:
                 image.matched = False if complete else None  # None: not judged
     # What each deployed build (a kustomization no other one uses) makes of each scanned use.
     deployed: dict[int, list[Built]] = {}
+    dropped: set[int] = set()
+    scanned = {id(u) for u in ws.images}
+    patch_uses: dict[int, ImageUse] = {}  # images written by inline patches and JSON 6902 operations
     for k in ws.kustomizations:
         if id(k) in builds and id(k) not in referenced:
+            dropped |= builds[id(k)].dropped
             for built in builds[id(k)].images:
                 deployed.setdefault(id(built.use), []).append(built)
+                if id(built.use) not in scanned:
+                    patch_uses.setdefault(id(built.use), built.use)
     _namespaces(ws, deployed)
-    replaced: set[int] = set()
+    _replace_images(ws, deployed, dropped, scanned, patch_uses)
+
+
+def _replace_images(ws: Workspace, deployed: dict[int, list[Built]], dropped: set[int], scanned: set[int],
+                    patch_uses: dict[int, ImageUse]) -> None:
+    # A base image every deployed build patched away is not deployed (a build that keeps it keeps it).
+    replaced: set[int] = {i for i in dropped if i in scanned and i not in deployed}
     added: list[ImageUse] = []
     # One deployed image per value and place: two containers (or overlays) given the same image by
     # the same entries are one thing to fix, at one line.
-    seen: set[tuple[str, tuple[Loc, ...]]] = set()
-    for use in ws.images:
+    seen: set[tuple[str, tuple[Loc, ...]]] = {
+        (u.value, (u.loc, *(u.loc_for(p) for p in PARTS))) for u in ws.images if u.source == "helm"
+    }  # a chart rendered with the same values line as its own render: one finding
+    for use in [*ws.images, *patch_uses.values()]:
         results = deployed.get(id(use), [])
         rewritten = [b for b in results if b.rewrites]
         if results and len(rewritten) == len(results):
             replaced.add(id(use))
+        elif id(use) not in scanned:
+            for built in results:
+                if not built.rewrites:
+                    derived = _patched_use(use, built) if built.patched_by else use
+                    key = (derived.value, (derived.loc, *(derived.loc_for(p) for p in PARTS)))
+                    if key not in seen:
+                        seen.add(key)
+                        added.append(derived)
         for built in rewritten:
             derived = _deployed_use(use, built)
             key = (derived.value, (derived.loc, *(derived.part_locs[p] for p in PARTS)))
@@ -406,12 +869,12 @@ def _namespaces(ws: Workspace, deployed: dict[int, list[Built]]) -> None:
     by_workload: dict[int, set[str | None]] = {}
     labels: dict[int, set[tuple[tuple[str, str], ...]]] = {}
     workloads = {}
-    for use in ws.images:
-        if use.workload is not None:
-            for built in deployed.get(id(use), ()):
-                by_workload.setdefault(id(use.workload), set()).add(built.namespace)
-                labels.setdefault(id(use.workload), set()).add(built.labels)
-                workloads[id(use.workload)] = use.workload
+    for builts in deployed.values():
+        for built in builts:
+            if built.owner is not None and built.owner.chart is None:
+                by_workload.setdefault(id(built.owner), set()).add(built.namespace)
+                labels.setdefault(id(built.owner), set()).add(built.labels)
+                workloads[id(built.owner)] = built.owner
     for key, namespaces in by_workload.items():
         workload = workloads[key]
         (namespace,) = namespaces if len(namespaces) == 1 else (None,)
@@ -459,11 +922,30 @@ def _deployed_use(use: ImageUse, built: Built) -> ImageUse:
         value=built.value,
         loc=last.loc,
         source="kubernetes",
-        field=use.field,
-        container=use.container,
-        workload=use.workload,
-        logical=use.logical,
-        origin=f"as {k.path} builds {where}" + (f", container {use.container}" if use.container else ""),
+        field=built.field or use.field,
+        container=built.container,
+        workload=built.owner,
+        logical=built.owner.logical if built.owner is not None else use.logical,
+        origin=f"as {k.path} builds {where}" + (f", container {built.container}" if built.container else ""),
         pull_policy=use.pull_policy,
         part_locs=parts,
+    )
+
+
+def _patched_use(use: ImageUse, built: Built) -> ImageUse:
+    """An image a patch written in a kustomization (inline, or a JSON 6902 operation) deploys, at
+    the patch's line, as the workload it patches."""
+    owner = built.owner
+    target = f"{owner.kind}/{owner.name}" if owner is not None else "its target"
+    return ImageUse(
+        value=built.value,
+        loc=use.loc,
+        source="kubernetes",
+        field=built.field or use.field,
+        container=built.container,
+        workload=owner,
+        logical=owner.logical if owner is not None else use.logical,
+        origin=f"as {built.patched_by or use.loc.path} patches {target}"
+        + (f", container {built.container}" if built.container else ""),
+        pull_policy=use.pull_policy,
     )
