@@ -498,18 +498,21 @@ class Workspace:
         known = {p.managed_arn: p for p in self.policies if p.managed_arn and not p.bundled}
         if not known:
             return
+
+        def find(text: str) -> PolicyDocument | None:
+            return known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+
         for role in self.roles:
             kept: list[tuple[str, Loc]] = []
             for text, loc in role.unresolved_policies:
-                found = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
-                if found is not None and found not in role.policies:
-                    role.policies.append(found)
-                elif found is None:
+                found = find(text)
+                if found is None:
                     kept.append((text, loc))
+                elif found not in role.policies:
+                    role.policies.append(found)
             role.unresolved_policies = kept
             if role.boundary is None and role.boundary_ref is not None:
-                text = role.boundary_ref[0]
-                role.boundary = known.get(text) or next((p for arn, p in known.items() if _same_arn(text, arn)), None)
+                role.boundary = find(role.boundary_ref[0])
 
     def merge(self, other: "Workspace") -> None:
         for name in self.__dataclass_fields__:

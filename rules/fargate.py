@@ -61,9 +61,9 @@ class _RoleUse:
     def unsure_pull(self) -> list[str]:
         """Pull actions no readable policy grants while the role attaches customer managed policies
         ecrlint cannot read (issue 12, item 9: a warning naming them, never silence, as ECR201)."""
-        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, boundary_of, evaluate
+        from ecrlint.analysis.iam import ECR_PULL_ACTIONS, boundary_of, evaluate, unreadable
 
-        if not self.role.unresolved_policies or any(":iam::aws:policy/" in t for t, _l in self.role.unresolved_policies):
+        if not unreadable(self.role.unresolved_policies):
             return []  # nothing unread, or a misspelt AWS managed ARN (ECR209's story)
         return [
             action for action in ECR_PULL_ACTIONS
@@ -311,13 +311,12 @@ class FargateExecutionRoleMissingEcrPull(Rule):
             missing = use.missing_pull
             if not missing:
                 if use.unsure_pull:
-                    unread = " or ".join(t for t, _l in use.role.unresolved_policies[:3])
-                    what = ", ".join(f'"{a}"' for a in use.unsure_pull)
+                    from ecrlint.analysis.iam import unless_granted
+
                     yield self.finding(
                         use.loc,
-                        f"{use.named()} cannot pull from ECR unless {unread} grants {what}: no policy ecrlint "
-                        f"can read grants {'it' if len(use.unsure_pull) == 1 else 'them'}; attach "
-                        f"AmazonEKSFargatePodExecutionRolePolicy to be sure",
+                        f"{use.named()} cannot pull from ECR {unless_granted(use.role.unresolved_policies, use.unsure_pull)}; "
+                        f"attach AmazonEKSFargatePodExecutionRolePolicy to be sure",
                         logical=use.logical,
                         related=use.related(),
                         severity=Severity.WARNING,

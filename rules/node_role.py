@@ -165,16 +165,7 @@ def _implicated(decision: iam.Decision) -> list[iam.Statement]:
 
 
 def _unreadable(subject: Subject) -> list[tuple[str, Loc]]:
-    """Attached policies ecrlint cannot read that may grant something (customer managed policies,
-    lists known only at deploy time): empty when any attached ARN is a misspelt AWS managed policy,
-    as ECR209 reports that and the role is not judged until it is fixed."""
-    if any(_names_aws_managed(text) for text, _loc in subject.unresolved):
-        return []
-    return subject.unresolved
-
-
-def _names_aws_managed(text: str) -> bool:
-    return ":iam::aws:policy/" in text
+    return iam.unreadable(subject.unresolved)
 
 
 def _judgeable(subject: Subject, decision: iam.Decision) -> bool:
@@ -382,14 +373,11 @@ class NodeRoleMissingEcrPull(Rule):
     def _unsure_finding(self, subject: Subject, actions: list[str]) -> Finding:
         """Nothing ecrlint can read grants the pull, and a policy it cannot read might (issue 12,
         item 9): a warning that names those policies, never silence."""
-        names = [text for text, _loc in _unreadable(subject)]
-        shown = " or ".join(names[:3]) + (f" (or {len(names) - 3} more)" if len(names) > 3 else "")
-        what = ", ".join(f'"{a}"' for a in actions)
         return self.finding(
             subject.loc,
-            f"{subject.label} cannot pull from ECR unless {shown} grants {what}: no policy ecrlint can read "
-            f"grants {'it' if len(actions) == 1 else 'them'}; attach AmazonEC2ContainerRegistryPullOnly to be "
-            f"sure, or scan the policy's JSON (an `aws iam get-account-authorization-details` dump)",
+            f"{subject.label} cannot pull from ECR {iam.unless_granted(_unreadable(subject), actions)}; attach "
+            f"AmazonEC2ContainerRegistryPullOnly to be sure, or scan the policy's JSON (an "
+            f"`aws iam get-account-authorization-details` dump)",
             logical=subject.logical,
             severity=Severity.WARNING,
             related=[Related(loc, "a policy ecrlint cannot read") for _text, loc in _unreadable(subject)[:3]],

@@ -722,7 +722,7 @@ def _judge(
     if boundary is None:
         if exact is None or not decision.allowed:
             return decision
-        partial = _partial_denies(policies, action, sure=True, exact=exact)
+        partial = _partial_denies(policies, action, sure=True, exact=exact, symbols=symbols)
         if partial and _reach(policies, [], action, exact, symbols) is False:
             return replace(
                 decision,
@@ -736,7 +736,7 @@ def _judge(
             survivor = _surviving_allow(policies, action, exact, symbols, partial)
             if survivor is not None:
                 decision = replace(decision, reason=f"allowed by {survivor.where()}")
-        maybe = _partial_denies(policies, action, sure=False, exact=exact)
+        maybe = _partial_denies(policies, action, sure=False, exact=exact, symbols=symbols)
         if maybe and _reach(policies, [], action, exact, symbols, conditional_denies=True) is False:
             stmt = maybe[0]
             return replace(
@@ -798,19 +798,36 @@ def _bounded(
     return replace(decision, allows=allows, denies=denies)
 
 
+def _applying(
+    documents: Sequence[PolicyDocument],
+    action: str,
+    symbols: Mapping[str, str] | None,
+    exact: tuple[Any, ...] | None,
+) -> Iterator[tuple[Statement, bool | None]]:
+    """Allow and Deny statements that name the action and may apply to a direct call, with whether
+    their condition surely holds (True) or is not decided offline (None)."""
+    for policy in documents:
+        for stmt in statements(policy):
+            if stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action):
+                continue
+            if _void(stmt, symbols, None, exact):
+                continue
+            held = condition_holds(stmt.condition) if stmt.conditional else True
+            if held is not False:
+                yield stmt, held
+
+
 def _partial_denies(
-    policies: Sequence[PolicyDocument], action: str, sure: bool, exact: tuple[Any, ...] | None = None
+    policies: Sequence[PolicyDocument],
+    action: str,
+    sure: bool,
+    exact: tuple[Any, ...] | None = None,
+    symbols: Mapping[str, str] | None = None,
 ) -> list[Statement]:
     """The Deny statements that name the action and surely apply (``sure``), or that apply only
     under a condition not decided offline (not ``sure``)."""
-    out = []
-    for policy in policies:
-        for stmt in statements(policy):
-            if stmt.effect == "Deny" and _applies_to_action(stmt, action) and not _void(stmt, None, None, exact):
-                held = condition_holds(stmt.condition) if stmt.conditional else True
-                if (held is True) if sure else (held is None):
-                    out.append(stmt)
-    return out
+    return [stmt for stmt, held in _applying(policies, action, symbols, exact)
+            if stmt.effect == "Deny" and held is (True if sure else None)]
 
 
 def _boundary_name(boundary: Sequence[PolicyDocument]) -> str:
@@ -836,20 +853,15 @@ def _reach(
         if documents is boundary and not boundary:
             continue
         group: list[arnsets.StatementSet] = []
-        for policy in documents:
-            for stmt in statements(policy):
-                if (stmt.effect not in ("Allow", "Deny") or not _applies_to_action(stmt, action)
-                        or _void(stmt, symbols, None, exact)):
-                    continue
-                held = condition_holds(stmt.condition) if stmt.conditional else True
-                if held is False or (held is None and stmt.effect == "Allow"):
-                    continue  # conditional Allows are not relied on; conditional Denies are, below
-                if held is None and not conditional_denies:
-                    continue  # a conditional Deny may not apply: it takes nothing away for sure
-                own = _statement_set(stmt, symbols)
-                if own is None:
-                    return None
-                (group if stmt.effect == "Allow" else denies).append(own)
+        for stmt, held in _applying(documents, action, symbols, exact):
+            if held is None and (stmt.effect == "Allow" or not conditional_denies):
+                # conditional Allows are never relied on; a conditional Deny may not apply, so it
+                # takes nothing away for sure unless asked (``conditional_denies``)
+                continue
+            own = _statement_set(stmt, symbols)
+            if own is None:
+                return None
+            (group if stmt.effect == "Allow" else denies).append(own)
         groups.append(group)
     # "Some Allow of each group" is a disjunction: asked one combination at a time, each with only
     # the Denies that can meet it, the automata stay a handful instead of every pattern at once.
@@ -872,14 +884,12 @@ def _surviving_allow(
 ) -> Statement | None:
     """The first unconditional Allow that reaches a repository none of ``denies`` takes away."""
     deny_sets = [d for d in (_statement_set(stmt, symbols) for stmt in denies) if d is not None]
-    for policy in policies:
-        for stmt in statements(policy):
-            if (stmt.effect != "Allow" or stmt.conditional or not _applies_to_action(stmt, action)
-                    or _void(stmt, symbols, None, exact)):
-                continue
-            own = _statement_set(stmt, symbols)
-            if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
-                return stmt
+    for stmt, held in _applying(policies, action, symbols, exact):
+        if stmt.effect != "Allow" or held is not True:
+            continue
+        own = _statement_set(stmt, symbols)
+        if own is not None and arnsets.exists(exact, [[own]], [d for d in deny_sets if _may_meet(d, own)]):
+            return stmt
     return None
 
 
@@ -1007,7 +1017,7 @@ def _classify(
     if state is not False and not conditional and _request_dependent(stmt, symbols):
         if stmt.not_resources is None:
             # another pattern of the statement may match whatever the request says
-            plain = tuple(r for r in stmt.resources if not _request_variables(replace(stmt, resources=(r,)), symbols))
+            plain = tuple(r for r in stmt.resources if not _pattern_variables(r, stmt.version, symbols))
             if plain and _resource_state(replace(stmt, resources=plain), q, symbols, stmt.effect == "Deny", exact):
                 return False, True
         return True, True  # a tag or other request value names the repository
@@ -1234,10 +1244,14 @@ def _request_dependent(stmt: Statement, symbols: Mapping[str, str] | None) -> bo
 def _request_variables(stmt: Statement, symbols: Mapping[str, str] | None) -> list[str]:
     found: list[str] = []
     for r in stmt.not_resources if stmt.not_resources is not None else stmt.resources:
-        for t in _tokens(_substitute(r, symbols), stmt.version, True):
-            if _is_sym(t) and t[1].startswith("iam:") and "${%s}" % t[1][4:] not in found:
-                found.append("${%s}" % t[1][4:])
+        found.extend(v for v in _pattern_variables(r, stmt.version, symbols) if v not in found)
     return found
+
+
+def _pattern_variables(pattern: str, version: str | None, symbols: Mapping[str, str] | None) -> list[str]:
+    """The request-dependent policy variables (``${aws:PrincipalTag/team}``) one pattern names."""
+    return ["${%s}" % t[1][4:] for t in _tokens(_substitute(pattern, symbols), version, True)
+            if _is_sym(t) and t[1].startswith("iam:")]
 
 
 def _when(stmt: Statement) -> str:
@@ -1279,6 +1293,24 @@ def boundary_of(role: Role) -> list[PolicyDocument] | None:
     cannot read (a customer managed policy outside the scanned files) only ever restricts, so the
     role is judged without it (what is not granted without it is not granted with it either)."""
     return [role.boundary] if role.boundary is not None else None
+
+
+def unreadable(unresolved: Sequence[tuple[str, Loc]]) -> list[tuple[str, Loc]]:
+    """Attached policies ecrlint cannot read that may grant something (customer managed policies,
+    lists known only at deploy time); empty when any is a misspelt AWS managed policy ARN, which
+    ECR209 reports: the role is not judged until it is fixed."""
+    if any(":iam::aws:policy/" in text for text, _loc in unresolved):
+        return []
+    return list(unresolved)
+
+
+def unless_granted(unread: Sequence[tuple[str, Loc]], actions: Sequence[str]) -> str:
+    """'unless arn:...:policy/x grants "a", "b": no policy ecrlint can read grants them' - the
+    warning of a role whose readable policies grant no pull (ECR201, ECR303)."""
+    names = [text for text, _loc in unread]
+    shown = " or ".join(names[:3]) + (f" (or {len(names) - 3} more)" if len(names) > 3 else "")
+    what = ", ".join(f'"{a}"' for a in actions)
+    return f"unless {shown} grants {what}: no policy ecrlint can read grants {'it' if len(actions) == 1 else 'them'}"
 
 
 def granted_resources(policies: Sequence[PolicyDocument], action: str) -> list[str]:
